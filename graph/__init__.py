@@ -1,0 +1,1 @@
+"""Everything that speaks Cypher: engines, dialects, queries, migrations, repositories."""

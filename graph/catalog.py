@@ -1,0 +1,196 @@
+"""Catalogue reads: plain dicts out, one query per call.
+
+The `*_by_*` functions take a batch of keys and are what the per-request dataloaders
+call; their results line up with the keys (None or [] for a missing key).
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from graph.engine import GraphEngine, Row
+from graph.queries import catalog as q
+
+Page = tuple[list[Row], list[Any]]  # rows, and the sort key of each row
+
+
+async def _by_id(engine: GraphEngine, operation: str, query: str, ids: Sequence[str]) -> list[Row | None]:
+    rows = await engine.read(operation, query, {"ids": list(dict.fromkeys(ids))})
+    found = {row["row"]["id"]: row["row"] for row in rows}
+    return [found.get(i) for i in ids]
+
+
+async def tracks_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
+    return await _by_id(engine, "tracks_by_id", q.TRACKS_BY_ID_QUERY, ids)
+
+
+async def artists_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
+    return await _by_id(engine, "artists_by_id", q.ARTISTS_BY_ID_QUERY, ids)
+
+
+async def albums_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
+    return await _by_id(engine, "albums_by_id", q.ALBUMS_BY_ID_QUERY, ids)
+
+
+async def genres_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
+    return await _by_id(engine, "genres_by_id", q.GENRES_BY_ID_QUERY, ids)
+
+
+async def _grouped(
+    engine: GraphEngine, operation: str, query: str, ids: Sequence[str]
+) -> list[list[Row]]:
+    rows = await engine.read(operation, query, {"ids": list(dict.fromkeys(ids))})
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row["key"]].append(row["row"])
+    return [groups.get(i, []) for i in ids]
+
+
+async def artists_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[list[Row]]:
+    """The credited artists of each track, in credit order."""
+    return await _grouped(engine, "artists_by_track", q.ARTISTS_BY_TRACK_QUERY, ids)
+
+
+async def genres_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[list[Row]]:
+    return await _grouped(engine, "genres_by_track", q.GENRES_BY_TRACK_QUERY, ids)
+
+
+async def album_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
+    groups = await _grouped(engine, "album_by_track", q.ALBUM_BY_TRACK_QUERY, ids)
+    return [group[0] if group else None for group in groups]
+
+
+async def artist_by_album(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
+    groups = await _grouped(engine, "artist_by_album", q.ARTIST_BY_ALBUM_QUERY, ids)
+    return [group[0] if group else None for group in groups]
+
+
+async def all_genres(engine: GraphEngine) -> list[Row]:
+    return [row["row"] for row in await engine.read("all_genres", q.ALL_GENRES_QUERY)]
+
+
+async def _page(engine: GraphEngine, operation: str, query: str, params: dict[str, Any]) -> Page:
+    rows = await engine.read(operation, query, params)
+    return [row["row"] for row in rows], [row["sort_key"] for row in rows]
+
+
+async def tracks_page(
+    engine: GraphEngine,
+    flt: q.TrackFilter,
+    sort: str,
+    direction: q.SortDirection,
+    after: tuple[Any, str] | None,
+    limit: int,
+) -> Page:
+    """Up to `limit` tracks after the keyset cursor `after` = (sort key, id)."""
+    query, params = q.tracks_page(flt, sort, direction, after, limit)
+    return await _page(engine, "tracks_page", query, params)
+
+
+async def tracks_count(engine: GraphEngine, flt: q.TrackFilter) -> int:
+    query, params = q.tracks_count(flt)
+    rows = await engine.read("tracks_count", query, params)
+    return int(rows[0]["total"]) if rows else 0
+
+
+async def artists_page(
+    engine: GraphEngine, text: str | None, after: tuple[Any, str] | None, limit: int
+) -> Page:
+    after_key, after_id = after if after else (None, None)
+    params = {"text": text, "after_key": after_key, "after_id": after_id, "limit": limit}
+    return await _page(engine, "artists_page", q.ARTISTS_PAGE_QUERY, params)
+
+
+async def artists_count(engine: GraphEngine, text: str | None) -> int:
+    rows = await engine.read("artists_count", q.ARTISTS_COUNT_QUERY, {"text": text})
+    return int(rows[0]["total"]) if rows else 0
+
+
+def _album_params(
+    artist_id: str | None, text: str | None, year_min: int | None, year_max: int | None
+) -> dict[str, Any]:
+    return {"artist_id": artist_id, "text": text, "year_min": year_min, "year_max": year_max}
+
+
+async def albums_page(
+    engine: GraphEngine,
+    artist_id: str | None,
+    text: str | None,
+    year_min: int | None,
+    year_max: int | None,
+    after: tuple[Any, str] | None,
+    limit: int,
+) -> Page:
+    after_key, after_id = after if after else (None, None)
+    params = _album_params(artist_id, text, year_min, year_max)
+    params |= {"after_key": after_key, "after_id": after_id, "limit": limit}
+    return await _page(engine, "albums_page", q.albums_page(artist_id is not None), params)
+
+
+async def albums_count(
+    engine: GraphEngine,
+    artist_id: str | None,
+    text: str | None,
+    year_min: int | None,
+    year_max: int | None,
+) -> int:
+    params = _album_params(artist_id, text, year_min, year_max)
+    rows = await engine.read("albums_count", q.albums_count(artist_id is not None), params)
+    return int(rows[0]["total"]) if rows else 0
+
+
+NESTED_PAGE_QUERIES = {
+    "tracks_by_artist": q.TRACKS_BY_ARTIST_PAGE_QUERY,
+    "albums_by_artist": q.ALBUMS_BY_ARTIST_PAGE_QUERY,
+    "tracks_by_album": q.TRACKS_BY_ALBUM_PAGE_QUERY,
+}
+NESTED_COUNT_QUERIES = {
+    "tracks_by_artist": q.TRACK_COUNT_BY_ARTIST_QUERY,
+    "albums_by_artist": q.ALBUM_COUNT_BY_ARTIST_QUERY,
+    "tracks_by_album": q.TRACK_COUNT_BY_ALBUM_QUERY,
+}
+
+
+async def nested_pages(
+    engine: GraphEngine, relation: str, keys: Sequence[tuple[str, list[Any] | None, int]]
+) -> list[Page]:
+    """One page per (parent id, after, limit) key of a parent-to-children relation."""
+    unique = list(dict.fromkeys((p, tuple(a) if a else None, n) for p, a, n in keys))
+    params = {
+        "keys": [{"parent": p, "after": list(a) if a else None, "limit": n} for p, a, n in unique]
+    }
+    rows = await engine.read(relation, NESTED_PAGE_QUERIES[relation], params)
+    pages: dict[tuple[str, tuple[Any, ...] | None, int], Page] = {}
+    for row in rows:
+        after = tuple(row["after"]) if row["after"] else None
+        items = row["rows"]
+        pages[(row["parent"], after, row["limit"])] = (
+            [item["row"] for item in items],
+            [item["sort_key"] for item in items],
+        )
+    return [pages.get((p, tuple(a) if a else None, n), ([], [])) for p, a, n in keys]
+
+
+async def nested_counts(engine: GraphEngine, relation: str, ids: Sequence[str]) -> list[int]:
+    rows = await engine.read(
+        relation + "_count", NESTED_COUNT_QUERIES[relation], {"ids": list(dict.fromkeys(ids))}
+    )
+    counts = {row["key"]: int(row["n"]) for row in rows}
+    return [counts.get(i, 0) for i in ids]
+
+
+async def search(
+    engine: GraphEngine, text: str, first: int, kinds: Sequence[str] | None = None
+) -> list[Row]:
+    """Full-text hits over track titles, artist names and album titles: kind, id, score."""
+    fulltext = engine.dialect.fulltext_text(text)
+    if fulltext is None:
+        return []
+    # Ask for more than `first` when filtering by kind afterwards.
+    limit = first if not kinds else first * 3
+    rows = await engine.read(
+        "search", engine.dialect.fulltext_query(), {"q": fulltext, "first": limit}
+    )
+    if kinds:
+        rows = [row for row in rows if row["kind"] in kinds]
+    return rows[:first]

@@ -1,0 +1,123 @@
+"""What really differs between the engines: DDL, full-text search, and its syntax.
+
+Everything else is written once in the openCypher subset both engines run
+(graph/queries/). The schema objects are declared once in graph/migrations.py as
+`IndexSpec`s; a dialect turns each spec into its engine's statements.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+IndexKind = Literal["unique", "range", "fulltext"]
+
+# The labels that take part in catalogue full-text search, and the property searched.
+FULLTEXT_FIELDS: dict[str, str] = {"Track": "title", "Artist": "name", "Album": "title"}
+NEO4J_FULLTEXT_INDEX = "catalog_fulltext"
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """One schema object: a uniqueness constraint, a range index, or a full-text index."""
+
+    kind: IndexKind
+    label: str
+    properties: tuple[str, ...]
+
+
+def fulltext_terms(text: str) -> list[str]:
+    """Split user text into plain words; every query-syntax character is dropped."""
+    return _WORD_RE.findall(text.lower())[:16]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+
+    def ddl(self, spec: IndexSpec) -> list[str]:
+        """The Cypher statements that create `spec`, idempotently where the engine can."""
+        raise NotImplementedError
+
+    def fulltext_query(self) -> str:
+        """A query with params `$q` (engine syntax) and `$first`; rows: kind, id, score."""
+        raise NotImplementedError
+
+    def fulltext_text(self, text: str) -> str | None:
+        """User text as this engine's full-text query string (prefix match on the last word)."""
+        raise NotImplementedError
+
+
+class FalkorDBDialect(Dialect):
+    def ddl(self, spec: IndexSpec) -> list[str]:
+        props = ", ".join(f"n.{p}" for p in spec.properties)
+        if spec.kind == "range":
+            return [f"CREATE INDEX FOR (n:{spec.label}) ON ({props})"]
+        if spec.kind == "fulltext":
+            args = ", ".join(f"'{p}'" for p in spec.properties)
+            return [f"CALL db.idx.fulltext.createNodeIndex('{spec.label}', {args})"]
+        # Unique constraints are a command (GRAPH.CONSTRAINT), not Cypher, on FalkorDB;
+        # they need a range index on the same property first.
+        return [f"CREATE INDEX FOR (n:{spec.label}) ON ({props})"]
+
+    def fulltext_query(self) -> str:
+        parts = [
+            f"CALL db.idx.fulltext.queryNodes('{label}', $q) YIELD node, score "
+            f"RETURN '{label}' AS kind, node.id AS id, score"
+            for label in FULLTEXT_FIELDS
+        ]
+        union = " UNION ALL ".join(parts)
+        return f"CALL {{ {union} }} RETURN kind, id, score ORDER BY score DESC, id LIMIT $first"
+
+    def fulltext_text(self, text: str) -> str | None:
+        terms = fulltext_terms(text)
+        if not terms:
+            return None
+        # RediSearch syntax: words are ANDed; the last one may be a prefix.
+        return " ".join([*terms[:-1], f"{terms[-1]}*"])
+
+
+class Neo4jDialect(Dialect):
+    def ddl(self, spec: IndexSpec) -> list[str]:
+        props = ", ".join(f"n.{p}" for p in spec.properties)
+        lowered = spec.label.lower()
+        suffix = "_".join(spec.properties)
+        if spec.kind == "unique":
+            return [
+                f"CREATE CONSTRAINT {lowered}_{suffix}_unique IF NOT EXISTS "
+                f"FOR (n:{spec.label}) REQUIRE ({props}) IS UNIQUE"
+            ]
+        if spec.kind == "range":
+            return [
+                f"CREATE INDEX {lowered}_{suffix} IF NOT EXISTS FOR (n:{spec.label}) ON ({props})"
+            ]
+        # One full-text index spans the three labels; it is created once, for Track.
+        if spec.label != "Track":
+            return []
+        labels = "|".join(FULLTEXT_FIELDS)
+        fields = ", ".join(f"n.{p}" for p in sorted(set(FULLTEXT_FIELDS.values())))
+        return [
+            f"CREATE FULLTEXT INDEX {NEO4J_FULLTEXT_INDEX} IF NOT EXISTS "
+            f"FOR (n:{labels}) ON EACH [{fields}]"
+        ]
+
+    def fulltext_query(self) -> str:
+        return (
+            f"CALL db.index.fulltext.queryNodes('{NEO4J_FULLTEXT_INDEX}', $q) YIELD node, score "
+            "WITH node, score WHERE node:Track OR node:Artist OR node:Album "
+            "RETURN CASE WHEN node:Track THEN 'Track' WHEN node:Artist THEN 'Artist' "
+            "ELSE 'Album' END AS kind, node.id AS id, score "
+            "ORDER BY score DESC, id LIMIT $first"
+        )
+
+    def fulltext_text(self, text: str) -> str | None:
+        terms = fulltext_terms(text)
+        if not terms:
+            return None
+        # Lucene syntax: all words required; the last one may be a prefix.
+        return " AND ".join([*terms[:-1], f"{terms[-1]}*"])
+
+
+FALKORDB = FalkorDBDialect("falkordb")
+NEO4J = Neo4jDialect("neo4j")

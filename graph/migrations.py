@@ -1,0 +1,44 @@
+"""The graph's schema: constraints and indexes, declared once, applied idempotently."""
+
+from graph.dialect import FULLTEXT_FIELDS, IndexSpec
+from graph.engine import GraphEngine
+
+LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
+
+SCHEMA_VERSION = 1
+
+SCHEMA: tuple[IndexSpec, ...] = (
+    *(IndexSpec("unique", label, ("id",)) for label in LABELS),
+    # Merge keys: one artist per folded name, one album per title within its artist.
+    IndexSpec("unique", "Artist", ("name_key",)),
+    IndexSpec("unique", "Album", ("key",)),
+    IndexSpec("unique", "Genre", ("name_key",)),
+    IndexSpec("range", "Artist", ("name",)),
+    IndexSpec("range", "Album", ("title",)),
+    IndexSpec("range", "Album", ("year",)),
+    IndexSpec("range", "Track", ("title",)),
+    IndexSpec("range", "Track", ("year",)),
+    IndexSpec("range", "Track", ("created_at",)),
+    IndexSpec("range", "Track", ("duration",)),
+    *(IndexSpec("fulltext", label, (prop,)) for label, prop in FULLTEXT_FIELDS.items()),
+)
+
+_VERSION_QUERY = (
+    "MERGE (m:SchemaVersion {id: 'apollonia'}) SET m.version = $version RETURN m.version AS version"
+)
+_READ_VERSION_QUERY = "MATCH (m:SchemaVersion {id: 'apollonia'}) RETURN m.version AS version"
+
+
+async def migrate(engine: GraphEngine, timeout: float = 60.0) -> None:
+    """Create every constraint and index that is missing, wait until they are online,
+    and record the schema version. Safe to run any number of times."""
+    for spec in SCHEMA:
+        await engine.ensure_index(spec)
+    await engine.wait_for_indexes(timeout)
+    await engine.write("migrate", _VERSION_QUERY, {"version": SCHEMA_VERSION})
+
+
+async def schema_version(engine: GraphEngine) -> int | None:
+    """The applied schema version, or None before the first migration."""
+    rows = await engine.read("schema_version", _READ_VERSION_QUERY)
+    return int(rows[0]["version"]) if rows else None

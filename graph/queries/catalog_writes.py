@@ -1,0 +1,148 @@
+"""Catalogue writes. Each is one query, so each is one transaction on both engines.
+
+Artists, albums and genres are merged by their keys (graph/names.py); MERGE on a key
+with a uniqueness constraint never duplicates, even under concurrent writers.
+"""
+
+from graph.queries.catalog import ALBUM_MAP, ARTIST_MAP, TRACK_MAP
+
+# The relations of a track, as prepared by graph/catalog_writes.py:
+#   artists: [{key, name, id, position}], album: [] or [{key, title_key, title, id, year,
+#   artist: [] or [{key, name, id}]}], genres: [{key, name, id}].
+_LINK_RELATIONS = """
+FOREACH (ar IN row.artists |
+  MERGE (a:Artist {name_key: ar.key})
+  ON CREATE SET a.id = ar.id, a.name = ar.name, a.created_at = row.now, a.updated_at = row.now
+  MERGE (t)-[by:BY]->(a)
+  SET by.position = ar.position, by.role = 'primary')
+FOREACH (al IN row.album |
+  MERGE (b:Album {key: al.key})
+  ON CREATE SET b.id = al.id, b.title = al.title, b.title_key = al.title_key, b.year = al.year,
+    b.created_at = row.now, b.updated_at = row.now
+  MERGE (t)-[:ON]->(b)
+  FOREACH (aa IN al.artist |
+    MERGE (x:Artist {name_key: aa.key})
+    ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = row.now, x.updated_at = row.now
+    MERGE (b)-[:BY]->(x)))
+FOREACH (gn IN row.genres |
+  MERGE (g:Genre {name_key: gn.key})
+  ON CREATE SET g.id = gn.id, g.name = gn.name
+  MERGE (t)-[ig:IN_GENRE]->(g)
+  SET ig.source = 'user', ig.confidence = 1.0)
+"""
+
+UPSERT_TRACKS_QUERY = (
+    "UNWIND $rows AS row\n"
+    "MERGE (t:Track {id: row.id})\n"
+    "ON CREATE SET t.created_at = row.now\n"
+    "SET t += row.props, t.updated_at = row.now\n"
+    "WITH t, row\n"
+    f"{_LINK_RELATIONS}"
+    f"RETURN t {TRACK_MAP} AS row"
+)
+
+UPDATE_TRACK_QUERY = (
+    "MATCH (t:Track {id: $id})\n"
+    "SET t += $props, t.updated_at = $now\n"
+    "WITH t\n"
+    "OPTIONAL MATCH (t)-[r1:BY]->(:Artist) WHERE $replace_artists\n"
+    "DELETE r1\n"
+    "WITH DISTINCT t\n"
+    "OPTIONAL MATCH (t)-[r2:ON]->(:Album) WHERE $replace_album\n"
+    "DELETE r2\n"
+    "WITH DISTINCT t\n"
+    "OPTIONAL MATCH (t)-[r3:IN_GENRE]->(:Genre) WHERE $replace_genres\n"
+    "DELETE r3\n"
+    "WITH DISTINCT t, $row AS row\n"
+    f"{_LINK_RELATIONS}"
+    f"RETURN t {TRACK_MAP} AS row"
+)
+
+DELETE_TRACK_QUERY = "MATCH (t:Track {id: $id}) WITH t, t.id AS id DETACH DELETE t RETURN id"
+
+MERGE_ARTIST_QUERY = (
+    "MERGE (a:Artist {name_key: $key}) "
+    "ON CREATE SET a.id = $id, a.name = $name, a.created_at = $now, a.updated_at = $now "
+    f"RETURN a {ARTIST_MAP} AS row"
+)
+
+# A rename changes the artist's key, and with it the keys of the artist's albums.
+RENAME_ARTIST_QUERY = (
+    "MATCH (a:Artist {id: $id}) "
+    "SET a.name = $name, a.name_key = $key, a.updated_at = $now "
+    "WITH a OPTIONAL MATCH (al:Album)-[:BY]->(a) "
+    "SET al.key = $key + $sep + al.title_key "
+    f"WITH DISTINCT a RETURN a {ARTIST_MAP} AS row"
+)
+
+# What deleting would remove: tracks by the artist and tracks on the artist's albums.
+_ARTIST_HOLDINGS = (
+    "MATCH (a:Artist {id: $id}) "
+    "OPTIONAL MATCH (a)<-[:BY]-(t1:Track) "
+    "WITH a, collect(t1) AS direct "
+    "OPTIONAL MATCH (a)<-[:BY]-(al:Album) "
+    "OPTIONAL MATCH (al)<-[:ON]-(t2:Track) "
+    "WITH a, direct, collect(DISTINCT al) AS albums, collect(DISTINCT t2) AS on_albums "
+    "WITH a, albums, direct + [x IN on_albums WHERE NOT x IN direct] AS tracks "
+)
+ARTIST_HOLDINGS_QUERY = _ARTIST_HOLDINGS + "RETURN size(tracks) AS tracks"
+DELETE_ARTIST_QUERY = (
+    _ARTIST_HOLDINGS
+    + "WHERE $cascade OR size(tracks) = 0 "
+    "FOREACH (x IN tracks | DETACH DELETE x) "
+    "FOREACH (x IN albums | DETACH DELETE x) "
+    "WITH a, size(tracks) AS removed DETACH DELETE a RETURN removed"
+)
+
+CREATE_ALBUM_QUERY = (
+    "MERGE (b:Album {key: $key}) "
+    "ON CREATE SET b.id = $id, b.title = $title, b.title_key = $title_key, b.year = $year, "
+    "b.created_at = $now, b.updated_at = $now "
+    "WITH b "
+    "FOREACH (aa IN $artist | "
+    "  MERGE (x:Artist {name_key: aa.key}) "
+    "  ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = $now, x.updated_at = $now "
+    "  MERGE (b)-[:BY]->(x)) "
+    f"RETURN b {ALBUM_MAP} AS row"
+)
+
+# The album key is recomputed from its (possibly new) artist key and title.
+UPDATE_ALBUM_QUERY = (
+    "MATCH (b:Album {id: $id}) "
+    "SET b += $props, b.updated_at = $now "
+    "WITH b "
+    "OPTIONAL MATCH (b)-[r:BY]->(:Artist) WHERE $replace_artist "
+    "DELETE r "
+    "WITH DISTINCT b "
+    "FOREACH (aa IN $artist | "
+    "  MERGE (x:Artist {name_key: aa.key}) "
+    "  ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = $now, x.updated_at = $now "
+    "  MERGE (b)-[:BY]->(x)) "
+    "WITH b "
+    "OPTIONAL MATCH (b)-[:BY]->(owner:Artist) "
+    "WITH b, head(collect(owner.name_key)) AS owner_key "
+    "SET b.key = coalesce(owner_key, '') + $sep + b.title_key "
+    f"RETURN b {ALBUM_MAP} AS row"
+)
+
+_ALBUM_HOLDINGS = (
+    "MATCH (b:Album {id: $id}) OPTIONAL MATCH (b)<-[:ON]-(t:Track) WITH b, collect(t) AS tracks "
+)
+ALBUM_HOLDINGS_QUERY = _ALBUM_HOLDINGS + "RETURN size(tracks) AS tracks"
+DELETE_ALBUM_QUERY = (
+    _ALBUM_HOLDINGS
+    + "WHERE $cascade OR size(tracks) = 0 "
+    "FOREACH (x IN tracks | DETACH DELETE x) "
+    "WITH b, size(tracks) AS removed DETACH DELETE b RETURN removed"
+)
+
+ARTIST_KEYS_QUERY = (
+    "UNWIND $ids AS id MATCH (a:Artist {id: id}) RETURN a.id AS id, a.name AS name, "
+    "a.name_key AS key"
+)
+ALBUM_KEYS_QUERY = (
+    "UNWIND $ids AS id MATCH (b:Album {id: id}) "
+    "OPTIONAL MATCH (b)-[:BY]->(x:Artist) "
+    "RETURN b.id AS id, b.key AS key, b.title AS title, b.title_key AS title_key, "
+    "b.year AS year, head(collect(x {.id, .name, key: x.name_key})) AS artist"
+)

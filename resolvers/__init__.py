@@ -1,0 +1,11 @@
+"""Ariadne bindables, one module per domain, and the per-request dataloaders."""
+
+from typing import Any
+
+from resolvers import catalog, catalog_mutations
+from resolvers.scalars import datetime_scalar
+
+
+def bindables() -> list[Any]:
+    """Everything `make_executable_schema` binds."""
+    return [datetime_scalar, *catalog.bindables, *catalog_mutations.bindables]

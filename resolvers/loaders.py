@@ -1,0 +1,154 @@
+"""Per-request dataloaders: each batch becomes one Cypher query (`UNWIND $ids`).
+
+Named `<Entity>By<Key>Loader`. Results line up with keys: None (or an empty list)
+for a key that has nothing. Composite keys are named tuples.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from aiodataloader import DataLoader
+
+from graph import catalog
+from graph.engine import GraphEngine
+
+MAX_BATCH = 1000
+
+
+class PageKey(NamedTuple):
+    """A page of a parent's children: parent id, keyset position, rows wanted (+1)."""
+
+    parent: str
+    after: tuple[Any, ...] | None
+    limit: int
+
+
+class _GraphLoader(DataLoader):  # type: ignore[misc]
+    max_batch_size = MAX_BATCH
+    fetch: Callable[[GraphEngine, Sequence[Any]], Awaitable[list[Any]]]
+
+    def __init__(self, engine: GraphEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    async def batch_load_fn(self, keys: Sequence[Any]) -> list[Any]:
+        return await type(self).fetch(self.engine, keys)
+
+
+def _loader(
+    name: str, fetch: Callable[[GraphEngine, Sequence[Any]], Awaitable[list[Any]]]
+) -> type[_GraphLoader]:
+    return type(name, (_GraphLoader,), {"fetch": staticmethod(fetch)})
+
+
+TrackByIdLoader = _loader("TrackByIdLoader", catalog.tracks_by_id)
+ArtistByIdLoader = _loader("ArtistByIdLoader", catalog.artists_by_id)
+AlbumByIdLoader = _loader("AlbumByIdLoader", catalog.albums_by_id)
+GenreByIdLoader = _loader("GenreByIdLoader", catalog.genres_by_id)
+ArtistsByTrackIdLoader = _loader("ArtistsByTrackIdLoader", catalog.artists_by_track)
+AlbumByTrackIdLoader = _loader("AlbumByTrackIdLoader", catalog.album_by_track)
+GenresByTrackIdLoader = _loader("GenresByTrackIdLoader", catalog.genres_by_track)
+ArtistByAlbumIdLoader = _loader("ArtistByAlbumIdLoader", catalog.artist_by_album)
+
+
+def _page_loader(name: str, relation: str) -> type[_GraphLoader]:
+    async def fetch(engine: GraphEngine, keys: Sequence[PageKey]) -> list[Any]:
+        return await catalog.nested_pages(
+            engine, relation, [(k.parent, list(k.after) if k.after else None, k.limit)
+                               for k in keys]
+        )
+
+    return _loader(name, fetch)
+
+
+def _count_loader(name: str, relation: str) -> type[_GraphLoader]:
+    async def fetch(engine: GraphEngine, keys: Sequence[str]) -> list[Any]:
+        return await catalog.nested_counts(engine, relation, keys)
+
+    return _loader(name, fetch)
+
+
+TracksByArtistIdLoader = _page_loader("TracksByArtistIdLoader", "tracks_by_artist")
+AlbumsByArtistIdLoader = _page_loader("AlbumsByArtistIdLoader", "albums_by_artist")
+TracksByAlbumIdLoader = _page_loader("TracksByAlbumIdLoader", "tracks_by_album")
+TrackCountByArtistIdLoader = _count_loader("TrackCountByArtistIdLoader", "tracks_by_artist")
+AlbumCountByArtistIdLoader = _count_loader("AlbumCountByArtistIdLoader", "albums_by_artist")
+TrackCountByAlbumIdLoader = _count_loader("TrackCountByAlbumIdLoader", "tracks_by_album")
+
+
+class Loaders:
+    """The loaders of one request, each created on first use."""
+
+    def __init__(self, engine: GraphEngine) -> None:
+        self.engine = engine
+
+    @cached_property
+    def track_by_id(self) -> DataLoader:
+        return TrackByIdLoader(self.engine)
+
+    @cached_property
+    def artist_by_id(self) -> DataLoader:
+        return ArtistByIdLoader(self.engine)
+
+    @cached_property
+    def album_by_id(self) -> DataLoader:
+        return AlbumByIdLoader(self.engine)
+
+    @cached_property
+    def genre_by_id(self) -> DataLoader:
+        return GenreByIdLoader(self.engine)
+
+    @cached_property
+    def artists_by_track_id(self) -> DataLoader:
+        return ArtistsByTrackIdLoader(self.engine)
+
+    @cached_property
+    def album_by_track_id(self) -> DataLoader:
+        return AlbumByTrackIdLoader(self.engine)
+
+    @cached_property
+    def genres_by_track_id(self) -> DataLoader:
+        return GenresByTrackIdLoader(self.engine)
+
+    @cached_property
+    def artist_by_album_id(self) -> DataLoader:
+        return ArtistByAlbumIdLoader(self.engine)
+
+    @cached_property
+    def tracks_by_artist_id(self) -> DataLoader:
+        return TracksByArtistIdLoader(self.engine)
+
+    @cached_property
+    def albums_by_artist_id(self) -> DataLoader:
+        return AlbumsByArtistIdLoader(self.engine)
+
+    @cached_property
+    def tracks_by_album_id(self) -> DataLoader:
+        return TracksByAlbumIdLoader(self.engine)
+
+    @cached_property
+    def track_count_by_artist_id(self) -> DataLoader:
+        return TrackCountByArtistIdLoader(self.engine)
+
+    @cached_property
+    def album_count_by_artist_id(self) -> DataLoader:
+        return AlbumCountByArtistIdLoader(self.engine)
+
+    @cached_property
+    def track_count_by_album_id(self) -> DataLoader:
+        return TrackCountByAlbumIdLoader(self.engine)
+
+    def by_label(self, label: str) -> DataLoader:
+        """The by-id loader of a node label."""
+        return {
+            "Track": self.track_by_id,
+            "Artist": self.artist_by_id,
+            "Album": self.album_by_id,
+            "Genre": self.genre_by_id,
+        }[label]
+
+    def prime(self, label: str, row: dict[str, Any]) -> None:
+        """Put a row just written into the by-id cache (after a mutation)."""
+        loader = self.by_label(label)
+        loader.clear(row["id"]).prime(row["id"], row)

@@ -1,0 +1,26 @@
+"""Custom scalars."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ariadne import ScalarType
+
+datetime_scalar = ScalarType("DateTime")
+
+
+@datetime_scalar.serializer
+def serialize_datetime(value: Any) -> str:
+    """Graph timestamps are epoch milliseconds (FalkorDB has no datetime type)."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromtimestamp(value / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@datetime_scalar.value_parser
+def parse_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO-8601 string")
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

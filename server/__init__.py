@@ -1,0 +1,1 @@
+"""The Starlette app: settings, GraphQL over HTTP, metrics, health, and the CLI."""

@@ -1,0 +1,105 @@
+"""The Starlette application factory."""
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from graph.engine import GraphEngine, connect
+from graph.migrations import migrate
+from server.errors import request_id_var
+from server.graphql_app import build_schema, graphql_app
+from server.settings import Settings
+
+log = logging.getLogger("apollonia")
+
+
+class RequestIdMiddleware:
+    """Accept a sane `X-Request-ID` or make one; echo it back; expose it to logs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        request_id_var.set(request_id)
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(
+                    (b"x-request-id", request_id.encode("latin-1"))
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class _Delegate:
+    """An ASGI app that forwards to one built at start-up (it needs the engine)."""
+
+    def __init__(self, state: dict[str, Any], key: str) -> None:
+        self.state = state
+        self.key = key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.state[self.key](scope, receive, send)
+
+
+async def metrics(_: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings | None = None, engine: GraphEngine | None = None) -> Starlette:
+    """Build the app. Without `engine`, it connects (and migrates) at start-up."""
+    settings = settings or Settings.from_env()
+    schema = build_schema()
+    state: dict[str, Any] = {"engine": engine}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = state["engine"] is None
+        if owned:
+            state["engine"] = await connect(
+                settings.resolved_graph_url,
+                graph_name=settings.graph_name,
+                username=settings.graph_username,
+                password=settings.graph_password,
+            )
+            await migrate(state["engine"])
+            state["graphql"] = graphql_app(settings, schema, state["engine"])
+        try:
+            yield
+        finally:
+            if owned:
+                await state["engine"].close()
+
+    async def health(_: Request) -> Response:
+        up = state["engine"] is not None and await state["engine"].ping()
+        body = {"status": "ok" if up else "degraded", "components": {"graph": up}}
+        return JSONResponse(body, status_code=200 if up else 503)
+
+    if engine is not None:
+        state["graphql"] = graphql_app(settings, schema, engine)
+    app = Starlette(
+        routes=[
+            Route("/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]),
+            Route("/metrics", metrics),
+            Route("/health", health),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,50 @@
+"""How errors reach clients: a stable code, a safe message, never a stack trace."""
+
+import logging
+from contextvars import ContextVar
+from typing import Any
+
+from graphql import GraphQLError
+
+from graph.errors import DomainError
+
+log = logging.getLogger("apollonia.errors")
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+def _root_cause(error: GraphQLError) -> BaseException | None:
+    cause: BaseException | None = error.original_error
+    while isinstance(cause, GraphQLError) and cause.original_error is not None:
+        cause = cause.original_error
+    return cause
+
+
+def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+    """Ariadne's error formatter. `debug` is ignored: nothing internal ever goes out."""
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column}
+                                  for loc in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    cause = _root_cause(error)
+    if isinstance(cause, DomainError):
+        formatted["message"] = cause.message
+        extensions: dict[str, Any] = {"code": cause.code}
+        if "field" in cause.details:
+            extensions["field"] = cause.details["field"]
+        if cause.code == "INTERNAL":
+            extensions["requestId"] = request_id_var.get()
+    elif cause is None or isinstance(cause, GraphQLError):
+        # graphql-core's own words about the document or the variables.
+        extensions = {"code": (error.extensions or {}).get("code", "VALIDATION_ERROR")}
+    else:
+        request_id = request_id_var.get()
+        log.error("unhandled error in request %s", request_id, exc_info=cause)
+        formatted["message"] = INTERNAL_MESSAGE
+        extensions = {"code": "INTERNAL", "requestId": request_id}
+    formatted["extensions"] = extensions
+    return formatted

@@ -1,0 +1,1 @@
+"""Background work: audio analysis, similarity, the library scanner, and the demo loader."""
