@@ -14,7 +14,9 @@ from graph.queries import catalog as q
 Page = tuple[list[Row], list[Any]]  # rows, and the sort key of each row
 
 
-async def _by_id(engine: GraphEngine, operation: str, query: str, ids: Sequence[str]) -> list[Row | None]:
+async def _by_id(
+    engine: GraphEngine, operation: str, query: str, ids: Sequence[str]
+) -> list[Row | None]:
     rows = await engine.read(operation, query, {"ids": list(dict.fromkeys(ids))})
     found = {row["row"]["id"]: row["row"] for row in rows}
     return [found.get(i) for i in ids]

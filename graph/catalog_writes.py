@@ -63,8 +63,9 @@ def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
     if "duration" in data:
         duration = data["duration"]
         if duration is not None and not 0 <= duration <= 86400 * 7:
-            raise ValidationError("'duration' must be between 0 and 604800 seconds.",
-                                  field="duration")
+            raise ValidationError(
+                "'duration' must be between 0 and 604800 seconds.", field="duration"
+            )
         props["duration"] = float(duration) if duration is not None else None
     for field in ("track_number", "disc_number"):
         if field in data:
@@ -79,8 +80,7 @@ def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValidationError(f"'tags' takes at most {MAX_TAGS} tags.", field="tags")
             tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
             if any(len(t) > MAX_TAG for t in tags):
-                raise ValidationError(f"a tag must be at most {MAX_TAG} characters.",
-                                      field="tags")
+                raise ValidationError(f"a tag must be at most {MAX_TAG} characters.", field="tags")
         props["tags"] = tags
     return props
 
@@ -119,9 +119,7 @@ async def _albums_by_id(engine: GraphEngine, album_ids: Sequence[str]) -> dict[s
     return found
 
 
-def _track_artists(
-    data: Mapping[str, Any], known: Mapping[str, Row]
-) -> list[dict[str, Any]]:
+def _track_artists(data: Mapping[str, Any], known: Mapping[str, Row]) -> list[dict[str, Any]]:
     refs = [_artist_ref(known[i]) for i in data.get("artist_ids") or []]
     refs += [_new_artist_ref(n) for n in _names(data.get("artist_names"), "artistNames")]
     unique = list({ref["key"]: ref for ref in reversed(refs)}.values())[::-1]
@@ -137,18 +135,29 @@ def _track_album(
     if data.get("album_id") is not None:
         album = known[data["album_id"]]
         artist = [album["artist"]] if album["artist"] else []
-        return [{
-            "key": album["key"], "title": album["title"], "title_key": album["title_key"],
-            "id": album["id"], "year": album["year"], "artist": artist,
-        }]
+        return [
+            {
+                "key": album["key"],
+                "title": album["title"],
+                "title_key": album["title_key"],
+                "id": album["id"],
+                "year": album["year"],
+                "artist": artist,
+            }
+        ]
     if data.get("album_title") is not None:
         title = _text(data["album_title"], "albumTitle")
         owner = [{k: artists[0][k] for k in ("key", "name", "id")}] if artists else []
-        return [{
-            "key": album_key(owner[0]["key"] if owner else None, title),
-            "title": title, "title_key": name_key(title), "id": ids.new_id("Album"),
-            "year": year, "artist": owner,
-        }]
+        return [
+            {
+                "key": album_key(owner[0]["key"] if owner else None, title),
+                "title": title,
+                "title_key": name_key(title),
+                "id": ids.new_id("Album"),
+                "year": year,
+                "artist": owner,
+            }
+        ]
     return []
 
 
@@ -186,14 +195,16 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
     for data in inputs:
         props = _scalars(data)
         artists = _track_artists(data, artists_known)
-        rows.append({
-            "id": ids.new_id("Track"),
-            "now": now,
-            "props": {k: v for k, v in props.items() if v is not None},
-            "artists": artists,
-            "album": _track_album(data, artists, albums_known, props.get("year")),
-            "genres": [_genre_ref(g) for g in _names(data.get("genres"), "genres")],
-        })
+        rows.append(
+            {
+                "id": ids.new_id("Track"),
+                "now": now,
+                "props": {k: v for k, v in props.items() if v is not None},
+                "artists": artists,
+                "album": _track_album(data, artists, albums_known, props.get("year")),
+                "genres": [_genre_ref(g) for g in _names(data.get("genres"), "genres")],
+            }
+        )
     batches = [{"rows": rows[i : i + IMPORT_BATCH]} for i in range(0, len(rows), IMPORT_BATCH)]
     result = await engine.write_batches("upsert_tracks", q.UPSERT_TRACKS_QUERY, batches)
     return [row["row"] for row in result]
@@ -259,8 +270,7 @@ async def update_artist(engine: GraphEngine, artist_id: str, name: str) -> Row:
     """Rename an artist; renaming onto another artist's name is a CONFLICT."""
     ids.require_id(artist_id, "Artist")
     name = _text(name, "name")
-    params = {"id": artist_id, "name": name, "key": name_key(name), "now": now_ms(),
-              "sep": KEY_SEP}
+    params = {"id": artist_id, "name": name, "key": name_key(name), "now": now_ms(), "sep": KEY_SEP}
     rows = await engine.write("rename_artist", q.RENAME_ARTIST_QUERY, params)
     if not rows:
         raise NotFoundError(f"Artist {artist_id} does not exist.")
@@ -320,8 +330,12 @@ async def create_album(engine: GraphEngine, data: Mapping[str, Any]) -> Row:
     owner = await _album_owner(engine, data)
     params = {
         "key": album_key(owner[0]["key"] if owner else None, title),
-        "id": ids.new_id("Album"), "title": title, "title_key": name_key(title),
-        "year": year, "artist": owner, "now": now_ms(),
+        "id": ids.new_id("Album"),
+        "title": title,
+        "title_key": name_key(title),
+        "year": year,
+        "artist": owner,
+        "now": now_ms(),
     }
     rows = await engine.write("create_album", q.CREATE_ALBUM_QUERY, params)
     return rows[0]["row"]  # type: ignore[no-any-return]
@@ -338,8 +352,12 @@ async def update_album(engine: GraphEngine, album_id: str, data: Mapping[str, An
     replace_artist = "artist_id" in data or "artist_name" in data
     owner = await _album_owner(engine, data) if replace_artist else []
     params = {
-        "id": album_id, "props": props, "now": now_ms(), "replace_artist": replace_artist,
-        "artist": owner, "sep": KEY_SEP,
+        "id": album_id,
+        "props": props,
+        "now": now_ms(),
+        "replace_artist": replace_artist,
+        "artist": owner,
+        "sep": KEY_SEP,
     }
     rows = await engine.write("update_album", q.UPDATE_ALBUM_QUERY, params)
     if not rows:

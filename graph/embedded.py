@@ -151,7 +151,7 @@ def _answers_loaded(socket_path: Path) -> bool:
         return False
     try:
         client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1)
-        return client.info("persistence").get("loading", 1) == 0
+        return bool(client.info("persistence").get("loading", 1) == 0)
     except redis.BusyLoadingError:
         return False
     except (redis.RedisError, OSError):

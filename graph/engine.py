@@ -46,7 +46,7 @@ class GraphEngine(Protocol):
         """Create an index or constraint unless it exists already."""
         ...
 
-    async def wait_for_indexes(self, timeout: float = 30.0) -> None:
+    async def wait_for_indexes(self, wait_seconds: float = 30.0) -> None:
         """Return once every index is online (they build in the background)."""
         ...
 

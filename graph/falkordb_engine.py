@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from graph.dialect import FALKORDB, IndexSpec
+from graph.dialect import FALKORDB, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
 from graph.errors import ConflictError, GraphUnavailableError
 
@@ -32,7 +32,7 @@ class FalkorDBEngine:
     """A FalkorDB graph. One query is one transaction: FalkorDB runs each atomically."""
 
     name = "falkordb"
-    dialect = FALKORDB
+    dialect: Dialect = FALKORDB
 
     def __init__(self, db: FalkorDB, graph_name: str) -> None:
         self._db = db
@@ -107,15 +107,22 @@ class FalkorDBEngine:
             GRAPH_QUERIES.labels(self.name, "migrate").inc()
             try:
                 await self._db.execute_command(
-                    "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE",
-                    spec.label, "PROPERTIES", len(spec.properties), *spec.properties,
+                    "GRAPH.CONSTRAINT",
+                    "CREATE",
+                    self.graph_name,
+                    "UNIQUE",
+                    "NODE",
+                    spec.label,
+                    "PROPERTIES",
+                    len(spec.properties),
+                    *spec.properties,
                 )
             except ResponseError as e:
                 if "already exists" not in str(e):
                     raise
 
-    async def wait_for_indexes(self, timeout: float = 30.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for_indexes(self, wait_seconds: float = 30.0) -> None:
+        deadline = asyncio.get_running_loop().time() + wait_seconds
         while True:
             indexes = await self.read("migrate", "CALL db.indexes() YIELD status RETURN status")
             constraints = await self.read(

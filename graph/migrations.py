@@ -29,12 +29,12 @@ _VERSION_QUERY = (
 _READ_VERSION_QUERY = "MATCH (m:SchemaVersion {id: 'apollonia'}) RETURN m.version AS version"
 
 
-async def migrate(engine: GraphEngine, timeout: float = 60.0) -> None:
+async def migrate(engine: GraphEngine, wait_seconds: float = 60.0) -> None:
     """Create every constraint and index that is missing, wait until they are online,
     and record the schema version. Safe to run any number of times."""
     for spec in SCHEMA:
         await engine.ensure_index(spec)
-    await engine.wait_for_indexes(timeout)
+    await engine.wait_for_indexes(wait_seconds)
     await engine.write("migrate", _VERSION_QUERY, {"version": SCHEMA_VERSION})
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 
-from graph.dialect import NEO4J, IndexSpec
+from graph.dialect import NEO4J, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
 from graph.errors import ConflictError, GraphUnavailableError
 
@@ -26,7 +26,7 @@ async def _run_tx(tx: AsyncManagedTransaction, query: str, params: dict[str, Any
 
 class Neo4jEngine:
     name = "neo4j"
-    dialect = NEO4J
+    dialect: Dialect = NEO4J
 
     def __init__(self, driver: AsyncDriver, database: str | None) -> None:
         self._driver = driver
@@ -41,7 +41,7 @@ class Neo4jEngine:
         password: str | None,
         database: str | None = None,
     ) -> "Neo4jEngine":
-        auth = (username, password) if username else None
+        auth = (username, password or "") if username else None
         return cls(AsyncGraphDatabase.driver(url, auth=auth), database)
 
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
@@ -78,10 +78,10 @@ class Neo4jEngine:
                 GRAPH_QUERIES.labels(self.name, "migrate").inc()
                 await session.run(statement)
 
-    async def wait_for_indexes(self, timeout: float = 30.0) -> None:
+    async def wait_for_indexes(self, wait_seconds: float = 30.0) -> None:
         GRAPH_QUERIES.labels(self.name, "migrate").inc()
         async with self._driver.session(database=self._database) as session:
-            await session.run("CALL db.awaitIndexes($seconds)", {"seconds": int(timeout)})
+            await session.run("CALL db.awaitIndexes($seconds)", {"seconds": int(wait_seconds)})
 
     async def ping(self) -> bool:
         try:

@@ -15,10 +15,11 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLResolveInfo,
     InlineFragmentNode,
     SelectionSetNode,
 )
+
+from resolvers.context import Info
 
 # type -> field -> (loader attribute on Loaders, child type)
 RELATIONS: dict[str, dict[str, tuple[str, str]]] = {
@@ -53,7 +54,7 @@ def _fields(
                 yield from _fields(fragment.selection_set, fragments, type_name)
 
 
-def node_selections(info: GraphQLResolveInfo, connection_type: str) -> list[SelectionSetNode]:
+def node_selections(info: Info, connection_type: str) -> list[SelectionSetNode]:
     """The selection sets under `edges { node }` of the connection being resolved."""
     found: list[SelectionSetNode] = []
     for field_node in info.field_nodes:
@@ -68,7 +69,7 @@ def node_selections(info: GraphQLResolveInfo, connection_type: str) -> list[Sele
 
 
 async def prefetch(
-    info: GraphQLResolveInfo,
+    info: Info,
     type_name: str,
     selections: Sequence[SelectionSetNode],
     rows: Sequence[dict[str, Any]],
@@ -82,9 +83,9 @@ async def prefetch(
         for field in _fields(selection_set, info.fragments, type_name):
             name = field.name.value
             if name in relations:
-                children = wanted.setdefault(name, [])
+                sub_selections = wanted.setdefault(name, [])
                 if field.selection_set is not None:
-                    children.append(field.selection_set)
+                    sub_selections.append(field.selection_set)
     if not wanted:
         return
     loaders = info.context.loaders

@@ -8,7 +8,6 @@ import asyncio
 from typing import Any
 
 from ariadne import InterfaceType, ObjectType, QueryType, UnionType
-from graphql import GraphQLResolveInfo
 
 from graph import catalog
 from graph.errors import ValidationError
@@ -17,6 +16,7 @@ from graph.names import name_key
 from graph.queries.catalog import TRACK_SORT_KEYS, TrackFilter
 from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
 from resolvers._prefetch import node_selections, prefetch, prefetched_or_load
+from resolvers.context import Info
 from resolvers.loaders import PageKey
 
 query = QueryType()
@@ -25,8 +25,9 @@ search_item = UnionType("SearchItem")
 track = ObjectType("Track")
 artist = ObjectType("Artist")
 album = ObjectType("Album")
-connections = [ObjectType(name) for name in
-               ("TrackConnection", "ArtistConnection", "AlbumConnection")]
+connections = [
+    ObjectType(name) for name in ("TrackConnection", "ArtistConnection", "AlbumConnection")
+]
 for conn in connections:
     conn.set_field("totalCount", resolve_total_count)
 
@@ -82,7 +83,7 @@ def _keyset(cursor: str | None, kind: str) -> tuple[Any, str] | None:
 
 
 @query.field("node")
-def resolve_node(_: Any, info: GraphQLResolveInfo, id: str) -> Any:
+def resolve_node(_: Any, info: Info, id: str) -> Any:
     label = label_of(id)
     if label is None:
         raise ValidationError("'id' is not a valid id.", field="id")
@@ -90,7 +91,7 @@ def resolve_node(_: Any, info: GraphQLResolveInfo, id: str) -> Any:
 
 
 def _by_id(label: str) -> Any:
-    def resolve(_: Any, info: GraphQLResolveInfo, id: str) -> Any:
+    def resolve(_: Any, info: Info, id: str) -> Any:
         return info.context.loaders.by_label(label).load(require_id(id, label))
 
     return resolve
@@ -102,14 +103,14 @@ query.set_field("album", _by_id("Album"))
 
 
 @query.field("genres")
-async def resolve_genres(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+async def resolve_genres(_: Any, info: Info) -> list[dict[str, Any]]:
     return await catalog.all_genres(info.context.engine)
 
 
 @query.field("tracks")
 async def resolve_tracks(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     first: int | None = None,
     after: str | None = None,
     filter: dict[str, Any] | None = None,
@@ -128,7 +129,10 @@ async def resolve_tracks(
     )
     await prefetch(info, "Track", node_selections(info, "TrackConnection"), rows[:size])
     return connection(
-        rows, [[k, r["id"]] for k, r in zip(keys, rows, strict=True)], size, kind,
+        rows,
+        [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
+        size,
+        kind,
         lambda: catalog.tracks_count(engine, flt),
     )
 
@@ -136,7 +140,7 @@ async def resolve_tracks(
 @query.field("artists")
 async def resolve_artists(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     first: int | None = None,
     after: str | None = None,
     filter: dict[str, Any] | None = None,
@@ -147,7 +151,10 @@ async def resolve_artists(
     engine = info.context.engine
     rows, keys = await catalog.artists_page(engine, text_key, _keyset(after, "artists"), size + 1)
     return connection(
-        rows, [[k, r["id"]] for k, r in zip(keys, rows, strict=True)], size, "artists",
+        rows,
+        [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
+        size,
+        "artists",
         lambda: catalog.artists_count(engine, text_key),
     )
 
@@ -155,7 +162,7 @@ async def resolve_artists(
 @query.field("albums")
 async def resolve_albums(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     first: int | None = None,
     after: str | None = None,
     filter: dict[str, Any] | None = None,
@@ -174,7 +181,10 @@ async def resolve_albums(
     )
     await prefetch(info, "Album", node_selections(info, "AlbumConnection"), rows[:size])
     return connection(
-        rows, [[k, r["id"]] for k, r in zip(keys, rows, strict=True)], size, "albums",
+        rows,
+        [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
+        size,
+        "albums",
         lambda: catalog.albums_count(engine, artist_id, text_key, year_min, year_max),
     )
 
@@ -185,7 +195,7 @@ SEARCH_KINDS = {"TRACK": "Track", "ARTIST": "Artist", "ALBUM": "Album"}
 @query.field("search")
 async def resolve_search(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     query: str,
     first: int | None = None,
     types: list[str] | None = None,
@@ -197,9 +207,7 @@ async def resolve_search(
     kinds = [SEARCH_KINDS[t] for t in types] if types else None
     hits = await catalog.search(info.context.engine, text, size, kinds)
     loaders = info.context.loaders
-    nodes = await asyncio.gather(
-        *(loaders.by_label(hit["kind"]).load(hit["id"]) for hit in hits)
-    )
+    nodes = await asyncio.gather(*(loaders.by_label(hit["kind"]).load(hit["id"]) for hit in hits))
     return [
         {"score": float(hit["score"]), "node": node}
         for hit, node in zip(hits, nodes, strict=True)
@@ -213,31 +221,37 @@ def resolve_tags(obj: dict[str, Any], *_: Any) -> list[str]:
 
 
 @track.field("artists")
-def resolve_track_artists(obj: dict[str, Any], info: GraphQLResolveInfo) -> Any:
+def resolve_track_artists(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "artists", info.context.loaders.artists_by_track_id)
 
 
 @track.field("album")
-def resolve_track_album(obj: dict[str, Any], info: GraphQLResolveInfo) -> Any:
+def resolve_track_album(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "album", info.context.loaders.album_by_track_id)
 
 
 @track.field("genres")
-def resolve_track_genres(obj: dict[str, Any], info: GraphQLResolveInfo) -> Any:
+def resolve_track_genres(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "genres", info.context.loaders.genres_by_track_id)
 
 
 @album.field("artist")
-def resolve_album_artist(obj: dict[str, Any], info: GraphQLResolveInfo) -> Any:
+def resolve_album_artist(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "artist", info.context.loaders.artist_by_album_id)
 
 
 def _nested(
-    page_loader: str, count_loader: str, kind: str, child_type: str, connection_type: str,
+    page_loader: str,
+    count_loader: str,
+    kind: str,
+    child_type: str,
+    connection_type: str,
     default: int,
 ) -> Any:
     async def resolve(
-        obj: dict[str, Any], info: GraphQLResolveInfo, first: int | None = None,
+        obj: dict[str, Any],
+        info: Info,
+        first: int | None = None,
         after: str | None = None,
     ) -> dict[str, Any]:
         size = page_size(first, default)
@@ -257,14 +271,38 @@ def _nested(
     return resolve
 
 
-artist.set_field("tracks", _nested(
-    "tracks_by_artist_id", "track_count_by_artist_id", "artist-tracks", "Track",
-    "TrackConnection", 20))
-artist.set_field("albums", _nested(
-    "albums_by_artist_id", "album_count_by_artist_id", "artist-albums", "Album",
-    "AlbumConnection", 20))
-album.set_field("tracks", _nested(
-    "tracks_by_album_id", "track_count_by_album_id", "album-tracks", "Track",
-    "TrackConnection", 50))
+artist.set_field(
+    "tracks",
+    _nested(
+        "tracks_by_artist_id",
+        "track_count_by_artist_id",
+        "artist-tracks",
+        "Track",
+        "TrackConnection",
+        20,
+    ),
+)
+artist.set_field(
+    "albums",
+    _nested(
+        "albums_by_artist_id",
+        "album_count_by_artist_id",
+        "artist-albums",
+        "Album",
+        "AlbumConnection",
+        20,
+    ),
+)
+album.set_field(
+    "tracks",
+    _nested(
+        "tracks_by_album_id",
+        "track_count_by_album_id",
+        "album-tracks",
+        "Track",
+        "TrackConnection",
+        50,
+    ),
+)
 
 bindables = [query, node_interface, search_item, track, artist, album, *connections]

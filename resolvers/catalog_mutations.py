@@ -3,60 +3,54 @@
 from typing import Any
 
 from ariadne import MutationType
-from graphql import GraphQLResolveInfo
 
 from graph import catalog_writes
+from resolvers.context import Info
 
 mutation = MutationType()
 
 
-def _prime(info: GraphQLResolveInfo, label: str, row: dict[str, Any]) -> dict[str, Any]:
+def _prime(info: Info, label: str, row: dict[str, Any]) -> dict[str, Any]:
     info.context.loaders.prime(label, row)
     return row
 
 
 @mutation.field("createTrack")
-async def resolve_create_track(
-    _: Any, info: GraphQLResolveInfo, input: dict[str, Any]
-) -> dict[str, Any]:
+async def resolve_create_track(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     rows = await catalog_writes.create_tracks(info.context.engine, [input])
     return _prime(info, "Track", rows[0])
 
 
 @mutation.field("importTracks")
-async def resolve_import_tracks(
-    _: Any, info: GraphQLResolveInfo, input: list[dict[str, Any]]
-) -> dict[str, Any]:
+async def resolve_import_tracks(_: Any, info: Info, input: list[dict[str, Any]]) -> dict[str, Any]:
     rows = await catalog_writes.create_tracks(info.context.engine, input)
     return {"count": len(rows), "tracks": [_prime(info, "Track", row) for row in rows]}
 
 
 @mutation.field("updateTrack")
 async def resolve_update_track(
-    _: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]
+    _: Any, info: Info, id: str, input: dict[str, Any]
 ) -> dict[str, Any]:
     row = await catalog_writes.update_track(info.context.engine, id, input)
     return _prime(info, "Track", row)
 
 
 @mutation.field("deleteTrack")
-async def resolve_delete_track(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
+async def resolve_delete_track(_: Any, info: Info, id: str) -> dict[str, Any]:
     deleted = await catalog_writes.delete_track(info.context.engine, id)
     info.context.loaders.track_by_id.clear(deleted)
     return {"deleted_id": deleted, "tracks_deleted": 1}
 
 
 @mutation.field("createArtist")
-async def resolve_create_artist(
-    _: Any, info: GraphQLResolveInfo, input: dict[str, Any]
-) -> dict[str, Any]:
+async def resolve_create_artist(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     row = await catalog_writes.create_artist(info.context.engine, input["name"])
     return _prime(info, "Artist", row)
 
 
 @mutation.field("updateArtist")
 async def resolve_update_artist(
-    _: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]
+    _: Any, info: Info, id: str, input: dict[str, Any]
 ) -> dict[str, Any]:
     row = await catalog_writes.update_artist(info.context.engine, id, input["name"])
     return _prime(info, "Artist", row)
@@ -64,7 +58,7 @@ async def resolve_update_artist(
 
 @mutation.field("deleteArtist")
 async def resolve_delete_artist(
-    _: Any, info: GraphQLResolveInfo, id: str, cascade: bool = False
+    _: Any, info: Info, id: str, cascade: bool = False
 ) -> dict[str, Any]:
     removed = await catalog_writes.delete_artist(info.context.engine, id, bool(cascade))
     info.context.loaders.artist_by_id.clear(id)
@@ -72,16 +66,14 @@ async def resolve_delete_artist(
 
 
 @mutation.field("createAlbum")
-async def resolve_create_album(
-    _: Any, info: GraphQLResolveInfo, input: dict[str, Any]
-) -> dict[str, Any]:
+async def resolve_create_album(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     row = await catalog_writes.create_album(info.context.engine, input)
     return _prime(info, "Album", row)
 
 
 @mutation.field("updateAlbum")
 async def resolve_update_album(
-    _: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]
+    _: Any, info: Info, id: str, input: dict[str, Any]
 ) -> dict[str, Any]:
     row = await catalog_writes.update_album(info.context.engine, id, input)
     return _prime(info, "Album", row)
@@ -89,7 +81,7 @@ async def resolve_update_album(
 
 @mutation.field("deleteAlbum")
 async def resolve_delete_album(
-    _: Any, info: GraphQLResolveInfo, id: str, cascade: bool = False
+    _: Any, info: Info, id: str, cascade: bool = False
 ) -> dict[str, Any]:
     removed = await catalog_writes.delete_album(info.context.engine, id, bool(cascade))
     info.context.loaders.album_by_id.clear(id)

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import GraphQLResolveInfo
+
 from graph.engine import GraphEngine
 from resolvers.loaders import Loaders
 
@@ -16,3 +18,6 @@ class RequestContext:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.engine)
+
+
+Info = GraphQLResolveInfo[RequestContext]

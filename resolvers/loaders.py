@@ -15,6 +15,8 @@ from graph.engine import GraphEngine
 
 MAX_BATCH = 1000
 
+AnyLoader = DataLoader[Any, Any]
+
 
 class PageKey(NamedTuple):
     """A page of a parent's children: parent id, keyset position, rows wanted (+1)."""
@@ -24,7 +26,7 @@ class PageKey(NamedTuple):
     limit: int
 
 
-class _GraphLoader(DataLoader):  # type: ignore[misc]
+class _GraphLoader(DataLoader[Any, Any]):
     max_batch_size = MAX_BATCH
     fetch: Callable[[GraphEngine, Sequence[Any]], Awaitable[list[Any]]]
 
@@ -55,8 +57,9 @@ ArtistByAlbumIdLoader = _loader("ArtistByAlbumIdLoader", catalog.artist_by_album
 def _page_loader(name: str, relation: str) -> type[_GraphLoader]:
     async def fetch(engine: GraphEngine, keys: Sequence[PageKey]) -> list[Any]:
         return await catalog.nested_pages(
-            engine, relation, [(k.parent, list(k.after) if k.after else None, k.limit)
-                               for k in keys]
+            engine,
+            relation,
+            [(k.parent, list(k.after) if k.after else None, k.limit) for k in keys],
         )
 
     return _loader(name, fetch)
@@ -84,62 +87,62 @@ class Loaders:
         self.engine = engine
 
     @cached_property
-    def track_by_id(self) -> DataLoader:
+    def track_by_id(self) -> AnyLoader:
         return TrackByIdLoader(self.engine)
 
     @cached_property
-    def artist_by_id(self) -> DataLoader:
+    def artist_by_id(self) -> AnyLoader:
         return ArtistByIdLoader(self.engine)
 
     @cached_property
-    def album_by_id(self) -> DataLoader:
+    def album_by_id(self) -> AnyLoader:
         return AlbumByIdLoader(self.engine)
 
     @cached_property
-    def genre_by_id(self) -> DataLoader:
+    def genre_by_id(self) -> AnyLoader:
         return GenreByIdLoader(self.engine)
 
     @cached_property
-    def artists_by_track_id(self) -> DataLoader:
+    def artists_by_track_id(self) -> AnyLoader:
         return ArtistsByTrackIdLoader(self.engine)
 
     @cached_property
-    def album_by_track_id(self) -> DataLoader:
+    def album_by_track_id(self) -> AnyLoader:
         return AlbumByTrackIdLoader(self.engine)
 
     @cached_property
-    def genres_by_track_id(self) -> DataLoader:
+    def genres_by_track_id(self) -> AnyLoader:
         return GenresByTrackIdLoader(self.engine)
 
     @cached_property
-    def artist_by_album_id(self) -> DataLoader:
+    def artist_by_album_id(self) -> AnyLoader:
         return ArtistByAlbumIdLoader(self.engine)
 
     @cached_property
-    def tracks_by_artist_id(self) -> DataLoader:
+    def tracks_by_artist_id(self) -> AnyLoader:
         return TracksByArtistIdLoader(self.engine)
 
     @cached_property
-    def albums_by_artist_id(self) -> DataLoader:
+    def albums_by_artist_id(self) -> AnyLoader:
         return AlbumsByArtistIdLoader(self.engine)
 
     @cached_property
-    def tracks_by_album_id(self) -> DataLoader:
+    def tracks_by_album_id(self) -> AnyLoader:
         return TracksByAlbumIdLoader(self.engine)
 
     @cached_property
-    def track_count_by_artist_id(self) -> DataLoader:
+    def track_count_by_artist_id(self) -> AnyLoader:
         return TrackCountByArtistIdLoader(self.engine)
 
     @cached_property
-    def album_count_by_artist_id(self) -> DataLoader:
+    def album_count_by_artist_id(self) -> AnyLoader:
         return AlbumCountByArtistIdLoader(self.engine)
 
     @cached_property
-    def track_count_by_album_id(self) -> DataLoader:
+    def track_count_by_album_id(self) -> AnyLoader:
         return TrackCountByAlbumIdLoader(self.engine)
 
-    def by_label(self, label: str) -> DataLoader:
+    def by_label(self, label: str) -> AnyLoader:
         """The by-id loader of a node label."""
         return {
             "Track": self.track_by_id,

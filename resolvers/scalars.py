@@ -11,10 +11,7 @@ datetime_scalar = ScalarType("DateTime")
 @datetime_scalar.serializer
 def serialize_datetime(value: Any) -> str:
     """Graph timestamps are epoch milliseconds (FalkorDB has no datetime type)."""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromtimestamp(value / 1000, UTC)
+    moment = value if isinstance(value, datetime) else datetime.fromtimestamp(value / 1000, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -65,8 +65,11 @@ async def _with_engine(settings: Settings, action: str) -> None:
             from workers.demo import load_demo
 
             created = await load_demo(engine)
-            print(f"demo catalogue: {created} tracks added" if created
-                  else "demo catalogue already loaded")
+            print(
+                f"demo catalogue: {created} tracks added"
+                if created
+                else "demo catalogue already loaded"
+            )
         else:
             print("migrations applied")
     finally:
@@ -93,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, default=None, help="port (8000)")
     serve_cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
     serve_cmd.set_defaults(run=serve)
-    for name, text in (("migrate", "apply constraints and indexes (idempotent)"),
-                       ("demo", "load a small demo catalogue")):
+    for name, text in (
+        ("migrate", "apply constraints and indexes (idempotent)"),
+        ("demo", "load a small demo catalogue"),
+    ):
         cmd = commands.add_parser(name, help=text)
         cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
         cmd.set_defaults(run=run_with_engine)

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+from graphql.utilities import TypeInfo
 from graphql.validation import ASTValidationRule
 
 MAX_QUERY_LENGTH = 100_000
@@ -49,7 +50,7 @@ class DocumentCache:
         document_ast: DocumentNode,
         rules: Collection[type[ASTValidationRule]] | None = None,
         max_errors: int | None = None,
-        **kwargs: Any,
+        type_info: TypeInfo | None = None,
     ) -> list[GraphQLError]:
         """Ariadne `query_validator`."""
         key = (id(document_ast), hash(tuple(rules or ())))
@@ -57,6 +58,6 @@ class DocumentCache:
         if cached is not None and cached[0] is document_ast:
             self._validated.move_to_end(key)
             return cached[1]
-        errors = validate(schema, document_ast, rules=rules, max_errors=max_errors, **kwargs)
+        errors = validate(schema, document_ast, rules=rules, max_errors=max_errors)
         self._remember(self._validated, key, (document_ast, errors))
         return errors

@@ -26,8 +26,9 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     """Ariadne's error formatter. `debug` is ignored: nothing internal ever goes out."""
     formatted: dict[str, Any] = {"message": error.message}
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column}
-                                  for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     if error.path:
         formatted["path"] = error.path
     cause = _root_cause(error)

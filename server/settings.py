@@ -59,8 +59,7 @@ class Settings:
             "graph_url": os.environ.get("GRAPH_URL", ""),
             "graph_name": os.environ.get("GRAPH_NAME", "apollonia"),
             "graph_username": os.environ.get("GRAPH_USERNAME") or os.environ.get("NEO4J_USER"),
-            "graph_password": os.environ.get("GRAPH_PASSWORD")
-            or os.environ.get("NEO4J_PASSWORD"),
+            "graph_password": os.environ.get("GRAPH_PASSWORD") or os.environ.get("NEO4J_PASSWORD"),
             "graph_fsync": os.environ.get("APOLLONIA_GRAPH_FSYNC", "everysec"),
             "host": os.environ.get("APOLLONIA_HOST", "127.0.0.1"),
             "port": int(os.environ.get("APOLLONIA_PORT", "8000")),

@@ -109,9 +109,7 @@ def tracks_page(
     matches, where, params, distinct = _track_match(flt)
     op = ">" if direction == "ASC" else "<"
     if after is not None:
-        where.append(
-            f"({key} {op} $after_key OR ({key} = $after_key AND t.id {op} $after_id))"
-        )
+        where.append(f"({key} {op} $after_key OR ({key} = $after_key AND t.id {op} $after_id))")
         params["after_key"], params["after_id"] = after
     clauses = [*matches]
     if where:

@@ -87,8 +87,7 @@ _ARTIST_HOLDINGS = (
 )
 ARTIST_HOLDINGS_QUERY = _ARTIST_HOLDINGS + "RETURN size(tracks) AS tracks"
 DELETE_ARTIST_QUERY = (
-    _ARTIST_HOLDINGS
-    + "WHERE $cascade OR size(tracks) = 0 "
+    _ARTIST_HOLDINGS + "WHERE $cascade OR size(tracks) = 0 "
     "FOREACH (x IN tracks | DETACH DELETE x) "
     "FOREACH (x IN albums | DETACH DELETE x) "
     "WITH a, size(tracks) AS removed DETACH DELETE a RETURN removed"
@@ -130,8 +129,7 @@ _ALBUM_HOLDINGS = (
 )
 ALBUM_HOLDINGS_QUERY = _ALBUM_HOLDINGS + "RETURN size(tracks) AS tracks"
 DELETE_ALBUM_QUERY = (
-    _ALBUM_HOLDINGS
-    + "WHERE $cascade OR size(tracks) = 0 "
+    _ALBUM_HOLDINGS + "WHERE $cascade OR size(tracks) = 0 "
     "FOREACH (x IN tracks | DETACH DELETE x) "
     "WITH b, size(tracks) AS removed DETACH DELETE b RETURN removed"
 )

@@ -1,0 +1,18 @@
+# The two commands of the README: `make serve` and `make test`. Both create or reuse
+# .venv themselves.
+.PHONY: serve test lint venv
+
+venv:
+	@bash .ci/venv.sh
+
+serve: venv
+	.venv/bin/apollonia serve $(ARGS)
+
+test: venv
+	.venv/bin/ruff check graph resolvers server workers tests bench
+	.venv/bin/mypy
+	.venv/bin/python -m pytest -q $(ARGS)
+
+lint: venv
+	.venv/bin/ruff check graph resolvers server workers tests bench
+	.venv/bin/mypy

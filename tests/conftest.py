@@ -1,0 +1,154 @@
+"""Real components for every test: the embedded FalkorDB server, a fresh graph per test,
+Neo4j too when NEO4J_URI is set, and a live uvicorn server on 127.0.0.1."""
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from graph.embedded import EmbeddedServer, ensure_server
+from graph.engine import GRAPH_QUERIES, GraphEngine
+from graph.falkordb_engine import FalkorDBEngine
+from graph.migrations import migrate
+from server.app import create_app
+from server.settings import Settings
+
+ENGINES = ["falkordb"] + (["neo4j"] if os.environ.get("NEO4J_URI") else [])
+
+
+@pytest.fixture(scope="session")
+def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    server = ensure_server(tmp_path_factory.mktemp("falkordb"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+async def engine(
+    request: pytest.FixtureRequest, falkordb_server: EmbeddedServer
+) -> AsyncIterator[GraphEngine]:
+    """A migrated, empty graph on each available engine."""
+    if request.param == "falkordb":
+        falkor = FalkorDBEngine.from_socket(falkordb_server.socket_path, f"t_{uuid.uuid4().hex}")
+        await migrate(falkor)
+        yield falkor
+        await falkor.delete_graph()
+        await falkor.close()
+    else:
+        from graph.neo4j_engine import Neo4jEngine
+
+        neo = Neo4jEngine.create(
+            os.environ["NEO4J_URI"],
+            username=os.environ.get("NEO4J_USER", "neo4j"),
+            password=os.environ.get("NEO4J_PASSWORD"),
+        )
+        await neo.delete_graph()
+        await migrate(neo)
+        yield neo
+        await neo.delete_graph()
+        await neo.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """A uvicorn server in the test's event loop, serving the app over real TCP."""
+
+    def __init__(self, engine: GraphEngine, settings: Settings) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(settings, engine=engine),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(200):
+            if self.server.started:
+                return
+            await asyncio.sleep(0.01)
+        raise RuntimeError("uvicorn did not start")
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(env="development")
+
+
+@pytest.fixture
+async def live(engine: GraphEngine, settings: Settings) -> AsyncIterator[LiveServer]:
+    server = LiveServer(engine, settings)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def client(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as c:
+        yield c
+
+
+class GraphQLClient:
+    """Posts documents to /graphql; `query` fails the test on any error."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def raw(self, document: str, variables: dict[str, Any] | None = None) -> Any:
+        response = await self.http.post(
+            "/graphql", json={"query": document, "variables": variables or {}}
+        )
+        assert response.headers["content-type"].startswith("application/json")
+        return response.json()
+
+    async def query(self, document: str, variables: dict[str, Any] | None = None) -> Any:
+        body = await self.raw(document, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def error(self, document: str, variables: dict[str, Any] | None = None) -> Any:
+        """The single error a document must produce; returns it."""
+        body = await self.raw(document, variables)
+        assert body.get("errors"), f"expected an error, got {body}"
+        return body["errors"][0]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+def graph_queries(engine_name: str) -> float:
+    """Cypher queries sent so far by an engine, over every operation."""
+    total = 0.0
+    for metric in GRAPH_QUERIES.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total") and sample.labels.get("engine") == engine_name:
+                total += sample.value
+    return total
+
+
+FIXTURES = Path(__file__).parent
