@@ -1,6 +1,7 @@
 """How errors reach clients: a stable code, a safe message, never a stack trace."""
 
 import logging
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -20,6 +21,16 @@ def _root_cause(error: GraphQLError) -> BaseException | None:
     while isinstance(cause, GraphQLError) and cause.original_error is not None:
         cause = cause.original_error
     return cause
+
+
+_SUGGESTION_RE = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
+
+
+def production_format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+    """`format_error` without graphql-core's "Did you mean …?" hints about the schema."""
+    formatted = format_error(error, debug)
+    formatted["message"] = _SUGGESTION_RE.sub("", formatted["message"])
+    return formatted
 
 
 def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:

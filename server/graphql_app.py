@@ -17,7 +17,7 @@ from graph.engine import GraphEngine
 from resolvers.context import RequestContext
 from schema import load_sdl
 from server.documents import DocumentCache
-from server.errors import format_error, request_id_var
+from server.errors import format_error, production_format_error, request_id_var
 from server.settings import Settings
 
 
@@ -54,7 +54,7 @@ def graphql_app(settings: Settings, schema: GraphQLSchema, engine: GraphEngine) 
         debug=False,
         introspection=settings.introspection,
         explorer=ExplorerGraphiQL(title="Apollonia") if settings.explorer else ExplorerHttp405(),
-        error_formatter=format_error,
+        error_formatter=production_format_error if settings.production else format_error,
         http_handler=JSONHandler(),
         logger="apollonia.graphql",
     )

@@ -1,0 +1,177 @@
+"""Every Cypher string the Neo4j engine can send passes Neo4j's own parser.
+
+The strings are enumerated from graph/ (every `*_QUERY` constant, every builder over
+its whole input matrix, the Neo4j dialect's DDL and search); a workload on FalkorDB
+then checks that no query sent in practice is missing from that enumeration.
+"""
+
+import inspect
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+from graph import catalog, catalog_writes, migrations
+from graph.dialect import FALKORDB, NEO4J
+from graph.engine import GraphEngine, Params, Row
+from graph.falkordb_engine import FalkorDBEngine
+from graph.queries import catalog as catalog_queries
+from graph.queries import catalog_writes as write_queries
+from tests.conftest import graph_queries
+
+try:
+    from tests._cypher_lint import is_acceptable, lint
+except ImportError:  # pragma: no cover
+    from _cypher_lint import is_acceptable, lint  # type: ignore[no-redef]
+
+QUERY_MODULES = [catalog_queries, write_queries, migrations]
+# Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
+NEO4J_ENGINE_QUERIES = ["CALL db.awaitIndexes($seconds)", "MATCH (n) DETACH DELETE n"]
+
+
+def _constants() -> Iterator[str]:
+    for module in QUERY_MODULES:
+        for name, value in vars(module).items():
+            if name.endswith("_QUERY") and isinstance(value, str):
+                yield value
+
+
+def _builders() -> Iterator[str]:
+    filters = [
+        catalog_queries.TrackFilter(),
+        catalog_queries.TrackFilter(album_id="alb_x"),
+        catalog_queries.TrackFilter(artist_id="art_x", genre_keys=["jazz"]),
+        catalog_queries.TrackFilter(
+            genre_keys=["a", "b"],
+            year_min=1,
+            year_max=2,
+            duration_min=1.0,
+            duration_max=2.0,
+            text="x",
+            album_id="alb_x",
+            artist_id="art_x",
+        ),
+    ]
+    for flt, sort, direction, after in itertools.product(
+        filters, catalog_queries.TRACK_SORT_KEYS, ("ASC", "DESC"), (None, ("k", "trk_x"))
+    ):
+        yield catalog_queries.tracks_page(flt, sort, direction, after, 11)[0]  # type: ignore[arg-type]
+    for flt in filters:
+        yield catalog_queries.tracks_count(flt)[0]
+    for by_artist in (False, True):
+        yield catalog_queries.albums_page(by_artist)
+        yield catalog_queries.albums_count(by_artist)
+
+
+def _dialect() -> Iterator[str]:
+    for spec in migrations.SCHEMA:
+        yield from NEO4J.ddl(spec)
+    yield NEO4J.fulltext_query()
+
+
+def neo4j_queries() -> list[str]:
+    return sorted(set(itertools.chain(_constants(), _builders(), _dialect(), NEO4J_ENGINE_QUERIES)))
+
+
+def test_every_neo4j_query_passes_neo4j_parser() -> None:
+    queries = neo4j_queries()
+    assert len(queries) > 60
+    results = lint(queries, check_builtins=True)
+    failures = {
+        query: [d["message"] for d in diagnostics if not is_acceptable(d)]
+        for query, diagnostics in zip(queries, results, strict=True)
+    }
+    failures = {q: msgs for q, msgs in failures.items() if msgs}
+    assert not failures, failures
+
+
+def test_falkordb_only_syntax_is_caught_by_the_linter() -> None:
+    """The check is live: FalkorDB's dialect would not pass it."""
+    [search] = lint([FALKORDB.fulltext_query()], check_builtins=True)
+    assert [d for d in search if not is_acceptable(d)]
+
+
+class RecordingEngine(FalkorDBEngine):
+    """FalkorDB that notes every catalogue query it is sent."""
+
+    sent: set[str]
+
+    async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        if operation != "migrate":
+            self.sent.add(query)
+        return await super().read(operation, query, params)
+
+    async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        if operation != "migrate":
+            self.sent.add(query)
+        return await super().write(operation, query, params)
+
+
+async def _workload(engine: GraphEngine) -> None:
+    tracks = await catalog_writes.create_tracks(
+        engine,
+        [
+            {
+                "title": "So What",
+                "artist_names": ["Miles Davis"],
+                "album_title": "Kind of Blue",
+                "genres": ["Jazz"],
+                "year": 1959,
+                "duration": 562.0,
+            },
+            {"title": "Blue Train", "artist_names": ["John Coltrane"], "genres": ["Jazz"]},
+        ],
+    )
+    track_id = tracks[0]["id"]
+    [artist] = (await catalog.artists_by_track(engine, [track_id]))[0]
+    album = (await catalog.album_by_track(engine, [track_id]))[0]
+    assert album is not None
+    await catalog_writes.create_tracks(
+        engine, [{"title": "All Blues", "artist_ids": [artist["id"]], "album_id": album["id"]}]
+    )
+    await catalog_writes.update_track(
+        engine, track_id, {"title": "So What (take 2)", "album_title": "Kind of Blue"}
+    )
+    await catalog_writes.update_track(
+        engine, track_id, {"artist_names": ["Miles"], "genres": ["Modal"]}
+    )
+    await catalog_writes.update_artist(engine, artist["id"], "Miles Dewey Davis")
+    other = await catalog_writes.create_album(
+        engine, {"title": "Milestones", "artist_name": "Miles Davis"}
+    )
+    await catalog_writes.update_album(engine, other["id"], {"title": "Milestones!", "year": 1958})
+    for name, fetch in inspect.getmembers(catalog, inspect.iscoroutinefunction):
+        if not name.startswith("_") and name.endswith(("_by_id", "_by_track", "_by_album")):
+            await fetch(engine, [track_id, album["id"], artist["id"]])
+    await catalog.all_genres(engine)
+    for flt in (
+        catalog_queries.TrackFilter(),
+        catalog_queries.TrackFilter(genre_keys=["jazz"], artist_id=artist["id"]),
+    ):
+        await catalog.tracks_page(engine, flt, "TITLE", "ASC", ("A", "trk_x"), 5)
+        await catalog.tracks_count(engine, flt)
+    await catalog.artists_page(engine, "miles", None, 5)
+    await catalog.artists_count(engine, None)
+    for artist_id in (None, artist["id"]):
+        await catalog.albums_page(engine, artist_id, None, None, None, None, 5)
+        await catalog.albums_count(engine, artist_id, None, 1900, None)
+    for relation in catalog.NESTED_PAGE_QUERIES:
+        await catalog.nested_pages(engine, relation, [(artist["id"], None, 5)])
+        await catalog.nested_counts(engine, relation, [artist["id"]])
+    await catalog_writes.delete_album(engine, other["id"])
+    await catalog_writes.delete_track(engine, track_id)
+    await catalog_writes.delete_artist(engine, artist["id"], cascade=True)
+
+
+async def test_enumeration_covers_what_the_engine_sends(engine: GraphEngine) -> None:
+    if not isinstance(engine, FalkorDBEngine):
+        pytest.skip("the workload records through the FalkorDB engine")
+    recording = RecordingEngine(engine._db, engine.graph_name)
+    recording.sent = set()
+    before = graph_queries(engine.name)
+    await _workload(recording)
+    assert graph_queries(engine.name) - before >= len(recording.sent) > 25
+    enumerated = set(neo4j_queries())
+    search = {FALKORDB.fulltext_query()}
+    missing = recording.sent - enumerated - search
+    assert not missing, missing

@@ -1,0 +1,27 @@
+"""Production mode: no explorer, no introspection, no suggestions."""
+
+import httpx
+import pytest
+
+from server.settings import Settings
+from tests.test_http import INTROSPECTION
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.from_env(env="production", explorer=False, introspection=False)
+
+
+async def test_production_hides_explorer_and_introspection(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 405
+    body = (await client.post("/graphql", json={"query": INTROSPECTION})).json()
+    assert "data" not in body or body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "introspection" in body["errors"][0]["message"].lower()
+
+
+async def test_production_makes_no_suggestions(client: httpx.AsyncClient) -> None:
+    body = (await client.post("/graphql", json={"query": "{ trakcs { totalCount } }"})).json()
+    assert body["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "Did you mean" not in body["errors"][0]["message"]
