@@ -1,0 +1,79 @@
+"""The embedded FalkorDB: shared by processes through its data folder, durable on a crash."""
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from graph import catalog, catalog_writes
+from graph.embedded import _alive, ensure_server
+from graph.falkordb_engine import FalkorDBEngine
+from graph.migrations import migrate
+
+COUNT_IN_OTHER_PROCESS = """
+import asyncio, sys
+from graph.embedded import ensure_server
+from graph.falkordb_engine import FalkorDBEngine
+from graph import catalog
+from graph.queries.catalog import TrackFilter
+
+async def main() -> None:
+    server = ensure_server(sys.argv[1])
+    engine = FalkorDBEngine.from_socket(server.socket_path, "shared")
+    print(server.started_here, await catalog.tracks_count(engine, TrackFilter()))
+    await engine.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_second_process_shares_the_running_server(tmp_path: Path) -> None:
+    server = ensure_server(tmp_path)
+    try:
+        engine = FalkorDBEngine.from_socket(server.socket_path, "shared")
+        await migrate(engine)
+        await catalog_writes.create_tracks(engine, [{"title": f"t{i}"} for i in range(7)])
+        await engine.close()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            COUNT_IN_OTHER_PROCESS,
+            str(tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0
+        assert out.decode().split() == ["False", "7"]
+        assert _alive(server.pid)
+    finally:
+        server.stop()
+    assert not _alive(server.pid)
+
+
+async def test_acknowledged_writes_survive_a_killed_server(tmp_path: Path) -> None:
+    server = ensure_server(tmp_path, appendfsync="always")
+    engine = FalkorDBEngine.from_socket(server.socket_path, "durable")
+    await migrate(engine)
+    rows = await catalog_writes.create_tracks(
+        engine, [{"title": f"t{i}", "artist_names": ["A"]} for i in range(600)]
+    )
+    await engine.close()
+    os.kill(server.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _alive(server.pid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert not _alive(server.pid)
+
+    again = ensure_server(tmp_path)
+    try:
+        assert again.started_here and again.pid != server.pid
+        engine = FalkorDBEngine.from_socket(again.socket_path, "durable")
+        found = await catalog.tracks_by_id(engine, [rows[0]["id"], rows[-1]["id"]])
+        assert [t["title"] for t in found if t] == ["t0", "t599"]
+        artists = await catalog.artists_page(engine, None, None, 10)
+        assert [a["name"] for a in artists[0]] == ["A"]
+        await engine.close()
+    finally:
+        again.stop()
