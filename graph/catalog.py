@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from graph.dialect import FULLTEXT_FIELDS
 from graph.engine import GraphEngine, Row
 from graph.queries import catalog as q
 
@@ -188,11 +189,6 @@ async def search(
     fulltext = engine.dialect.fulltext_text(text)
     if fulltext is None:
         return []
-    # Ask for more than `first` when filtering by kind afterwards.
-    limit = first if not kinds else first * 3
-    rows = await engine.read(
-        "search", engine.dialect.fulltext_query(), {"q": fulltext, "first": limit}
-    )
-    if kinds:
-        rows = [row for row in rows if row["kind"] in kinds]
-    return rows[:first]
+    wanted = [k for k in FULLTEXT_FIELDS if not kinds or k in kinds]
+    params = {"q": fulltext, "kinds": wanted, "first": first}
+    return await engine.read("search", engine.dialect.fulltext_query(wanted), params)

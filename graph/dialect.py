@@ -6,6 +6,7 @@ Everything else is written once in the openCypher subset both engines run
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,8 +41,9 @@ class Dialect:
         """The Cypher statements that create `spec`, idempotently where the engine can."""
         raise NotImplementedError
 
-    def fulltext_query(self) -> str:
-        """A query with params `$q` (engine syntax) and `$first`; rows: kind, id, score."""
+    def fulltext_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
+        """A query with params `$q` (engine syntax), `$kinds` and `$first`; rows: kind, id,
+        score. Only nodes whose label is in `kinds` (a subset of FULLTEXT_FIELDS) count."""
         raise NotImplementedError
 
     def fulltext_text(self, text: str) -> str | None:
@@ -61,11 +63,13 @@ class FalkorDBDialect(Dialect):
         # they need a range index on the same property first.
         return [f"CREATE INDEX FOR (n:{spec.label}) ON ({props})"]
 
-    def fulltext_query(self) -> str:
+    def fulltext_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
+        # One index per label: query only the labels asked for (names from the allow-list).
         parts = [
             f"CALL db.idx.fulltext.queryNodes('{label}', $q) YIELD node, score "
             f"RETURN '{label}' AS kind, node.id AS id, score"
             for label in FULLTEXT_FIELDS
+            if label in kinds
         ]
         union = " UNION ALL ".join(parts)
         return f"CALL {{ {union} }} RETURN kind, id, score ORDER BY score DESC, id LIMIT $first"
@@ -102,13 +106,13 @@ class Neo4jDialect(Dialect):
             f"FOR (n:{labels}) ON EACH [{fields}]"
         ]
 
-    def fulltext_query(self) -> str:
+    def fulltext_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
         return (
             f"CALL db.index.fulltext.queryNodes('{NEO4J_FULLTEXT_INDEX}', $q) YIELD node, score "
-            "WITH node, score WHERE node:Track OR node:Artist OR node:Album "
-            "RETURN CASE WHEN node:Track THEN 'Track' WHEN node:Artist THEN 'Artist' "
-            "ELSE 'Album' END AS kind, node.id AS id, score "
-            "ORDER BY score DESC, id LIMIT $first"
+            "WITH node, score, CASE WHEN node:Track THEN 'Track' WHEN node:Artist THEN 'Artist' "
+            "WHEN node:Album THEN 'Album' END AS kind "
+            "WHERE kind IN $kinds "
+            "RETURN kind, node.id AS id, score ORDER BY score DESC, id LIMIT $first"
         )
 
     def fulltext_text(self, text: str) -> str | None:

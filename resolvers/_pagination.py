@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from graph.errors import ValidationError
+from graph.ids import label_of
 
 MAX_FIRST = 100
 
@@ -29,8 +30,28 @@ def encode_cursor(kind: str, sort_key: Any) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([kind, sort_key])).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, kind: str) -> Any:
-    """The sort key in a cursor of `kind`, or None for no cursor; VALIDATION_ERROR if bad."""
+Shape = tuple[type | tuple[type, ...], ...]
+
+
+def _fits(position: Any, shape: Shape) -> bool:
+    """A keyset position: a list of scalars of the given types, ending with a node id."""
+    if not isinstance(position, list) or len(position) != len(shape):
+        return False
+    if not all(
+        isinstance(value, kind) and not isinstance(value, bool)
+        for value, kind in zip(position, shape, strict=True)
+    ):
+        return False
+    return label_of(position[-1]) is not None
+
+
+def decode_cursor(cursor: str | None, kind: str, shape: Shape) -> tuple[Any, ...] | None:
+    """The keyset position in a cursor of `kind`, or None for no cursor.
+
+    Anything that is not a cursor this server made for this list, with values of the
+    types its sort keys have, is a VALIDATION_ERROR: a forged position must not reach
+    the graph, where a type mismatch would silently end the list.
+    """
     if cursor is None:
         return None
     try:
@@ -42,7 +63,9 @@ def decode_cursor(cursor: str | None, kind: str) -> Any:
         value = None
     if not isinstance(value, list) or len(value) != 2 or value[0] != kind:
         raise ValidationError("'after' is not a valid cursor for this list.", field="after")
-    return value[1]
+    if not _fits(value[1], shape):
+        raise ValidationError("'after' is not a valid cursor for this list.", field="after")
+    return tuple(value[1])
 
 
 def connection(

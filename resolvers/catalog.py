@@ -14,7 +14,13 @@ from graph.errors import ValidationError
 from graph.ids import label_of, require_id
 from graph.names import name_key
 from graph.queries.catalog import TRACK_SORT_KEYS, TrackFilter
-from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
+from resolvers._pagination import (
+    Shape,
+    connection,
+    decode_cursor,
+    page_size,
+    resolve_total_count,
+)
 from resolvers._prefetch import node_selections, prefetch, prefetched_or_load
 from resolvers.context import Info
 from resolvers.loaders import PageKey
@@ -73,13 +79,19 @@ def _track_filter(raw: dict[str, Any] | None) -> TrackFilter:
     return flt
 
 
-def _keyset(cursor: str | None, kind: str) -> tuple[Any, str] | None:
-    value = decode_cursor(cursor, kind)
-    if value is None:
-        return None
-    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)):
-        raise ValidationError("'after' is not a valid cursor for this list.", field="after")
-    return value[0], value[1]
+# The keyset positions' shapes: the sort key's parts and the id that ends each.
+TRACK_CURSOR_SHAPES: dict[str, Shape] = {
+    "TITLE": (str, str),
+    "CREATED_AT": (int, str),
+    "YEAR": (int, str),
+    "DURATION": ((int, float), str),
+}
+NAME_CURSOR: Shape = (str, str)
+
+
+def _keyset(cursor: str | None, kind: str, shape: Shape) -> tuple[Any, str] | None:
+    position = decode_cursor(cursor, kind, shape)
+    return (position[0], position[1]) if position else None
 
 
 @query.field("node")
@@ -125,7 +137,7 @@ async def resolve_tracks(
     kind = f"tracks:{field}:{direction}"
     engine = info.context.engine
     rows, keys = await catalog.tracks_page(
-        engine, flt, field, direction, _keyset(after, kind), size + 1
+        engine, flt, field, direction, _keyset(after, kind, TRACK_CURSOR_SHAPES[field]), size + 1
     )
     await prefetch(info, "Track", node_selections(info, "TrackConnection"), rows[:size])
     return connection(
@@ -149,7 +161,9 @@ async def resolve_artists(
     text = _text((filter or {}).get("text"), "filter.text")
     text_key = name_key(text) if text else None
     engine = info.context.engine
-    rows, keys = await catalog.artists_page(engine, text_key, _keyset(after, "artists"), size + 1)
+    rows, keys = await catalog.artists_page(
+        engine, text_key, _keyset(after, "artists", NAME_CURSOR), size + 1
+    )
     return connection(
         rows,
         [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
@@ -177,7 +191,13 @@ async def resolve_albums(
     year_min, year_max = _range(raw.get("year"))
     engine = info.context.engine
     rows, keys = await catalog.albums_page(
-        engine, artist_id, text_key, year_min, year_max, _keyset(after, "albums"), size + 1
+        engine,
+        artist_id,
+        text_key,
+        year_min,
+        year_max,
+        _keyset(after, "albums", NAME_CURSOR),
+        size + 1,
     )
     await prefetch(info, "Album", node_selections(info, "AlbumConnection"), rows[:size])
     return connection(
@@ -244,6 +264,7 @@ def _nested(
     page_loader: str,
     count_loader: str,
     kind: str,
+    shape: Shape,
     child_type: str,
     connection_type: str,
     default: int,
@@ -255,11 +276,9 @@ def _nested(
         after: str | None = None,
     ) -> dict[str, Any]:
         size = page_size(first, default)
-        position = decode_cursor(after, kind)
-        if position is not None and not isinstance(position, list):
-            raise ValidationError("'after' is not a valid cursor for this list.", field="after")
+        position = decode_cursor(after, kind, shape)
         loaders = info.context.loaders
-        key = PageKey(obj["id"], tuple(position) if position else None, size + 1)
+        key = PageKey(obj["id"], position, size + 1)
         rows, keys = await getattr(loaders, page_loader).load(key)
         await prefetch(info, child_type, node_selections(info, connection_type), rows[:size])
 
@@ -277,6 +296,7 @@ artist.set_field(
         "tracks_by_artist_id",
         "track_count_by_artist_id",
         "artist-tracks",
+        (str, str),
         "Track",
         "TrackConnection",
         20,
@@ -288,6 +308,7 @@ artist.set_field(
         "albums_by_artist_id",
         "album_count_by_artist_id",
         "artist-albums",
+        (int, str, str),
         "Album",
         "AlbumConnection",
         20,
@@ -299,6 +320,7 @@ album.set_field(
         "tracks_by_album_id",
         "track_count_by_album_id",
         "album-tracks",
+        (int, int, str, str),
         "Track",
         "TrackConnection",
         50,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from graph import catalog, catalog_writes, migrations
-from graph.dialect import FALKORDB, NEO4J
+from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J
 from graph.engine import GraphEngine, Params, Row
 from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import catalog as catalog_queries
@@ -144,6 +144,8 @@ async def _workload(engine: GraphEngine) -> None:
         if not name.startswith("_") and name.endswith(("_by_id", "_by_track", "_by_album")):
             await fetch(engine, [track_id, album["id"], artist["id"]])
     await catalog.all_genres(engine)
+    await catalog.search(engine, "so what", 5)
+    await catalog.search(engine, "miles", 5, ["Artist", "Album"])
     for flt in (
         catalog_queries.TrackFilter(),
         catalog_queries.TrackFilter(genre_keys=["jazz"], artist_id=artist["id"]),
@@ -172,6 +174,10 @@ async def test_enumeration_covers_what_the_engine_sends(engine: GraphEngine) -> 
     await _workload(recording)
     assert graph_queries(engine.name) - before >= len(recording.sent) > 25
     enumerated = set(neo4j_queries())
-    search = {FALKORDB.fulltext_query()}
+    search = {
+        FALKORDB.fulltext_query(kinds)
+        for size in range(1, len(FULLTEXT_FIELDS) + 1)
+        for kinds in itertools.combinations(FULLTEXT_FIELDS, size)
+    }
     missing = recording.sent - enumerated - search
     assert not missing, missing

@@ -102,14 +102,18 @@ def tracks_page(
 ) -> tuple[str, dict[str, Any]]:
     """One page of tracks ordered by (sort key, id), starting after the cursor `after`.
 
-    The first condition on the bare sort key lets the engine use its range index; the
-    second breaks ties by id.
+    Ascending, the condition on the bare sort key lets the engine use its range index;
+    ties are broken by id.
     """
     key = TRACK_SORT_KEYS[sort]
     matches, where, params, distinct = _track_match(flt)
-    op = ">" if direction == "ASC" else "<"
+    if after is not None and direction == "ASC":
+        where.append(f"({key} > $after_key OR ({key} = $after_key AND t.id > $after_id))")
+    elif after is not None:
+        # FalkorDB 4.22 ignores `<` on an indexed string property (FalkorDB#2239), so
+        # descending pages compare a list, which no index serves.
+        where.append(f"[{key}, t.id] < [$after_key, $after_id]")
     if after is not None:
-        where.append(f"({key} {op} $after_key OR ({key} = $after_key AND t.id {op} $after_id))")
         params["after_key"], params["after_id"] = after
     clauses = [*matches]
     if where:
