@@ -31,6 +31,20 @@ class ConflictError(DomainError):
     code = "CONFLICT"
 
 
+class UnauthenticatedError(DomainError):
+    """No valid credential: missing, malformed, expired, revoked or forged."""
+
+    code = "UNAUTHENTICATED"
+
+
+class ForbiddenError(DomainError):
+    code = "FORBIDDEN"
+
+
+class RateLimitedError(DomainError):
+    code = "RATE_LIMITED"
+
+
 class GraphUnavailableError(DomainError):
     """The graph engine could not be reached or failed; details stay in the log."""
 

@@ -15,6 +15,10 @@ PREFIXES: dict[str, str] = {
     "Artist": "art",
     "Album": "alb",
     "Genre": "gen",
+    "User": "usr",
+    "Collection": "col",
+    "ApiKey": "key",
+    "TokenFamily": "fam",
 }
 LABELS_BY_PREFIX = {prefix: label for label, prefix in PREFIXES.items()}
 

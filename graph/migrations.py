@@ -5,7 +5,7 @@ from graph.engine import GraphEngine
 
 LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA: tuple[IndexSpec, ...] = (
     *(IndexSpec("unique", label, ("id",)) for label in LABELS),
@@ -13,6 +13,12 @@ SCHEMA: tuple[IndexSpec, ...] = (
     IndexSpec("unique", "Artist", ("name_key",)),
     IndexSpec("unique", "Album", ("key",)),
     IndexSpec("unique", "Genre", ("name_key",)),
+    IndexSpec("unique", "User", ("email",)),
+    IndexSpec("unique", "User", ("username_key",)),
+    IndexSpec("unique", "ApiKey", ("id",)),
+    IndexSpec("unique", "TokenFamily", ("id",)),
+    IndexSpec("unique", "RevokedToken", ("jti",)),
+    IndexSpec("range", "TokenFamily", ("user_id",)),
     IndexSpec("range", "Artist", ("name",)),
     IndexSpec("range", "Album", ("title",)),
     IndexSpec("range", "Album", ("year",)),

@@ -2,10 +2,15 @@
 
 from typing import Any
 
-from resolvers import catalog, catalog_mutations
+from resolvers import catalog, catalog_mutations, users
 from resolvers.scalars import datetime_scalar
 
 
 def bindables() -> list[Any]:
     """Everything `make_executable_schema` binds."""
-    return [datetime_scalar, *catalog.bindables, *catalog_mutations.bindables]
+    return [
+        datetime_scalar,
+        *catalog.bindables,
+        *catalog_mutations.bindables,
+        *users.bindables,
+    ]

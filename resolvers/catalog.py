@@ -38,6 +38,8 @@ for conn in connections:
     conn.set_field("totalCount", resolve_total_count)
 
 MAX_TEXT = 200
+# The labels `node(id)` serves; other ids (users, keys) are not reachable through it.
+NODE_LABELS = frozenset({"Track", "Artist", "Album", "Genre"})
 
 
 def _type_of(obj: dict[str, Any], *_: Any) -> str | None:
@@ -99,6 +101,8 @@ def resolve_node(_: Any, info: Info, id: str) -> Any:
     label = label_of(id)
     if label is None:
         raise ValidationError("'id' is not a valid id.", field="id")
+    if label not in NODE_LABELS:
+        return None
     return info.context.loaders.by_label(label).load(id)
 
 

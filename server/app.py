@@ -16,8 +16,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.engine import GraphEngine, connect
 from graph.migrations import migrate
+from server.auth.keys import token_config
+from server.auth.middleware import AuthMiddleware
+from server.auth.passwords import Passwords
+from server.auth.service import AuthService
+from server.auth.tokens import Tokens
 from server.errors import request_id_var
 from server.graphql_app import build_schema, graphql_app
+from server.redis import connect_redis
 from server.settings import Settings
 
 log = logging.getLogger("apollonia")
@@ -72,9 +78,12 @@ async def metrics(_: Request) -> Response:
 
 
 def create_app(settings: Settings | None = None, engine: GraphEngine | None = None) -> Starlette:
-    """Build the app. Without `engine`, it connects (and migrates) at start-up."""
+    """Build the app. At start-up it connects to the graph (unless given `engine`) and
+    migrates it, connects to Redis, and builds the auth service and GraphQL app."""
     settings = settings or Settings.from_env()
     schema = build_schema()
+    tokens = Tokens(token_config(settings))
+    passwords = Passwords(settings.password_memory_kib, settings.password_time_cost)
     state: dict[str, Any] = {"engine": engine}
 
     @contextlib.asynccontextmanager
@@ -88,10 +97,14 @@ def create_app(settings: Settings | None = None, engine: GraphEngine | None = No
                 password=settings.graph_password,
             )
             await migrate(state["engine"])
-            state["graphql"] = graphql_app(settings, schema, state["engine"])
+        redis = connect_redis(settings.resolved_redis_url)
+        auth = AuthService(state["engine"], redis, tokens, passwords)
+        state["auth"] = auth
+        state["graphql"] = graphql_app(settings, schema, state["engine"], auth)
         try:
             yield
         finally:
+            await redis.aclose()
             if owned:
                 await state["engine"].close()
 
@@ -100,8 +113,6 @@ def create_app(settings: Settings | None = None, engine: GraphEngine | None = No
         body = {"status": "ok" if up else "degraded", "components": {"graph": up}}
         return JSONResponse(body, status_code=200 if up else 503)
 
-    if engine is not None:
-        state["graphql"] = graphql_app(settings, schema, engine)
     app = Starlette(
         routes=[
             Route("/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]),
@@ -109,6 +120,9 @@ def create_app(settings: Settings | None = None, engine: GraphEngine | None = No
             Route("/health", health),
         ],
         lifespan=lifespan,
+    )
+    app.add_middleware(
+        AuthMiddleware, state=state, allow_anonymous_read=settings.allow_anonymous_read
     )
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -2,9 +2,12 @@
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
 import sys
 
+from graph.errors import DomainError
 from server.settings import Settings
 
 log = logging.getLogger("apollonia")
@@ -19,13 +22,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _embedded_server(settings: Settings) -> object | None:
-    """Start (or find) the embedded FalkorDB when the graph URL asks for it."""
-    url = settings.resolved_graph_url
-    if not url.startswith("falkordb-embedded://"):
+    """Start (or find) the embedded FalkorDB when the graph or the Redis needs it."""
+    folder = settings.embedded_data_dir
+    if folder is None:
         return None
     from graph.embedded import ensure_server
 
-    return ensure_server(url.split("://", 1)[1], appendfsync=settings.graph_fsync)
+    return ensure_server(folder, appendfsync=settings.graph_fsync)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -49,7 +52,29 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_engine(settings: Settings, action: str) -> None:
+async def _create_admin(settings: Settings, engine: object, args: argparse.Namespace) -> None:
+    from server.auth.keys import token_config
+    from server.auth.passwords import Passwords
+    from server.auth.service import AuthService
+    from server.auth.tokens import Tokens
+    from server.redis import connect_redis
+
+    password = os.environ.get("APOLLONIA_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    redis = connect_redis(settings.resolved_redis_url)
+    try:
+        auth = AuthService(
+            engine,  # type: ignore[arg-type]
+            redis,
+            Tokens(token_config(settings)),
+            Passwords(settings.password_memory_kib, settings.password_time_cost),
+        )
+        user = await auth.create_user(args.email, args.username, password, "admin")
+        print(f"admin {user['username']} created: {user['id']}")
+    finally:
+        await redis.aclose()
+
+
+async def _with_engine(settings: Settings, args: argparse.Namespace) -> None:
     from graph.engine import connect
     from graph.migrations import migrate
 
@@ -61,7 +86,9 @@ async def _with_engine(settings: Settings, action: str) -> None:
     )
     try:
         await migrate(engine)
-        if action == "demo":
+        if args.command == "create-admin":
+            await _create_admin(settings, engine, args)
+        elif args.command == "demo":
             from workers.demo import load_demo
 
             created = await load_demo(engine)
@@ -80,7 +107,10 @@ def run_with_engine(args: argparse.Namespace) -> int:
     settings = _settings(args)
     server = _embedded_server(settings)
     try:
-        asyncio.run(_with_engine(settings, args.command))
+        asyncio.run(_with_engine(settings, args))
+    except DomainError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 1
     finally:
         # Leave a server that `apollonia serve` runs alone; stop one we started.
         if server is not None and getattr(server, "started_here", False):
@@ -103,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         cmd = commands.add_parser(name, help=text)
         cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
         cmd.set_defaults(run=run_with_engine)
+    admin = commands.add_parser(
+        "create-admin",
+        help="create an admin user (password from APOLLONIA_ADMIN_PASSWORD or a prompt)",
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--data-dir", default=None, help="data folder (./data)")
+    admin.set_defaults(run=run_with_engine)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return int(args.run(args))

@@ -14,7 +14,9 @@ from starlette.responses import Response
 
 import resolvers
 from graph.engine import GraphEngine
-from resolvers.context import RequestContext
+from resolvers.context import AuthApi, RequestContext
+from resolvers.directives import DIRECTIVES, protect_root_fields
+from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
 from server.documents import DocumentCache
 from server.errors import format_error, production_format_error, request_id_var
@@ -22,8 +24,12 @@ from server.settings import Settings
 
 
 def build_schema() -> GraphQLSchema:
-    """Bind every resolver to the SDL; a mismatch fails here, at start-up."""
-    return make_executable_schema(load_sdl(), *resolvers.bindables(), convert_names_case=True)
+    """Bind every resolver to the SDL; a mismatch fails here, at start-up. Then put the
+    permission checks in front of the root fields."""
+    schema = make_executable_schema(
+        load_sdl(), *resolvers.bindables(), directives=DIRECTIVES, convert_names_case=True
+    )
+    return protect_root_fields(schema)
 
 
 class JSONHandler(GraphQLHTTPHandler):
@@ -36,14 +42,22 @@ class JSONHandler(GraphQLHTTPHandler):
         return Response(orjson.dumps(result), status_code=status, media_type="application/json")
 
 
-def graphql_app(settings: Settings, schema: GraphQLSchema, engine: GraphEngine) -> GraphQL:
+def graphql_app(
+    settings: Settings, schema: GraphQLSchema, engine: GraphEngine, auth: AuthApi
+) -> GraphQL:
     """The ASGI app serving /graphql."""
     documents = DocumentCache(settings.document_cache_size)
 
     def context(request: Request, data: Any) -> RequestContext:
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         request_id_var.set(request_id)
-        return RequestContext(engine=engine, request_id=request_id, request=request)
+        return RequestContext(
+            engine=engine,
+            request_id=request_id,
+            principal=getattr(request.state, "principal", ANONYMOUS),
+            auth=auth,
+            request=request,
+        )
 
     return GraphQL(
         schema,

@@ -38,6 +38,26 @@ class Settings:
     explorer: bool = True
     introspection: bool = True
     document_cache_size: int = 1024
+    redis_url: str = ""
+    allow_anonymous_read: bool = True
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str = ""
+    jwt_private_key_file: str = ""
+    jwt_public_key_file: str = ""
+    jwt_issuer: str = "apollonia"
+    jwt_audience: str = "apollonia-api"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 7 * 24 * 3600
+    password_memory_kib: int = 19456
+    password_time_cost: int = 2
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_cost: int = 5000
+    rate_limit_query: str = "600/minute"
+    rate_limit_mutation: str = "120/minute"
+    rate_limit_login: str = "10/minute"
+    max_body_bytes: int = 50 * 1024 * 1024
 
     @property
     def production(self) -> bool:
@@ -46,6 +66,25 @@ class Settings:
     @property
     def resolved_graph_url(self) -> str:
         return self.graph_url or f"falkordb-embedded://{self.data_dir}"
+
+    @property
+    def embedded_data_dir(self) -> str | None:
+        """The data folder whose embedded server this configuration needs, if any: the
+        graph's, or the default Redis's when no REDIS_URL is given."""
+        url = self.resolved_graph_url
+        if url.startswith("falkordb-embedded://"):
+            return url.split("://", 1)[1] or "./data"
+        return None if self.redis_url else self.data_dir
+
+    @property
+    def resolved_redis_url(self) -> str:
+        """REDIS_URL, else the embedded server's unix socket."""
+        if self.redis_url:
+            return self.redis_url
+        from graph.embedded import SOCKET_NAME
+
+        folder = self.embedded_data_dir or self.data_dir
+        return f"unix://{Path(folder).resolve() / SOCKET_NAME}"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -67,6 +106,30 @@ class Settings:
             "explorer": _bool(os.environ.get("APOLLONIA_EXPLORER"), not production),
             "introspection": _bool(os.environ.get("APOLLONIA_INTROSPECTION"), not production),
             "document_cache_size": int(os.environ.get("APOLLONIA_DOCUMENT_CACHE", "1024")),
+            "redis_url": os.environ.get("REDIS_URL", ""),
+            "allow_anonymous_read": _bool(
+                os.environ.get("APOLLONIA_ALLOW_ANONYMOUS_READ"), not production
+            ),
+            "jwt_algorithm": os.environ.get("APOLLONIA_JWT_ALGORITHM", "HS256"),
+            "jwt_secret": os.environ.get("APOLLONIA_JWT_SECRET", ""),
+            "jwt_private_key_file": os.environ.get("APOLLONIA_JWT_PRIVATE_KEY_FILE", ""),
+            "jwt_public_key_file": os.environ.get("APOLLONIA_JWT_PUBLIC_KEY_FILE", ""),
+            "jwt_issuer": os.environ.get("APOLLONIA_JWT_ISSUER", "apollonia"),
+            "jwt_audience": os.environ.get("APOLLONIA_JWT_AUDIENCE", "apollonia-api"),
+            "access_token_ttl": int(os.environ.get("APOLLONIA_ACCESS_TOKEN_TTL", "900")),
+            "refresh_token_ttl": int(os.environ.get("APOLLONIA_REFRESH_TOKEN_TTL", "604800")),
+            "password_memory_kib": int(os.environ.get("APOLLONIA_PASSWORD_MEMORY_KIB", "19456")),
+            "password_time_cost": int(os.environ.get("APOLLONIA_PASSWORD_TIME_COST", "2")),
+            "max_depth": int(os.environ.get("APOLLONIA_MAX_DEPTH", "10")),
+            "max_aliases": int(os.environ.get("APOLLONIA_MAX_ALIASES", "30")),
+            "max_tokens": int(os.environ.get("APOLLONIA_MAX_TOKENS", "2000")),
+            "max_cost": int(os.environ.get("APOLLONIA_MAX_COST", "5000")),
+            "rate_limit_query": os.environ.get("APOLLONIA_RATE_LIMIT_QUERY", "600/minute"),
+            "rate_limit_mutation": os.environ.get("APOLLONIA_RATE_LIMIT_MUTATION", "120/minute"),
+            "rate_limit_login": os.environ.get("APOLLONIA_RATE_LIMIT_LOGIN", "10/minute"),
+            "max_body_bytes": int(
+                os.environ.get("APOLLONIA_MAX_BODY_BYTES", str(50 * 1024 * 1024))
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -13,11 +13,14 @@ import httpx
 import pytest
 import uvicorn
 
+from graph import users
 from graph.embedded import EmbeddedServer, ensure_server
 from graph.engine import GRAPH_QUERIES, GraphEngine
 from graph.falkordb_engine import FalkorDBEngine
 from graph.migrations import migrate
 from server.app import create_app
+from server.auth.keys import token_config
+from server.auth.tokens import ACCESS, Tokens
 from server.settings import Settings
 
 ENGINES = ["falkordb"] + (["neo4j"] if os.environ.get("NEO4J_URI") else [])
@@ -92,9 +95,23 @@ class LiveServer:
             await self.task
 
 
+TEST_JWT_SECRET = "test-secret-" + "x" * 40
+
+
+def make_settings(server: EmbeddedServer, **overrides: Any) -> Settings:
+    """Settings for an app on the session's embedded server (graph and Redis)."""
+    values: dict[str, Any] = {
+        "env": "development",
+        "redis_url": server.redis_url,
+        "jwt_secret": TEST_JWT_SECRET,
+        "data_dir": str(server.data_dir),
+    }
+    return Settings(**(values | overrides))
+
+
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(env="development")
+def settings(falkordb_server: EmbeddedServer) -> Settings:
+    return make_settings(falkordb_server)
 
 
 @pytest.fixture
@@ -114,12 +131,19 @@ async def client(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 class GraphQLClient:
     """Posts documents to /graphql; `query` fails the test on any error."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
         self.http = http
+        self.headers = {"authorization": f"Bearer {token}"} if token else {}
+
+    def as_(self, token: str | None) -> "GraphQLClient":
+        """The same client, calling with another access token (None: anonymous)."""
+        return GraphQLClient(self.http, token)
 
     async def raw(self, document: str, variables: dict[str, Any] | None = None) -> Any:
         response = await self.http.post(
-            "/graphql", json={"query": document, "variables": variables or {}}
+            "/graphql",
+            json={"query": document, "variables": variables or {}},
+            headers=self.headers,
         )
         assert response.headers["content-type"].startswith("application/json")
         return response.json()
@@ -136,9 +160,22 @@ class GraphQLClient:
         return body["errors"][0]
 
 
+async def user_token(engine: GraphEngine, settings: Settings, role: str) -> tuple[str, str]:
+    """A user of `role` made directly in the graph, and an access token for it.
+
+    Tests that are not about sign-in skip argon2 and the sign-in round trip this way.
+    """
+    name = f"{role}{uuid.uuid4().hex[:8]}"
+    user = await users.create_user(engine, f"{name}@example.com", name, "not-a-hash", role)
+    issued = Tokens(token_config(settings)).issue(user["id"], ACCESS, role=role)
+    return user["id"], issued.token
+
+
 @pytest.fixture
-def gql(client: httpx.AsyncClient) -> GraphQLClient:
-    return GraphQLClient(client)
+async def gql(client: httpx.AsyncClient, engine: GraphEngine, settings: Settings) -> GraphQLClient:
+    """A GraphQL client signed in as an admin."""
+    _, token = await user_token(engine, settings, "admin")
+    return GraphQLClient(client, token)
 
 
 def graph_queries(engine_name: str) -> float:

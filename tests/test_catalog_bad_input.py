@@ -333,7 +333,9 @@ async def test_error_responses_give_nothing_away(gql: GraphQLClient) -> None:
     ]
     await gql.query(CREATE_ARTIST, {"name": "Someone Else"})
     for document, variables in requests:
-        response = await gql.http.post("/graphql", json={"query": document, "variables": variables})
+        response = await gql.http.post(
+            "/graphql", json={"query": document, "variables": variables}, headers=gql.headers
+        )
         text = response.text
         assert not LEAKS.search(text), (document, text)
         assert not EXCEPTION_NAMES.search(text), (document, text)

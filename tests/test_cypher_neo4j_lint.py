@@ -17,6 +17,7 @@ from graph.engine import GraphEngine, Params, Row
 from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as write_queries
+from graph.queries import users as user_queries
 from tests.conftest import graph_queries
 
 try:
@@ -24,7 +25,7 @@ try:
 except ImportError:  # pragma: no cover
     from _cypher_lint import is_acceptable, lint  # type: ignore[no-redef]
 
-QUERY_MODULES = [catalog_queries, write_queries, migrations]
+QUERY_MODULES = [catalog_queries, write_queries, user_queries, migrations]
 # Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
 NEO4J_ENGINE_QUERIES = ["CALL db.awaitIndexes($seconds)", "MATCH (n) DETACH DELETE n"]
 

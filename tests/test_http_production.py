@@ -3,13 +3,21 @@
 import httpx
 import pytest
 
+from graph.embedded import EmbeddedServer
 from server.settings import Settings
+from tests.conftest import make_settings
 from tests.test_http import INTROSPECTION
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings.from_env(env="production", explorer=False, introspection=False)
+def settings(falkordb_server: EmbeddedServer) -> Settings:
+    return make_settings(
+        falkordb_server,
+        env="production",
+        explorer=False,
+        introspection=False,
+        allow_anonymous_read=True,
+    )
 
 
 async def test_production_hides_explorer_and_introspection(client: httpx.AsyncClient) -> None:

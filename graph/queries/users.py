@@ -1,0 +1,86 @@
+"""Users, API keys, refresh-token families and revoked access tokens."""
+
+USER_MAP = "{.id, .email, .username, .role, .created_at}"
+
+CREATE_USER_QUERY = (
+    "CREATE (u:User {id: $id, email: $email, username: $username, username_key: $username_key,"
+    " password_hash: $password_hash, role: $role, created_at: $now, updated_at: $now}) "
+    f"RETURN u {USER_MAP} AS row"
+)
+USERS_BY_ID_QUERY = f"UNWIND $ids AS id MATCH (u:User {{id: id}}) RETURN u {USER_MAP} AS row"
+USER_BY_EMAIL_QUERY = (
+    f"MATCH (u:User {{email: $email}}) RETURN u {USER_MAP} AS row, u.password_hash AS password_hash"
+)
+USER_BY_USERNAME_QUERY = (
+    "MATCH (u:User {username_key: $username_key}) "
+    f"RETURN u {USER_MAP} AS row, u.password_hash AS password_hash"
+)
+PASSWORD_HASH_QUERY = "MATCH (u:User {id: $id}) RETURN u.password_hash AS password_hash"
+SET_PASSWORD_QUERY = (
+    "MATCH (u:User {id: $id}) SET u.password_hash = $password_hash, u.updated_at = $now "
+    "RETURN u.id AS id"
+)
+USERS_PAGE_QUERY = (
+    "MATCH (u:User) WHERE $after_id IS NULL OR u.id > $after_id "
+    f"WITH u ORDER BY u.id LIMIT $limit RETURN u {USER_MAP} AS row, u.id AS sort_key"
+)
+USERS_COUNT_QUERY = "MATCH (u:User) RETURN count(u) AS total"
+
+# A refresh-token family: every rotation replaces `current_jti`; presenting any
+# other (older) jti of the family is reuse, which revokes the family.
+CREATE_FAMILY_QUERY = (
+    "MATCH (u:User {id: $user_id}) "
+    "CREATE (u)-[:HAS_SESSION]->(f:TokenFamily {id: $id, user_id: $user_id, current_jti: $jti,"
+    " revoked: false, created_at: $now, expires_at: $expires_at}) RETURN f.id AS id"
+)
+# The SET before the check takes the family's write lock first, so that concurrent
+# rotations of one token serialise and only the first sees its jti as current.
+ROTATE_FAMILY_QUERY = (
+    "MATCH (f:TokenFamily {id: $id}) "
+    "SET f.rotations = coalesce(f.rotations, 0) + 1 "
+    "WITH f, f.current_jti = $jti AND NOT f.revoked AND f.expires_at > $now AS current "
+    "SET f.current_jti = CASE WHEN current THEN $new_jti ELSE f.current_jti END, "
+    "f.revoked = CASE WHEN current THEN f.revoked ELSE true END, "
+    "f.expires_at = CASE WHEN current THEN $expires_at ELSE f.expires_at END "
+    "RETURN current, f.user_id AS user_id"
+)
+REVOKE_FAMILY_QUERY = (
+    "MATCH (f:TokenFamily {id: $id, user_id: $user_id}) SET f.revoked = true RETURN f.id AS id"
+)
+REVOKE_USER_FAMILIES_QUERY = (
+    "MATCH (f:TokenFamily {user_id: $user_id}) WHERE NOT f.revoked AND f.id <> $keep "
+    "SET f.revoked = true RETURN count(f) AS revoked"
+)
+
+REVOKE_JTI_QUERY = (
+    "MERGE (r:RevokedToken {jti: $jti}) ON CREATE SET r.expires_at = $expires_at "
+    "RETURN r.jti AS jti"
+)
+REVOKED_JTIS_QUERY = (
+    "MATCH (r:RevokedToken) WHERE r.expires_at > $now "
+    "RETURN r.jti AS jti, r.expires_at AS expires_at"
+)
+PURGE_REVOKED_QUERY = (
+    "MATCH (r:RevokedToken) WHERE r.expires_at <= $now DELETE r RETURN count(*) AS n"
+)
+
+KEY_MAP = "{.id, .name, .prefix, .created_at, .last_used_at, .revoked_at}"
+CREATE_API_KEY_QUERY = (
+    "MATCH (u:User {id: $user_id}) "
+    "CREATE (u)-[:HAS_KEY]->(k:ApiKey {id: $id, name: $name, prefix: $prefix,"
+    " secret_hash: $secret_hash, user_id: $user_id, created_at: $now}) "
+    f"RETURN k {KEY_MAP} AS row"
+)
+API_KEY_QUERY = (
+    "MATCH (k:ApiKey {id: $id})<-[:HAS_KEY]-(u:User) WHERE k.revoked_at IS NULL "
+    "RETURN k.secret_hash AS secret_hash, u.id AS user_id, u.role AS role"
+)
+API_KEYS_OF_USER_QUERY = (
+    f"MATCH (:User {{id: $user_id}})-[:HAS_KEY]->(k:ApiKey) RETURN k {KEY_MAP} AS row "
+    "ORDER BY k.created_at DESC"
+)
+REVOKE_API_KEY_QUERY = (
+    "MATCH (:User {id: $user_id})-[:HAS_KEY]->(k:ApiKey {id: $id}) "
+    f"SET k.revoked_at = coalesce(k.revoked_at, $now) RETURN k {KEY_MAP} AS row"
+)
+REVOKED_JTI_QUERY = "MATCH (r:RevokedToken {jti: $jti}) RETURN r.jti AS jti"

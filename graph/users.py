@@ -1,0 +1,184 @@
+"""Users, their API keys, refresh-token families and revoked access tokens."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from graph import ids
+from graph.catalog_writes import now_ms
+from graph.engine import GraphEngine, Row
+from graph.errors import ConflictError
+from graph.names import name_key
+from graph.queries import users as q
+
+ROLES = ("guest", "user", "moderator", "admin")
+
+
+async def create_user(
+    engine: GraphEngine, email: str, username: str, password_hash: str, role: str = "user"
+) -> Row:
+    """Create a user; an email or username already taken is a CONFLICT."""
+    params = {
+        "id": ids.new_id("User"),
+        "email": email,
+        "username": username,
+        "username_key": name_key(username),
+        "password_hash": password_hash,
+        "role": role,
+        "now": now_ms(),
+    }
+    try:
+        rows = await engine.write("create_user", q.CREATE_USER_QUERY, params)
+    except ConflictError as e:
+        raise ConflictError("That email or username is already registered.") from e
+    return rows[0]["row"]  # type: ignore[no-any-return]
+
+
+async def users_by_id(engine: GraphEngine, user_ids: Sequence[str]) -> list[Row | None]:
+    rows = await engine.read("users_by_id", q.USERS_BY_ID_QUERY, {"ids": list(set(user_ids))})
+    found = {row["row"]["id"]: row["row"] for row in rows}
+    return [found.get(i) for i in user_ids]
+
+
+async def user_for_login(engine: GraphEngine, login: str) -> tuple[Row, str] | None:
+    """The user whose email or username is `login`, with the password hash."""
+    if "@" in login:
+        rows = await engine.read("user_by_email", q.USER_BY_EMAIL_QUERY, {"email": login.lower()})
+    else:
+        rows = await engine.read(
+            "user_by_username", q.USER_BY_USERNAME_QUERY, {"username_key": name_key(login)}
+        )
+    return (rows[0]["row"], rows[0]["password_hash"]) if rows else None
+
+
+async def password_hash(engine: GraphEngine, user_id: str) -> str | None:
+    rows = await engine.read("password_hash", q.PASSWORD_HASH_QUERY, {"id": user_id})
+    return rows[0]["password_hash"] if rows else None
+
+
+async def set_password(engine: GraphEngine, user_id: str, new_hash: str) -> None:
+    await engine.write(
+        "set_password",
+        q.SET_PASSWORD_QUERY,
+        {"id": user_id, "password_hash": new_hash, "now": now_ms()},
+    )
+
+
+async def users_page(
+    engine: GraphEngine, after_id: str | None, limit: int
+) -> tuple[list[Row], list[Any]]:
+    rows = await engine.read(
+        "users_page", q.USERS_PAGE_QUERY, {"after_id": after_id, "limit": limit}
+    )
+    return [r["row"] for r in rows], [r["sort_key"] for r in rows]
+
+
+async def users_count(engine: GraphEngine) -> int:
+    rows = await engine.read("users_count", q.USERS_COUNT_QUERY)
+    return int(rows[0]["total"]) if rows else 0
+
+
+async def create_family(
+    engine: GraphEngine, user_id: str, family_id: str, jti: str, expires_at: int
+) -> None:
+    await engine.write(
+        "create_family",
+        q.CREATE_FAMILY_QUERY,
+        {
+            "user_id": user_id,
+            "id": family_id,
+            "jti": jti,
+            "now": now_ms(),
+            "expires_at": expires_at,
+        },
+    )
+
+
+async def rotate_family(
+    engine: GraphEngine, family_id: str, jti: str, new_jti: str, expires_at: int
+) -> str | None:
+    """Move a family on from `jti` to `new_jti` and return its user id.
+
+    If `jti` is not the family's current token (it was rotated already: a replay) or the
+    family is revoked or expired, the family is revoked as a whole and None returned.
+    """
+    rows = await engine.write(
+        "rotate_family",
+        q.ROTATE_FAMILY_QUERY,
+        {
+            "id": family_id,
+            "jti": jti,
+            "new_jti": new_jti,
+            "now": now_ms(),
+            "expires_at": expires_at,
+        },
+    )
+    if rows and rows[0]["current"]:
+        return str(rows[0]["user_id"])
+    return None
+
+
+async def revoke_family(engine: GraphEngine, family_id: str, user_id: str) -> bool:
+    rows = await engine.write(
+        "revoke_family", q.REVOKE_FAMILY_QUERY, {"id": family_id, "user_id": user_id}
+    )
+    return bool(rows)
+
+
+async def revoke_other_families(engine: GraphEngine, user_id: str, keep: str) -> int:
+    rows = await engine.write(
+        "revoke_user_families", q.REVOKE_USER_FAMILIES_QUERY, {"user_id": user_id, "keep": keep}
+    )
+    return int(rows[0]["revoked"]) if rows else 0
+
+
+async def revoke_jti(engine: GraphEngine, jti: str, expires_at: int) -> None:
+    """Record an access token as revoked until it would have expired anyway."""
+    await engine.write("revoke_jti", q.REVOKE_JTI_QUERY, {"jti": jti, "expires_at": expires_at})
+
+
+async def revoked_jtis(engine: GraphEngine) -> list[Row]:
+    """Every revocation still in force: jti and expires_at (epoch ms)."""
+    return await engine.read("revoked_jtis", q.REVOKED_JTIS_QUERY, {"now": now_ms()})
+
+
+async def create_api_key(
+    engine: GraphEngine, user_id: str, key_id: str, name: str, prefix: str, secret_hash: str
+) -> Row:
+    rows = await engine.write(
+        "create_api_key",
+        q.CREATE_API_KEY_QUERY,
+        {
+            "user_id": user_id,
+            "id": key_id,
+            "name": name,
+            "prefix": prefix,
+            "secret_hash": secret_hash,
+            "now": now_ms(),
+        },
+    )
+    return rows[0]["row"]  # type: ignore[no-any-return]
+
+
+async def api_key(engine: GraphEngine, key_id: str) -> Row | None:
+    """A live key's secret hash and its owner's id and role."""
+    rows = await engine.read("api_key", q.API_KEY_QUERY, {"id": key_id})
+    return rows[0] if rows else None
+
+
+async def api_keys_of(engine: GraphEngine, user_id: str) -> list[Row]:
+    rows = await engine.read("api_keys_of_user", q.API_KEYS_OF_USER_QUERY, {"user_id": user_id})
+    return [r["row"] for r in rows]
+
+
+async def revoke_api_key(engine: GraphEngine, user_id: str, key_id: str) -> Row | None:
+    rows = await engine.write(
+        "revoke_api_key",
+        q.REVOKE_API_KEY_QUERY,
+        {"user_id": user_id, "id": key_id, "now": now_ms()},
+    )
+    return rows[0]["row"] if rows else None
+
+
+async def is_revoked(engine: GraphEngine, jti: str) -> bool:
+    """The durable answer, for when the Redis cache cannot give one."""
+    return bool(await engine.read("revoked_jti", q.REVOKED_JTI_QUERY, {"jti": jti}))

@@ -1,0 +1,92 @@
+"""Accounts: sign-up, sign-in, sessions, API keys, and the user list for admins."""
+
+from typing import Any
+
+from ariadne import EnumType, MutationType, ObjectType, QueryType
+
+from graph import users
+from graph.errors import ForbiddenError
+from resolvers._pagination import connection, decode_cursor, page_size
+from resolvers.context import Info
+
+query = QueryType()
+mutation = MutationType()
+user = ObjectType("User")
+role = EnumType("Role", {r.upper(): r for r in users.ROLES})
+
+
+@user.field("email")
+def resolve_email(obj: dict[str, Any], info: Info) -> str | None:
+    principal = info.context.principal
+    return obj["email"] if principal.user_id == obj["id"] or principal.is_admin else None
+
+
+@query.field("me")
+async def resolve_me(_: Any, info: Info) -> dict[str, Any] | None:
+    user_id = info.context.principal.user_id
+    if user_id is None:
+        return None
+    [found] = await users.users_by_id(info.context.engine, [user_id])
+    return found
+
+
+@query.field("users")
+async def resolve_users(
+    _: Any, info: Info, first: int | None = None, after: str | None = None
+) -> dict[str, Any]:
+    size = page_size(first)
+    position = decode_cursor(after, "users", (str,))
+    engine = info.context.engine
+    rows, keys = await users.users_page(engine, position[0] if position else None, size + 1)
+    return connection(rows, [[k] for k in keys], size, "users", lambda: users.users_count(engine))
+
+
+@query.field("apiKeys")
+async def resolve_api_keys(_: Any, info: Info) -> list[dict[str, Any]]:
+    user_id = info.context.principal.require_user()
+    return await users.api_keys_of(info.context.engine, user_id)
+
+
+@mutation.field("register")
+async def resolve_register(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    return await info.context.auth_api.register(
+        input["email"], input["username"], input["password"]
+    )
+
+
+@mutation.field("login")
+async def resolve_login(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    return await info.context.auth_api.login(input["login"], input["password"])
+
+
+@mutation.field("refreshToken")
+async def resolve_refresh(_: Any, info: Info, token: str) -> dict[str, Any]:
+    return await info.context.auth_api.refresh(token)
+
+
+@mutation.field("logout")
+async def resolve_logout(_: Any, info: Info, refresh_token: str | None = None) -> bool:
+    return await info.context.auth_api.logout(info.context.principal, refresh_token)
+
+
+@mutation.field("changePassword")
+async def resolve_change_password(_: Any, info: Info, input: dict[str, Any]) -> bool:
+    principal = info.context.principal
+    if principal.via == "api_key":
+        raise ForbiddenError("Sign in with your password to change it, not with an API key.")
+    return await info.context.auth_api.change_password(
+        principal, input["current_password"], input["new_password"], principal.family
+    )
+
+
+@mutation.field("createApiKey")
+async def resolve_create_api_key(_: Any, info: Info, name: str) -> dict[str, Any]:
+    return await info.context.auth_api.create_api_key(info.context.principal, name)
+
+
+@mutation.field("revokeApiKey")
+async def resolve_revoke_api_key(_: Any, info: Info, id: str) -> dict[str, Any]:
+    return await info.context.auth_api.revoke_api_key(info.context.principal, id)
+
+
+bindables = [query, mutation, user, role]

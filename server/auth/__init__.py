@@ -1,0 +1,1 @@
+"""Authentication: passwords (argon2id), JWTs (pyjwt), API keys, revocation."""

@@ -1,0 +1,74 @@
+"""Who is calling: every HTTP request gets a principal before any route runs.
+
+A credential comes as `Authorization: Bearer <JWT or API key>` or `X-API-Key`. A bad
+one is refused at once with 401 and code UNAUTHENTICATED: it never falls back to
+anonymous access. Without one, the caller is a guest when anonymous reading is
+allowed, else anonymous with no permission at all.
+"""
+
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from graph.errors import UnauthenticatedError
+from resolvers.permissions import ANONYMOUS, ANONYMOUS_GUEST, Principal
+from server.auth.service import AuthService
+
+
+def credential_of(headers: dict[bytes, bytes]) -> str | None:
+    api_key = headers.get(b"x-api-key")
+    if api_key:
+        return api_key.decode("latin-1").strip()
+    authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    if authorization:
+        return ""  # some other scheme: refused, not ignored
+    return None
+
+
+async def unauthenticated(send: Send, message: str) -> None:
+    body = orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"www-authenticate", b'Bearer realm="apollonia"'),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, state: dict[str, Any], allow_anonymous_read: bool) -> None:
+        self.app = app
+        self.state = state  # holds "auth" once the app has started
+        self.anonymous = ANONYMOUS_GUEST if allow_anonymous_read else ANONYMOUS
+
+    async def principal(self, headers: dict[bytes, bytes]) -> Principal:
+        credential = credential_of(headers)
+        if credential is None:
+            return self.anonymous
+        if not credential or len(credential) > 4096:
+            raise UnauthenticatedError("The credential is not valid.")
+        auth: AuthService = self.state["auth"]
+        return await auth.authenticate(credential)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = await self.principal(dict(scope["headers"]))
+        except UnauthenticatedError as e:
+            await unauthenticated(send, e.message)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)

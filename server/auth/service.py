@@ -1,0 +1,220 @@
+"""Sign-up, sign-in, token rotation, logout, password changes and API keys.
+
+Resolvers reach this through `info.context.auth`; it is the only place that issues
+credentials.
+"""
+
+import contextlib
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from graph import ids, users
+from graph.engine import GraphEngine, Row
+from graph.errors import NotFoundError, UnauthenticatedError, ValidationError
+from resolvers.permissions import Principal
+from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
+from server.auth.revocations import Revocations
+from server.auth.tokens import ACCESS, REFRESH, Tokens
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,}$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,39}$")
+API_KEY_RE = re.compile(r"^apk_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$")
+API_KEY_CACHE = "apollonia:apikey:"
+API_KEY_CACHE_SECONDS = 60
+INVALID_LOGIN = "Invalid login or password."
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise ValidationError(
+            f"A password has {MIN_LENGTH} to {MAX_LENGTH} characters.", field=field
+        )
+
+
+class AuthService:
+    def __init__(
+        self,
+        engine: GraphEngine,
+        redis: aioredis.Redis,
+        tokens: Tokens,
+        passwords: Passwords,
+    ) -> None:
+        self.engine = engine
+        self.redis = redis
+        self.tokens = tokens
+        self.passwords = passwords
+        self.revocations = Revocations(engine, redis)
+
+    # Credentials in, principal out --------------------------------------------------
+
+    async def authenticate(self, credential: str) -> Principal:
+        """The principal of an access token or API key; UNAUTHENTICATED if not valid."""
+        if credential.startswith("apk_"):
+            return await self._api_key_principal(credential)
+        claims = self.tokens.decode(credential, ACCESS)
+        if await self.revocations.is_revoked(claims["jti"]):
+            raise UnauthenticatedError("The token has been revoked.")
+        return Principal.for_role(
+            claims["sub"],
+            str(claims.get("role", "guest")),
+            "jwt",
+            jti=claims["jti"],
+            expires_at=int(claims["exp"]),
+            family=claims.get("fam"),
+        )
+
+    async def _api_key_principal(self, credential: str) -> Principal:
+        match = API_KEY_RE.match(credential)
+        if match is None:
+            raise UnauthenticatedError("The API key is not valid.")
+        key_id, secret = f"key_{match.group(1)}", match.group(2)
+        cached: Any = None
+        try:
+            cached = await self.redis.hgetall(API_KEY_CACHE + key_id)
+        except RedisError:
+            cached = None
+        if not cached:
+            row = await users.api_key(self.engine, key_id)
+            if row is None:
+                raise UnauthenticatedError("The API key is not valid.")
+            cached = {k: row[k] for k in ("secret_hash", "user_id", "role")}
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.hset(API_KEY_CACHE + key_id, mapping=cached)
+                    pipe.expire(API_KEY_CACHE + key_id, API_KEY_CACHE_SECONDS)
+                    await pipe.execute()
+            except RedisError:
+                pass
+        if not hmac.compare_digest(cached["secret_hash"], _digest(secret)):
+            raise UnauthenticatedError("The API key is not valid.")
+        return Principal.for_role(cached["user_id"], cached["role"], "api_key")
+
+    # Sessions ---------------------------------------------------------------------------
+
+    async def _session(self, user: Row) -> dict[str, Any]:
+        """A new session: an access token and the first refresh token of a new family."""
+        family = ids.new_id("TokenFamily")
+        access = self.tokens.issue(user["id"], ACCESS, role=user["role"], fam=family)
+        refresh = self.tokens.issue(user["id"], REFRESH, fam=family)
+        await users.create_family(
+            self.engine, user["id"], family, refresh.jti, refresh.expires_at * 1000
+        )
+        return {
+            "access_token": access.token,
+            "refresh_token": refresh.token,
+            "expires_in": self.tokens.config.access_ttl,
+            "user": user,
+        }
+
+    async def _new_user(self, email: str, username: str, password: str, role: str) -> Row:
+        email = email.strip().lower()
+        if len(email) > 254 or not EMAIL_RE.match(email):
+            raise ValidationError("That is not an email address.", field="email")
+        if not USERNAME_RE.match(username):
+            raise ValidationError(
+                "A username has 3 to 40 letters, digits, '.', '_' or '-'.", field="username"
+            )
+        _check_password(password)
+        password_hash = await self.passwords.hash(password)
+        return await users.create_user(self.engine, email, username, password_hash, role)
+
+    async def register(self, email: str, username: str, password: str) -> dict[str, Any]:
+        """Sign up as a `user` and start a session."""
+        return await self._session(await self._new_user(email, username, password, "user"))
+
+    async def create_user(self, email: str, username: str, password: str, role: str) -> Row:
+        """A user with any role, without a session (the `create-admin` command)."""
+        return await self._new_user(email, username, password, role)
+
+    async def login(self, login: str, password: str) -> dict[str, Any]:
+        found = await users.user_for_login(self.engine, login.strip()) if login.strip() else None
+        ok = await self.passwords.verify(found[1] if found else None, password)
+        if not found or not ok:
+            raise UnauthenticatedError(INVALID_LOGIN)
+        return await self._session(found[0])
+
+    async def refresh(self, token: str) -> dict[str, Any]:
+        """Rotate a refresh token. A token that was already rotated revokes its family."""
+        claims = self.tokens.decode(token, REFRESH)
+        family = claims.get("fam")
+        if not isinstance(family, str):
+            raise UnauthenticatedError("The token is not valid.")
+        successor = self.tokens.issue(claims["sub"], REFRESH, fam=family)
+        user_id = await users.rotate_family(
+            self.engine, family, claims["jti"], successor.jti, successor.expires_at * 1000
+        )
+        if user_id is None:
+            raise UnauthenticatedError(
+                "This refresh token was already used or revoked; sign in again."
+            )
+        [user] = await users.users_by_id(self.engine, [user_id])
+        if user is None:
+            raise UnauthenticatedError("The account no longer exists.")
+        access = self.tokens.issue(user["id"], ACCESS, role=user["role"], fam=family)
+        return {
+            "access_token": access.token,
+            "refresh_token": successor.token,
+            "expires_in": self.tokens.config.access_ttl,
+            "user": user,
+        }
+
+    async def logout(self, principal: Principal, refresh_token: str | None) -> bool:
+        """Revoke the caller's access token, and the refresh family of `refresh_token`."""
+        user_id = principal.require_user()
+        if refresh_token:
+            claims = self.tokens.decode(refresh_token, REFRESH)
+            if claims["sub"] != user_id:
+                raise UnauthenticatedError("The token is not valid.")
+            await users.revoke_family(self.engine, str(claims.get("fam")), user_id)
+        if principal.jti and principal.expires_at:
+            await self.revocations.revoke(principal.jti, principal.expires_at)
+        return True
+
+    async def change_password(
+        self, principal: Principal, current: str, new: str, family: str | None
+    ) -> bool:
+        """Change the password and end every other session of the user."""
+        user_id = principal.require_user()
+        _check_password(new, "newPassword")
+        stored = await users.password_hash(self.engine, user_id)
+        if not await self.passwords.verify(stored, current):
+            raise UnauthenticatedError(INVALID_LOGIN)
+        await users.set_password(self.engine, user_id, await self.passwords.hash(new))
+        await users.revoke_other_families(self.engine, user_id, keep=family or "")
+        return True
+
+    # API keys ---------------------------------------------------------------------------
+
+    async def create_api_key(self, principal: Principal, name: str) -> dict[str, Any]:
+        user_id = principal.require_user()
+        name = name.strip()
+        if not 1 <= len(name) <= 100:
+            raise ValidationError("A key name has 1 to 100 characters.", field="name")
+        key_id = ids.new_id("ApiKey")
+        secret = secrets.token_urlsafe(32)
+        key = f"apk_{key_id.removeprefix('key_')}_{secret}"
+        row = await users.create_api_key(
+            self.engine, user_id, key_id, name, key[:12], _digest(secret)
+        )
+        return {"key": key, "api_key": row}
+
+    async def revoke_api_key(self, principal: Principal, key_id: str) -> Row:
+        user_id = principal.require_user()
+        ids.require_id(key_id, "ApiKey")
+        row = await users.revoke_api_key(self.engine, user_id, key_id)
+        if row is None:
+            raise NotFoundError(f"API key {key_id} does not exist.")
+        # Should Redis be down, the cache entry expires within API_KEY_CACHE_SECONDS.
+        with contextlib.suppress(RedisError):
+            await self.redis.delete(API_KEY_CACHE + key_id)
+        return row
