@@ -5,7 +5,7 @@ from graph.engine import GraphEngine
 
 LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA: tuple[IndexSpec, ...] = (
     *(IndexSpec("unique", label, ("id",)) for label in LABELS),
@@ -26,6 +26,7 @@ SCHEMA: tuple[IndexSpec, ...] = (
     IndexSpec("range", "Track", ("year",)),
     IndexSpec("range", "Track", ("created_at",)),
     IndexSpec("range", "Track", ("duration",)),
+    IndexSpec("range", "Collection", ("name_key",)),
     *(IndexSpec("fulltext", label, (prop,)) for label, prop in FULLTEXT_FIELDS.items()),
 )
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from resolvers import catalog, catalog_mutations, users
+from resolvers import catalog, catalog_mutations, collections, users
 from resolvers.scalars import datetime_scalar
 
 
@@ -12,5 +12,6 @@ def bindables() -> list[Any]:
         datetime_scalar,
         *catalog.bindables,
         *catalog_mutations.bindables,
+        *collections.bindables,
         *users.bindables,
     ]

@@ -39,7 +39,7 @@ for conn in connections:
 
 MAX_TEXT = 200
 # The labels `node(id)` serves; other ids (users, keys) are not reachable through it.
-NODE_LABELS = frozenset({"Track", "Artist", "Album", "Genre"})
+NODE_LABELS = frozenset({"Track", "Artist", "Album", "Genre", "Collection"})
 
 
 def _type_of(obj: dict[str, Any], *_: Any) -> str | None:
@@ -103,7 +103,8 @@ def resolve_node(_: Any, info: Info, id: str) -> Any:
         raise ValidationError("'id' is not a valid id.", field="id")
     if label not in NODE_LABELS:
         return None
-    return info.context.loaders.by_label(label).load(id)
+    # Collections come back only when the caller may see them.
+    return info.context.loaders.by_label(label, info.context.principal).load(id)
 
 
 def _by_id(label: str) -> Any:

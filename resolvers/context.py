@@ -1,12 +1,15 @@
 """The typed per-request context every resolver receives as `info.context`."""
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graphql import GraphQLResolveInfo
 
 from graph.engine import GraphEngine
-from resolvers.loaders import Loaders
+from graph.errors import NotFoundError
+from resolvers.loaders import Loaders, viewer_of
 from resolvers.permissions import ANONYMOUS, Principal
 
 
@@ -30,12 +33,23 @@ class AuthApi(Protocol):
     async def revoke_api_key(self, principal: Principal, key_id: str) -> dict[str, Any]: ...
 
 
+class EventsApi(Protocol):
+    """The event bus (workers/events.py)."""
+
+    async def publish(self, channel: str, event_type: str, data: dict[str, Any]) -> None: ...
+
+    def subscribe(
+        self, *channels: str, maxsize: int | None = None
+    ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
+
+
 @dataclass
 class RequestContext:
     engine: GraphEngine
     request_id: str
     principal: Principal = ANONYMOUS
     auth: AuthApi | None = None
+    events: EventsApi | None = None
     request: Any = None
     loaders: Loaders = field(init=False)
 
@@ -47,6 +61,23 @@ class RequestContext:
         if self.auth is None:
             raise RuntimeError("no auth service in this context")
         return self.auth
+
+    @property
+    def events_api(self) -> EventsApi:
+        if self.events is None:
+            raise RuntimeError("no event bus in this context")
+        return self.events
+
+    async def require_visible_collection(self, collection_id: str) -> None:
+        """NOT_FOUND unless the caller may see the collection (private ones: owner, admin)."""
+        loader = self.loaders.collection_by_id(viewer_of(self.principal))
+        if await loader.load(collection_id) is None:
+            raise NotFoundError(f"Collection {collection_id} does not exist.")
+
+    async def publish(self, channel: str, event_type: str, data: dict[str, Any]) -> None:
+        """Publish an event, after the change it reports has committed."""
+        if self.events is not None:
+            await self.events.publish(channel, event_type, data)
 
 
 Info = GraphQLResolveInfo[RequestContext]

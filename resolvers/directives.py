@@ -1,8 +1,8 @@
 """`@requires(permission: …)` and `@public`, and the default rule for root fields.
 
 The check wraps the field's resolver, so it runs before any loader or graph call.
-A root field (Query, Mutation, Subscription) with neither directive requires
-READ_MEDIA: nothing is reachable without at least that.
+A root field with neither directive requires READ_MEDIA (queries, subscriptions) or
+WRITE_MEDIA (mutations): nothing is reachable, and nothing changes, without that.
 """
 
 from collections.abc import Callable
@@ -11,7 +11,7 @@ from typing import Any
 from ariadne import SchemaDirectiveVisitor
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, default_field_resolver
 
-from resolvers.permissions import PERMISSIONS, READ_MEDIA
+from resolvers.permissions import PERMISSIONS, READ_MEDIA, WRITE_MEDIA
 
 Resolver = Callable[..., Any]
 _CHECKED = "_apollonia_permission"
@@ -53,12 +53,18 @@ DIRECTIVES: dict[str, type[SchemaDirectiveVisitor]] = {
 
 
 def protect_root_fields(schema: GraphQLSchema) -> GraphQLSchema:
-    """Give every root field without a declared rule the READ_MEDIA requirement."""
-    for root in (schema.query_type, schema.mutation_type, schema.subscription_type):
+    """Give every root field without a declared rule its default requirement:
+    WRITE_MEDIA for a mutation (it changes something), READ_MEDIA otherwise."""
+    defaults = (
+        (schema.query_type, READ_MEDIA),
+        (schema.mutation_type, WRITE_MEDIA),
+        (schema.subscription_type, READ_MEDIA),
+    )
+    for root, permission in defaults:
         if isinstance(root, GraphQLObjectType):
             for field in root.fields.values():
                 if not hasattr(field, _CHECKED):
-                    _protect(field, READ_MEDIA)
+                    _protect(field, permission)
     return schema
 
 

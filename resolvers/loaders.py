@@ -10,8 +10,11 @@ from typing import Any, NamedTuple
 
 from aiodataloader import DataLoader
 
-from graph import catalog
+from graph import catalog, users
+from graph import collections as graph_collections
+from graph.collections import ANONYMOUS_VIEWER, Viewer
 from graph.engine import GraphEngine
+from resolvers.permissions import Principal
 
 MAX_BATCH = 1000
 
@@ -79,6 +82,54 @@ TrackCountByArtistIdLoader = _count_loader("TrackCountByArtistIdLoader", "tracks
 AlbumCountByArtistIdLoader = _count_loader("AlbumCountByArtistIdLoader", "albums_by_artist")
 TrackCountByAlbumIdLoader = _count_loader("TrackCountByAlbumIdLoader", "tracks_by_album")
 
+UserByIdLoader = _loader("UserByIdLoader", users.users_by_id)
+TrackCountByCollectionIdLoader = _loader(
+    "TrackCountByCollectionIdLoader", graph_collections.track_counts
+)
+
+
+async def _collection_track_pages(engine: GraphEngine, keys: Sequence[PageKey]) -> list[Any]:
+    return await graph_collections.track_pages(
+        engine, [(k.parent, list(k.after) if k.after else None, k.limit) for k in keys]
+    )
+
+
+TracksByCollectionIdLoader = _loader("TracksByCollectionIdLoader", _collection_track_pages)
+
+
+def viewer_of(principal: Principal | None) -> Viewer:
+    """Who reads, as the collection queries need it (None: anonymous)."""
+    if principal is None:
+        return ANONYMOUS_VIEWER
+    return Viewer(principal.user_id, principal.is_admin)
+
+
+class _ViewerLoader(DataLoader[Any, Any]):
+    """A loader whose answers depend on who asks: one instance per viewer."""
+
+    max_batch_size = MAX_BATCH
+    fetch: Callable[[GraphEngine, Viewer, Sequence[Any]], Awaitable[list[Any]]]
+
+    def __init__(self, engine: GraphEngine, viewer: Viewer) -> None:
+        super().__init__()
+        self.engine = engine
+        self.viewer = viewer
+
+    async def batch_load_fn(self, keys: Sequence[Any]) -> list[Any]:
+        return await type(self).fetch(self.engine, self.viewer, keys)
+
+
+def _viewer_loader(
+    name: str, fetch: Callable[[GraphEngine, Viewer, Sequence[Any]], Awaitable[list[Any]]]
+) -> type[_ViewerLoader]:
+    return type(name, (_ViewerLoader,), {"fetch": staticmethod(fetch)})
+
+
+CollectionByIdLoader = _viewer_loader("CollectionByIdLoader", graph_collections.collections_by_id)
+CollectionsByTrackIdLoader = _viewer_loader(
+    "CollectionsByTrackIdLoader", graph_collections.collections_by_track
+)
+
 
 class Loaders:
     """The loaders of one request, each created on first use."""
@@ -142,8 +193,41 @@ class Loaders:
     def track_count_by_album_id(self) -> AnyLoader:
         return TrackCountByAlbumIdLoader(self.engine)
 
-    def by_label(self, label: str) -> AnyLoader:
-        """The by-id loader of a node label."""
+    @cached_property
+    def user_by_id(self) -> AnyLoader:
+        return UserByIdLoader(self.engine)
+
+    @cached_property
+    def tracks_by_collection_id(self) -> AnyLoader:
+        return TracksByCollectionIdLoader(self.engine)
+
+    @cached_property
+    def track_count_by_collection_id(self) -> AnyLoader:
+        return TrackCountByCollectionIdLoader(self.engine)
+
+    @cached_property
+    def _by_viewer(self) -> dict[tuple[type[_ViewerLoader], Viewer], AnyLoader]:
+        return {}
+
+    def _for_viewer(self, kind: type[_ViewerLoader], viewer: Viewer) -> AnyLoader:
+        loader = self._by_viewer.get((kind, viewer))
+        if loader is None:
+            loader = self._by_viewer[(kind, viewer)] = kind(self.engine, viewer)
+        return loader
+
+    def collection_by_id(self, viewer: Viewer) -> AnyLoader:
+        """Collections by id, as `viewer` may see them (None for the others)."""
+        return self._for_viewer(CollectionByIdLoader, viewer)
+
+    def collections_by_track_id(self, viewer: Viewer) -> AnyLoader:
+        """For each track id, the collections holding it that `viewer` may see."""
+        return self._for_viewer(CollectionsByTrackIdLoader, viewer)
+
+    def by_label(self, label: str, principal: Principal | None = None) -> AnyLoader:
+        """The by-id loader of a node label. Collections are read as `principal` may
+        see them: public ones only when no principal is given."""
+        if label == "Collection":
+            return self.collection_by_id(viewer_of(principal))
         return {
             "Track": self.track_by_id,
             "Artist": self.artist_by_id,

@@ -6,7 +6,7 @@ from ariadne import EnumType, MutationType, ObjectType, QueryType
 
 from graph import users
 from graph.errors import ForbiddenError
-from resolvers._pagination import connection, decode_cursor, page_size
+from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
 from resolvers.context import Info
 
 query = QueryType()
@@ -18,7 +18,8 @@ role = EnumType("Role", {r.upper(): r for r in users.ROLES})
 @user.field("email")
 def resolve_email(obj: dict[str, Any], info: Info) -> str | None:
     principal = info.context.principal
-    return obj["email"] if principal.user_id == obj["id"] or principal.is_admin else None
+    visible = obj.get("_signed_in") or principal.user_id == obj["id"] or principal.is_admin
+    return obj["email"] if visible else None
 
 
 @query.field("me")
@@ -56,6 +57,10 @@ async def resolve_register(_: Any, info: Info, input: dict[str, Any]) -> dict[st
 
 @mutation.field("login")
 async def resolve_login(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    # The server's per-account attempt limit (server/ratelimit.py), when it has one.
+    check_login = getattr(getattr(info.context.request, "state", None), "check_login", None)
+    if check_login is not None:
+        await check_login(input["login"])
     return await info.context.auth_api.login(input["login"], input["password"])
 
 
@@ -89,4 +94,7 @@ async def resolve_revoke_api_key(_: Any, info: Info, id: str) -> dict[str, Any]:
     return await info.context.auth_api.revoke_api_key(info.context.principal, id)
 
 
-bindables = [query, mutation, user, role]
+user_connection = ObjectType("UserConnection")
+user_connection.set_field("totalCount", resolve_total_count)
+
+bindables = [query, mutation, user, role, user_connection]

@@ -21,8 +21,10 @@ from server.auth.middleware import AuthMiddleware
 from server.auth.passwords import Passwords
 from server.auth.service import AuthService
 from server.auth.tokens import Tokens
+from server.body_limit import BodyLimitMiddleware
 from server.errors import request_id_var
 from server.graphql_app import build_schema, graphql_app
+from server.ratelimit import RateLimiter
 from server.redis import connect_redis
 from server.settings import Settings
 
@@ -77,9 +79,16 @@ async def metrics(_: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings | None = None, engine: GraphEngine | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    engine: GraphEngine | None = None,
+    rate_limit_prefix: str | None = None,
+) -> Starlette:
     """Build the app. At start-up it connects to the graph (unless given `engine`) and
-    migrates it, connects to Redis, and builds the auth service and GraphQL app."""
+    migrates it, connects to Redis, and builds the auth service and GraphQL app.
+
+    Rate-limit counters live in Redis under `rate_limit_prefix`, by default one per
+    graph: every process serving the same graph shares the budgets."""
     settings = settings or Settings.from_env()
     schema = build_schema()
     tokens = Tokens(token_config(settings))
@@ -100,7 +109,13 @@ def create_app(settings: Settings | None = None, engine: GraphEngine | None = No
         redis = connect_redis(settings.resolved_redis_url)
         auth = AuthService(state["engine"], redis, tokens, passwords)
         state["auth"] = auth
-        state["graphql"] = graphql_app(settings, schema, state["engine"], auth)
+        graph_name = getattr(state["engine"], "graph_name", settings.graph_name)
+        limiter = RateLimiter.for_settings(
+            settings,
+            rate_limit_prefix or f"apollonia:ratelimit:{graph_name}",
+            connection_pool=redis.connection_pool,
+        )
+        state["graphql"] = graphql_app(settings, schema, state["engine"], auth, limiter)
         try:
             yield
         finally:
@@ -124,5 +139,6 @@ def create_app(settings: Settings | None = None, engine: GraphEngine | None = No
     app.add_middleware(
         AuthMiddleware, state=state, allow_anonymous_read=settings.allow_anonymous_read
     )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

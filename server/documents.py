@@ -2,15 +2,31 @@
 
 A repeated query (the common case: clients send the same documents all day) skips
 parsing and validation, which cost about 1 ms each time for a nested page query.
+
+Parsing stops at `max_tokens` lexical tokens (QUERY_TOO_COMPLEX). Validation is
+remembered per document and rule set, except for rules marked per-request (the cost
+of a document with variables, see server/query_limits.py): those run every time, and
+only once the cached part has passed.
 """
 
 from collections import OrderedDict
 from collections.abc import Collection
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    ValidationContext,
+    parse,
+    validate,
+    visit,
+)
 from graphql.utilities import TypeInfo
 from graphql.validation import ASTValidationRule
+
+from server.query_limits import count_tokens, is_per_request, too_complex
 
 MAX_QUERY_LENGTH = 100_000
 
@@ -18,8 +34,9 @@ MAX_QUERY_LENGTH = 100_000
 class DocumentCache:
     """A bounded LRU of parsed documents and of their validation results."""
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(self, size: int = 1024, max_tokens: int | None = None) -> None:
         self.size = size
+        self.max_tokens = max_tokens
         self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
         # Keyed by the document object's id and the rule set; the entry keeps the
         # document alive so that its id cannot be reused while cached.
@@ -40,7 +57,14 @@ class DocumentCache:
             return document
         if len(text) > MAX_QUERY_LENGTH:
             raise GraphQLError(f"The query is longer than {MAX_QUERY_LENGTH} characters.")
-        document = parse(text)
+        try:
+            # max_lexical_tokens leaves comments out; the length check above bounds them.
+            document = parse(text, max_lexical_tokens=self.max_tokens)
+        except GraphQLSyntaxError as e:
+            if self.max_tokens is None or f"more than {self.max_tokens} tokens" not in e.message:
+                raise
+            # The parser stopped at the limit; lexing the rest gives the figure.
+            raise too_complex("tokens", count_tokens(text), self.max_tokens) from None
         self._remember(self._documents, text, document)
         return document
 
@@ -53,11 +77,33 @@ class DocumentCache:
         type_info: TypeInfo | None = None,
     ) -> list[GraphQLError]:
         """Ariadne `query_validator`."""
-        key = (id(document_ast), hash(tuple(rules or ())))
+        given = tuple(rules or ())
+        per_request = [rule for rule in given if is_per_request(rule)]
+        static = tuple(rule for rule in given if rule not in per_request) if per_request else given
+        key = (id(document_ast), hash(static))
         cached = self._validated.get(key)
         if cached is not None and cached[0] is document_ast:
             self._validated.move_to_end(key)
-            return cached[1]
-        errors = validate(schema, document_ast, rules=rules, max_errors=max_errors)
-        self._remember(self._validated, key, (document_ast, errors))
-        return errors
+            errors = cached[1]
+        else:
+            errors = validate(schema, document_ast, rules=static or None, max_errors=max_errors)
+            self._remember(self._validated, key, (document_ast, errors))
+        if errors or not per_request:
+            return errors
+        return _validate_per_request(schema, document_ast, per_request)
+
+
+def _validate_per_request(
+    schema: GraphQLSchema, document: DocumentNode, rules: list[type[ASTValidationRule]]
+) -> list[GraphQLError]:
+    """Run rules that depend on the request, after the cached ones have passed.
+
+    Unlike `validate`, this visits the document with the rules alone, without type
+    info: a rule that skips the subtrees it does not need (the cost rule reads whole
+    operations from their root) then costs a few µs instead of a full walk.
+    """
+    errors: list[GraphQLError] = []
+    context = ValidationContext(schema, document, TypeInfo(schema), errors.append)
+    for rule in rules:
+        visit(document, rule(context))
+    return errors

@@ -23,6 +23,9 @@ def _root_cause(error: GraphQLError) -> BaseException | None:
     return cause
 
 
+# What a QUERY_TOO_COMPLEX error says about the limit (server/query_limits.py).
+_LIMIT_FIGURES = ("limit", "measured", "allowed")
+
 _SUGGESTION_RE = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
 
 
@@ -48,11 +51,16 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
         extensions: dict[str, Any] = {"code": cause.code}
         if "field" in cause.details:
             extensions["field"] = cause.details["field"]
+        if "retry_after" in cause.details:
+            extensions["retryAfter"] = cause.details["retry_after"]
         if cause.code == "INTERNAL":
             extensions["requestId"] = request_id_var.get()
     elif cause is None or isinstance(cause, GraphQLError):
         # graphql-core's own words about the document or the variables.
-        extensions = {"code": (error.extensions or {}).get("code", "VALIDATION_ERROR")}
+        given = error.extensions or {}
+        extensions = {"code": given.get("code", "VALIDATION_ERROR")}
+        if extensions["code"] == "QUERY_TOO_COMPLEX":
+            extensions.update({k: given[k] for k in _LIMIT_FIGURES if k in given})
     else:
         request_id = request_id_var.get()
         log.error("unhandled error in request %s", request_id, exc_info=cause)

@@ -58,6 +58,10 @@ class Settings:
     rate_limit_mutation: str = "120/minute"
     rate_limit_login: str = "10/minute"
     max_body_bytes: int = 50 * 1024 * 1024
+    ws_max_subscriptions: int = 100
+    ws_init_timeout: float = 10.0
+    ws_keepalive: float = 15.0
+    ws_queue_size: int = 256
 
     @property
     def production(self) -> bool:
@@ -127,6 +131,10 @@ class Settings:
             "rate_limit_query": os.environ.get("APOLLONIA_RATE_LIMIT_QUERY", "600/minute"),
             "rate_limit_mutation": os.environ.get("APOLLONIA_RATE_LIMIT_MUTATION", "120/minute"),
             "rate_limit_login": os.environ.get("APOLLONIA_RATE_LIMIT_LOGIN", "10/minute"),
+            "ws_max_subscriptions": int(os.environ.get("APOLLONIA_WS_MAX_SUBSCRIPTIONS", "100")),
+            "ws_init_timeout": float(os.environ.get("APOLLONIA_WS_INIT_TIMEOUT", "10")),
+            "ws_keepalive": float(os.environ.get("APOLLONIA_WS_KEEPALIVE", "15")),
+            "ws_queue_size": int(os.environ.get("APOLLONIA_WS_QUEUE", "256")),
             "max_body_bytes": int(
                 os.environ.get("APOLLONIA_MAX_BODY_BYTES", str(50 * 1024 * 1024))
             ),

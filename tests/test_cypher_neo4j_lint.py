@@ -11,12 +11,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph import catalog, catalog_writes, migrations
+from graph import catalog, catalog_writes, migrations, users
+from graph import collections as graph_collections
 from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J
 from graph.engine import GraphEngine, Params, Row
+from graph.errors import ForbiddenError, NotFoundError
 from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as write_queries
+from graph.queries import collections as collection_queries
 from graph.queries import users as user_queries
 from tests.conftest import graph_queries
 
@@ -25,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover
     from _cypher_lint import is_acceptable, lint  # type: ignore[no-redef]
 
-QUERY_MODULES = [catalog_queries, write_queries, user_queries, migrations]
+QUERY_MODULES = [catalog_queries, write_queries, user_queries, collection_queries, migrations]
 # Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
 NEO4J_ENGINE_QUERIES = ["CALL db.awaitIndexes($seconds)", "MATCH (n) DETACH DELETE n"]
 
@@ -161,9 +164,36 @@ async def _workload(engine: GraphEngine) -> None:
     for relation in catalog.NESTED_PAGE_QUERIES:
         await catalog.nested_pages(engine, relation, [(artist["id"], None, 5)])
         await catalog.nested_counts(engine, relation, [artist["id"]])
+    await _collections_workload(engine, [track_id, tracks[1]["id"]])
     await catalog_writes.delete_album(engine, other["id"])
     await catalog_writes.delete_track(engine, track_id)
     await catalog_writes.delete_artist(engine, artist["id"], cascade=True)
+
+
+async def _collections_workload(engine: GraphEngine, track_ids: list[str]) -> None:
+    owner = await users.create_user(engine, "o@example.com", "owner", "not-a-hash")
+    other = await users.create_user(engine, "x@example.com", "other", "not-a-hash")
+    viewer = graph_collections.Viewer(owner["id"], False)
+    stranger = graph_collections.Viewer(other["id"], False)
+    row = await graph_collections.create_collection(engine, owner["id"], {"name": "Mix"})
+    cid = row["id"]
+    await graph_collections.update_collection(engine, viewer, cid, {"public": True})
+    await graph_collections.add_tracks(engine, viewer, cid, track_ids)
+    await graph_collections.add_tracks(engine, viewer, cid, track_ids[:1], 0)
+    await graph_collections.move_track(engine, viewer, cid, track_ids[0], 1)
+    await graph_collections.remove_tracks(engine, viewer, cid, track_ids[1:])
+    missing = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
+    with pytest.raises(NotFoundError):  # the refusal path reads why
+        await graph_collections.add_tracks(engine, viewer, cid, [missing])
+    with pytest.raises(ForbiddenError):
+        await graph_collections.remove_tracks(engine, stranger, cid, track_ids)
+    await graph_collections.collections_by_id(engine, stranger, [cid])
+    await graph_collections.collections_by_track(engine, viewer, track_ids)
+    await graph_collections.collections_page(engine, viewer, ("a", cid), 5)
+    await graph_collections.collections_count(engine, stranger)
+    await graph_collections.track_pages(engine, [(cid, None, 5), (cid, [0, track_ids[0]], 5)])
+    await graph_collections.track_counts(engine, [cid])
+    await graph_collections.delete_collection(engine, viewer, cid)
 
 
 async def test_enumeration_covers_what_the_engine_sends(engine: GraphEngine) -> None:

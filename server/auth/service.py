@@ -113,7 +113,7 @@ class AuthService:
             "access_token": access.token,
             "refresh_token": refresh.token,
             "expires_in": self.tokens.config.access_ttl,
-            "user": user,
+            "user": {**user, "_signed_in": True},
         }
 
     async def _new_user(self, email: str, username: str, password: str, role: str) -> Row:
@@ -165,7 +165,7 @@ class AuthService:
             "access_token": access.token,
             "refresh_token": successor.token,
             "expires_in": self.tokens.config.access_ttl,
-            "user": user,
+            "user": {**user, "_signed_in": True},
         }
 
     async def logout(self, principal: Principal, refresh_token: str | None) -> bool:

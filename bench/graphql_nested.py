@@ -1,0 +1,721 @@
+"""GraphQL vs. raw Cypher: what the API layer costs on a lookup and on a nested page.
+
+Run from the repository root:
+
+    .venv/bin/python bench/graphql_nested.py --tracks 10000
+    .venv/bin/python bench/graphql_nested.py --tracks 1000 --duration 2    # quick
+
+What it does:
+
+1. Starts an embedded FalkorDB in a fresh data folder (a temporary one unless
+   `--data-dir`), migrates it and imports `--tracks` tracks with `create_tracks`, 500 per
+   transaction: about N/10 artists, N/10 albums and 20 genres, 1-2 artists and 1-2 genres
+   per track (bench/_load.py).
+2. Starts the real server as a subprocess (`apollonia serve --data-dir D --port P` on
+   127.0.0.1; LOG_LEVEL=warning, anonymous reads and a query rate limit too high to
+   refuse anything, unless the environment says otherwise) over that data and waits
+   for /health.
+3. Measures, each for `--duration` seconds after a short warm-up and at most
+   `--max-requests` requests, only against 127.0.0.1:
+   - `track(id)` with random ids and the nested page
+     `tracks(first: 50) { edges { node { id title duration year artists { name }
+     album { title artist { name } } genres { name } } } }` over 20 different pages
+     (4 sort orders x 5 cursors; one document text, so the server's document cache is
+     used) at `--concurrency` closed-loop clients and sequentially (1 client): requests/s,
+     p50/p99 latency and the server's own time (its `Server-Timing: app;dur=` header);
+   - beside each, the single equivalent Cypher query sent through the same engine client
+     (`FalkorDBEngine.read` on the same graph) from this process, at the same concurrency:
+     for the page, ONE query that returns the 50 tracks with their artists, album (with
+     its artist) and genres collected, selected by the same `tracks_page` clauses;
+   - graph round trips per request, from the server's `apollonia_graph_queries_total`
+     counter at /metrics before and after a known number of requests (and all commands
+     the embedded FalkorDB/Redis server processed meanwhile: rate limiting and the like);
+   - the pure graphql-core floor: the same page document executed by graphql-core over the
+     same 50 tracks already held in plain dicts (the SDL made executable with a single
+     root resolver returning a prebuilt connection; parsed once, no validation), median;
+     and the server's median time for the page, sequentially, against it.
+4. Prints a table and the targets (track(id) >= 1,000 req/s with p99 < 25 ms at 32
+   clients; nested-page server time <= 1.5x the graphql-core floor), then stops the
+   server and the embedded FalkorDB and removes the temporary folder. Exits 0 whether
+   or not the targets are met; 2 if the benchmark itself could not run.
+
+The load generator is a lean asyncio client (pre-encoded keep-alive HTTP/1.1 requests,
+bench/_client.py) running in this process, separate from the server's. Before the
+measurements it is compared on `track(id)` with httpx and, when installed, with `wrk`
+(`--client` picks the one used for the concurrent HTTP runs; sequential runs always use
+the lean client, which reads Server-Timing). The CPU column shows how busy the server,
+the database and the client were, in % of one core: a client near 100% would be the
+bottleneck.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import math
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ariadne import QueryType, make_executable_schema
+from graphql import ExecutionResult, execute, parse
+
+from bench import _client, _load
+from bench._client import HOST, CpuMeter, Run
+from graph.embedded import EmbeddedServer, ensure_server
+from graph.falkordb_engine import FalkorDBEngine
+from graph.migrations import migrate
+from graph.queries.catalog import TrackFilter, tracks_page
+from schema import load_sdl
+
+GRAPH_NAME = "apollonia"
+PAGE_SIZE = 50
+SORTS = ("TITLE", "CREATED_AT", "YEAR", "DURATION")
+PAGES_PER_SORT = 5
+TRACK_ID_SAMPLE = 2000
+ROUND_TRIP_REQUESTS = 20
+
+TARGET_RATE = 1000.0
+TARGET_P99_MS = 25.0
+TARGET_FLOOR_RATIO = 1.5
+
+TRACK_DOC = "query Track($id: ID!) { track(id: $id) { id title duration year trackNumber tags } }"
+TRACK_CYPHER = (
+    "MATCH (t:Track {id: $id}) "
+    "RETURN t {.id, .title, .duration, .year, .track_number, .tags} AS row"
+)
+PAGE_DOC = (
+    "query Page($after: String, $sort: TrackSort) {"
+    f" tracks(first: {PAGE_SIZE}, after: $after, sort: $sort) {{ edges {{ node {{"
+    " id title duration year artists { name } album { title artist { name } }"
+    " genres { name } } } } }"
+)
+CURSORS_DOC = (
+    "query Cursors($after: String, $sort: TrackSort) {"
+    f" tracks(first: {PAGE_SIZE}, after: $after, sort: $sort) {{"
+    " pageInfo { hasNextPage endCursor } edges { node { id } } } }"
+)
+# Replaces the RETURN of the `tracks_page` query: the whole nested page in one query.
+# (OPTIONAL MATCH + collect: pattern comprehensions cost FalkorDB about 1.5 ms each here.)
+PAGE_RETURN = """OPTIONAL MATCH (t)-[:BY]->(a:Artist)
+WITH t, sort_key, collect(a {.name}) AS artists
+OPTIONAL MATCH (t)-[:ON]->(al:Album)
+OPTIONAL MATCH (al)-[:BY]->(x:Artist)
+WITH t, sort_key, artists, al {.title, artist: x {.name}} AS album
+OPTIONAL MATCH (t)-[:IN_GENRE]->(g:Genre)
+WITH t, sort_key, artists, album, collect(g {.name}) AS genres
+RETURN t {.id, .title, .duration, .year, artists: artists, album: album, genres: genres} AS row,
+  sort_key
+ORDER BY sort_key ASC, row.id ASC"""
+
+Query = tuple[str, dict[str, Any]]
+
+
+class BenchError(Exception):
+    """The benchmark could not run (as opposed to: a target was missed)."""
+
+
+# --- the server ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-3000:]
+        return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_server(data_dir: Path, timeout: float = 120.0) -> ServerProcess:
+    """`apollonia serve` on a free port of 127.0.0.1 over `data_dir`, once it is healthy."""
+    port = free_port()
+    script = Path(sys.executable).with_name("apollonia")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
+    command += ["serve", "--data-dir", str(data_dir), "--host", HOST, "--port", str(port)]
+    # The plain `apollonia serve` settings, quiet, with anonymous reads (the benchmark
+    # measures the API, not authentication); the caller's environment may override these.
+    env = {
+        "LOG_LEVEL": "warning",
+        "APOLLONIA_ALLOW_ANONYMOUS_READ": "true",
+        # Checked as usual on every request, but never refusing one of the benchmark's.
+        "APOLLONIA_RATE_LIMIT_QUERY": "1000000000/minute",
+    } | os.environ
+    env |= {"GRAPH_URL": f"falkordb-embedded://{data_dir}", "GRAPH_NAME": GRAPH_NAME}
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        # cwd = the data folder, so that no `.env` of the work tree changes the settings.
+        process = subprocess.Popen(
+            command, cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    server = ServerProcess(process, port, log_path)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=server.url, timeout=2, trust_env=False) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise BenchError(f"the server exited at start-up:\n{server.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if http.get("/health").status_code == 200:
+                    return server
+            time.sleep(0.1)
+    server.stop()
+    raise BenchError(f"the server did not become healthy in {timeout:.0f} s")
+
+
+def graph_queries(url: str) -> float:
+    """The server's apollonia_graph_queries_total, summed over engines and operations."""
+    text = httpx.get(f"{url}/metrics", timeout=10, trust_env=False).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("apollonia_graph_queries_total{")
+    )
+
+
+def graphql(url: str, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    body = {"query": document, "variables": dict(variables)}
+    response = httpx.post(f"{url}/graphql", json=body, timeout=30, trust_env=False)
+    result: dict[str, Any] = response.json()
+    if response.status_code != 200 or result.get("errors"):
+        raise BenchError(f"GraphQL request failed: {response.status_code} {result}")
+    return result
+
+
+# --- workloads --------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    """One GraphQL document with its variable sets, and the equivalent Cypher of each."""
+
+    name: str
+    document: str
+    variables: list[dict[str, Any]]
+    cypher: list[Query]
+
+    def bodies(self) -> list[bytes]:
+        return [orjson.dumps({"query": self.document, "variables": v}) for v in self.variables]
+
+
+def page_cypher(sort: str, after: tuple[Any, str] | None) -> Query:
+    """The product's page selection (`tracks_page`) returning the whole nested page."""
+    query, params = tracks_page(TrackFilter(), sort, "ASC", after, PAGE_SIZE)
+    lines = query.split("\n")
+    if not lines[-1].startswith("RETURN "):
+        raise BenchError(f"unexpected tracks_page query shape:\n{query}")
+    return "\n".join([*lines[:-1], PAGE_RETURN]), params
+
+
+async def page_workload(url: str, engine: FalkorDBEngine) -> tuple[Workload, int]:
+    """PAGES_PER_SORT consecutive pages in each sort order, walked both through the API
+    (by its cursors) and in Cypher (by the last row's sort key and id); and how many of
+    these pages differ between the two (0 when the Cypher is equivalent)."""
+    variables: list[dict[str, Any]] = []
+    cypher: list[Query] = []
+    differ = 0
+    for sort in SORTS:
+        order = {"field": sort, "direction": "ASC"}
+        cursor: str | None = None
+        position: tuple[Any, str] | None = None
+        for _ in range(PAGES_PER_SORT):
+            variables.append({"after": cursor, "sort": order})
+            cypher.append(page_cypher(sort, position))
+            rows = await engine.read("bench", *cypher[-1])
+            page = graphql(url, CURSORS_DOC, variables[-1])["data"]["tracks"]
+            differ += [e["node"]["id"] for e in page["edges"]] != [r["row"]["id"] for r in rows]
+            cursor = page["pageInfo"]["endCursor"]
+            if not page["pageInfo"]["hasNextPage"] or not rows:
+                break
+            position = (rows[-1]["sort_key"], rows[-1]["row"]["id"])
+    return Workload("nested page", PAGE_DOC, variables, cypher), differ
+
+
+def track_workload(ids: Sequence[str]) -> Workload:
+    return Workload(
+        "track(id)", TRACK_DOC, [{"id": i} for i in ids], [(TRACK_CYPHER, {"id": i}) for i in ids]
+    )
+
+
+async def run_cypher(
+    label: str, engine: FalkorDBEngine, queries: Sequence[Query], concurrency: int,
+    duration: float, max_requests: int, seed: int = 1,
+) -> Run:
+    """The closed loop of bench/_client.py, calling the engine instead of HTTP."""
+    run = Run(label, concurrency, 0.0)
+
+    async def client(index: int, more: Callable[[], bool], out: Run) -> None:
+        rnd = random.Random(seed * 1000 + index)
+        while more():
+            query, params = queries[rnd.randrange(len(queries))]
+            sent = time.perf_counter()
+            rows = await engine.read("bench", query, params)
+            out.latencies_ms.append((time.perf_counter() - sent) * 1000)
+            if not rows:
+                out.errors += 1
+
+    await _client.closed_loop(concurrency, duration, max_requests, client, run)
+    return run
+
+
+# --- the graphql-core floor -----------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """Driver maps (OrderedDicts) as plain dicts, recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def graphql_floor(nodes: list[dict[str, Any]], seconds: float) -> tuple[float, dict[str, Any]]:
+    """Median ms for graphql-core to execute PAGE_DOC over `nodes`, and the result data."""
+    connection = {
+        "edges": [{"cursor": f"c{i}", "node": node} for i, node in enumerate(nodes)],
+        "page_info": {"has_next_page": True, "end_cursor": f"c{len(nodes) - 1}"},
+    }
+    query = QueryType()
+
+    def resolve_tracks(*_: Any, **__: Any) -> dict[str, Any]:
+        return connection
+
+    query.set_field("tracks", resolve_tracks)
+    schema = make_executable_schema(load_sdl(), query, convert_names_case=True)
+    document = parse(PAGE_DOC)
+    variables = {"after": None, "sort": {"field": "TITLE", "direction": "ASC"}}
+
+    def once() -> ExecutionResult:
+        result = execute(schema, document, variable_values=variables)
+        if not isinstance(result, ExecutionResult) or result.errors or result.data is None:
+            raise BenchError(f"the graphql-core floor failed: {result}")
+        return result
+
+    for _ in range(20):
+        data = once().data
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(times) < 5000 and (time.perf_counter() < deadline or len(times) < 50):
+        started = time.perf_counter()
+        once()
+        times.append((time.perf_counter() - started) * 1000)
+    return _client.percentile(times, 50), data or {}
+
+
+def normalized(data: dict[str, Any]) -> list[Any]:
+    """A page's nodes with their artist and genre lists sorted (their order may differ)."""
+    nodes = [edge["node"] for edge in data["tracks"]["edges"]]
+    return [
+        node | {
+            "artists": sorted(a["name"] for a in node["artists"]),
+            "genres": sorted(g["name"] for g in node["genres"]),
+        }
+        for node in nodes
+    ]
+
+
+# --- reporting ------------------------------------------------------------------------
+
+
+def fmt(value: float, digits: int = 2) -> str:
+    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def ratio(a: float, b: float) -> str:
+    return "-" if not b or math.isnan(a) or math.isnan(b) else f"{a / b:.2f}x"
+
+
+def cpu(run: Run) -> str:
+    return "/".join(
+        "-" if math.isnan(run.cpu.get(k, math.nan)) else f"{run.cpu[k]:.0f}"
+        for k in ("server", "db", "client", "others")
+    )
+
+
+HEADER = (
+    f"{'':38}{'clients':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'server ms':>11}"
+    f"{'errors':>8}  cpu % srv/db/cli/other"
+)
+
+
+def row(title: str, run: Run) -> str:
+    return (
+        f"  {title:36}{run.concurrency:>8}{fmt(run.rate, 0):>10}{fmt(run.p50):>9}"
+        f"{fmt(run.p99):>9}{fmt(run.server_p50):>11}{run.errors:>8}  {cpu(run)}"
+    )
+
+
+def ratio_row(title: str, api: Run, raw: Run) -> str:
+    return (
+        f"  {title:36}{'':>8}{ratio(api.rate, raw.rate):>10}{ratio(api.p50, raw.p50):>9}"
+        f"{ratio(api.p99, raw.p99):>9}"
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    tracks: int
+    duration: float
+    concurrency: int
+    max_requests: int
+    client: str
+    client_check: bool
+    data_dir: Path
+
+
+class Bench:
+    def __init__(self, options: Options, db: EmbeddedServer) -> None:
+        self.o = options
+        self.db = db
+        self.server: ServerProcess | None = None
+        self.engine: FalkorDBEngine | None = None
+        self.load_average = math.nan
+
+    def meter(self) -> CpuMeter:
+        pids = {"db": self.db.pid, "client": os.getpid()}
+        if self.server is not None:
+            pids["server"] = self.server.process.pid
+        return CpuMeter(pids)
+
+    async def measure(self, run: Callable[[float], Awaitable[Run]]) -> Run:
+        """`run(seconds)` once to warm up, then for `--duration` seconds, recording the CPU
+        use of the server, the database, this process and the rest of the machine.
+
+        This process's garbage collector is off during the measured run, so that its
+        pauses do not show in the latencies it measures (the server's own pauses do).
+        """
+        await run(min(1.0, self.o.duration / 5))
+        meter = self.meter()
+        gc.collect()
+        gc.disable()
+        meter.start()
+        try:
+            result = await run(self.o.duration)
+        finally:
+            used = meter.stop()
+            gc.enable()
+        cpu = used | result.cpu  # wrk reports its own CPU as "client"
+        ours = sum(cpu.get(k, 0.0) for k in ("server", "db", "client"))
+        cpu["others"] = max(0.0, cpu.pop("machine") - ours)
+        result.cpu = cpu
+        return result
+
+    async def http(self, workload: Workload, concurrency: int, client: str = "raw") -> Run:
+        """`workload` over HTTP with the `client` load generator."""
+        assert self.server is not None
+        port = self.server.port
+        bodies = workload.bodies()
+        requests = [_client.http_request(port, b) for b in bodies]
+        label = f"{workload.name} GraphQL"
+        limit = self.o.max_requests
+
+        async def run(seconds: float) -> Run:
+            if client == "wrk":
+                return _client.run_wrk(label, port, bodies, concurrency, seconds)
+            if client == "httpx":
+                return await _client.run_httpx(label, port, bodies, concurrency, seconds, limit)
+            return await _client.run_raw(label, port, requests, concurrency, seconds, limit)
+
+        result = await self.measure(run)
+        result.client = client
+        return result
+
+    async def cypher(self, workload: Workload, concurrency: int) -> Run:
+        """The Cypher equivalents of `workload` through the engine, from this process."""
+        engine = self.engine
+        assert engine is not None
+
+        async def run(seconds: float) -> Run:
+            return await run_cypher(f"{workload.name} Cypher", engine, workload.cypher,
+                                    concurrency, seconds, self.o.max_requests)
+
+        result = await self.measure(run)
+        result.cpu.pop("server", None)
+        return result
+
+    async def round_trips(self, workload: Workload) -> tuple[float, float]:
+        """Graph queries and Redis commands (all, graph queries too) per request."""
+        assert self.server is not None
+        requests = [_client.http_request(self.server.port, b) for b in workload.bodies()]
+        with redis.Redis(unix_socket_path=str(self.db.socket_path)) as db:
+
+            def commands() -> int:
+                return int(db.info("stats")["total_commands_processed"])
+
+            queries, processed = graph_queries(self.server.url), commands()
+            run = await _client.run_raw(
+                "round trips", self.server.port, requests, 1, 600, ROUND_TRIP_REQUESTS)
+            queries = graph_queries(self.server.url) - queries
+            processed = commands() - processed - 1  # less the first INFO
+        return queries / run.count, processed / run.count
+
+    async def load(self) -> list[str]:
+        self.engine = FalkorDBEngine.from_socket(self.db.socket_path, GRAPH_NAME)
+        await migrate(self.engine)
+        inputs = _load.catalogue(self.o.tracks)
+        step = max(_load.BATCH, self.o.tracks // 10 // _load.BATCH * _load.BATCH)
+
+        def progress(done: int, seconds: float) -> None:
+            if done % step == 0 or done == len(inputs):
+                print(f"  loaded {done:,} tracks in {seconds:.1f} s", flush=True)
+
+        seconds = await _load.load(self.engine, inputs, progress)
+        counts = await _load.counts(self.engine)
+        print(
+            f"load: {self.o.tracks:,} tracks in {seconds:.1f} s "
+            f"({self.o.tracks / seconds:,.0f} tracks/s); graph: "
+            + ", ".join(f"{counts.get(k, 0):,} {k.lower()}s"
+                        for k in ("Track", "Artist", "Album", "Genre")),
+            flush=True,
+        )
+        rows = await self.engine.read("bench_ids", "MATCH (t:Track) RETURN t.id AS id")
+        ids = [str(r["id"]) for r in rows]
+        return random.Random(3).sample(ids, min(TRACK_ID_SAMPLE, len(ids)))
+
+    async def main(self) -> None:
+        o = self.o
+        ids = await self.load()
+        assert self.engine is not None
+        self.server = start_server(o.data_dir)
+        print(f"server: {self.server.url} (pid {self.server.process.pid}), "
+              f"embedded FalkorDB pid {self.db.pid}", flush=True)
+
+        track = track_workload(ids)
+        page, differ = await page_workload(self.server.url, self.engine)
+        first_page = graphql(self.server.url, PAGE_DOC, page.variables[0])["data"]
+        graphql(self.server.url, TRACK_DOC, track.variables[0])
+        c = o.concurrency
+        self.load_average = os.getloadavg()[0]
+        print(f"measuring: {o.duration:g} s per run, {c} clients, {len(page.variables)} pages, "
+              f"{len(track.variables):,} track ids", flush=True)
+
+        client = o.client
+        notes: list[str] = []
+        if differ:
+            notes.append(f"WARNING: {differ} of {len(page.variables)} pages differ between "
+                         "the API and the raw Cypher")
+        if client == "wrk" and not _client.wrk_available():
+            notes.append("wrk is not installed: used the lean asyncio client instead")
+            client = "raw"
+        check: list[Run] = []
+        if o.client_check:
+            for name in ("raw", "httpx", "wrk"):
+                if name == "wrk" and not _client.wrk_available():
+                    notes.append("load generator check: wrk not installed (apt-get install wrk)")
+                    continue
+                check.append(await self.http(track, c, name))
+
+        results: dict[str, list[Run]] = {}
+        for workload in (track, page):
+            # The check's run of the chosen client on track(id) is that measurement already.
+            done = [r for r in check if r.client == client and workload is track]
+            api = done[0] if done else await self.http(workload, c, client)
+            raw = await self.cypher(workload, c)
+            api1 = await self.http(workload, 1, "raw")
+            raw1 = await self.cypher(workload, 1)
+            results[workload.name] = [api, raw, api1, raw1]
+        trips = {w.name: await self.round_trips(w) for w in (track, page)}
+
+        cypher_page = await self.engine.read("bench", *page.cypher[0])
+        nodes = [plain(r["row"]) for r in cypher_page]
+        floor_ms, floor_data = graphql_floor(nodes, max(1.0, o.duration / 2))
+        if normalized(floor_data) != normalized(first_page):
+            notes.append("WARNING: the raw Cypher page differs from the API's page")
+
+        self.report(results, trips, floor_ms, check, client, notes)
+
+    def report(
+        self,
+        results: dict[str, list[Run]],
+        trips: dict[str, tuple[float, float]],
+        floor_ms: float,
+        check: list[Run],
+        client: str,
+        notes: list[str],
+    ) -> None:
+        o = self.o
+        print()
+        print(f"Apollonia GraphQL benchmark: {o.tracks:,} tracks, {o.concurrency} clients, "
+              f"{o.duration:g} s per run, HTTP client: {client}, {os.cpu_count()} CPUs, "
+              f"load average before the runs {self.load_average:.2f}")
+        print("(p50 = median; 'server ms' = median Server-Timing app;dur; cpu = % of one core "
+              "used by the server / the embedded FalkorDB / this client process / all other "
+              "processes of the machine)")
+        if check:
+            print()
+            print("load generator check, track(id):")
+            print(HEADER)
+            for run in check:
+                print(row(run.client, run))
+        for name, (api, raw, api1, raw1) in results.items():
+            doc = "track(id)" if name == "track(id)" else "tracks(first: 50) nested page"
+            print()
+            print(f"{doc}:")
+            print(HEADER)
+            print(row("GraphQL over HTTP", api))
+            print(row("Cypher via FalkorDBEngine.read", raw))
+            print(ratio_row("ratio GraphQL / Cypher", api, raw))
+            print(row("GraphQL over HTTP, sequential", api1))
+            print(row("Cypher, sequential", raw1))
+            print(ratio_row("ratio GraphQL / Cypher, sequential", api1, raw1))
+            graph, commands = trips[name]
+            print(f"  round trips per request: {graph:.2f} graph queries "
+                  f"(apollonia_graph_queries_total); {commands:.2f} commands in all to the "
+                  "embedded FalkorDB/Redis server")
+        api, _, api1, _ = results["track(id)"]
+        server_ms = results["nested page"][2].server_p50
+        print()
+        print(f"graphql-core floor, nested page over 50 prebuilt tracks: {floor_ms:.2f} ms")
+        print(f"server time, nested page, sequential (Server-Timing): {server_ms:.2f} ms "
+              f"= {ratio(server_ms, floor_ms)} the floor")
+        print()
+        print("targets:")
+        targets = [
+            (f"track(id) >= {TARGET_RATE:,.0f} req/s at {o.concurrency} clients",
+             f"{api.rate:,.0f} req/s", api.rate >= TARGET_RATE),
+            (f"track(id) p99 < {TARGET_P99_MS:g} ms at {o.concurrency} clients",
+             f"{api.p99:.1f} ms", api.p99 < TARGET_P99_MS),
+            (f"nested page server time <= {TARGET_FLOOR_RATIO}x graphql-core floor",
+             ratio(server_ms, floor_ms), server_ms <= TARGET_FLOOR_RATIO * floor_ms),
+        ]
+        for title, value, ok in targets:
+            print(f"  {title:55}{value:>14}   {verdict(ok)}")
+        if o.concurrency != 32:
+            print("  (the track(id) targets are defined at 32 clients)")
+        runs = [*check, *(run for group in results.values() for run in group)]
+        for run in runs:
+            if run.errors:
+                notes.append(f"{run.errors} failed requests in '{run.label}' at "
+                             f"{run.concurrency} clients, e.g.: {run.first_error}")
+        bound = [f"{run.label} at {run.concurrency} clients" for run in runs
+                 if run.cpu.get("client", 0) > 90 and run.client != "httpx"]
+        if bound:
+            notes.append("this process was near 100% of a core in " + ", ".join(bound)
+                         + ": there it measured its own client as much as the server or the "
+                         "database")
+        busiest = max((run.cpu.get("others", 0.0) for run in runs), default=0.0)
+        if busiest > 25:
+            notes.append(f"other processes used up to {busiest:.0f}% of a core during the runs "
+                         "(see the cpu column): these figures are pessimistic")
+        for note in dict.fromkeys(notes):
+            print(f"note: {note}")
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        if self.engine is not None:
+            await self.engine.close()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--tracks", type=int, default=10_000, help="tracks to load")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients")
+    parser.add_argument("--max-requests", type=int, default=500_000,
+                        help="at most this many requests per measurement")
+    parser.add_argument("--client", choices=_client.CLIENTS, default="raw",
+                        help="load generator for the concurrent HTTP runs")
+    parser.add_argument("--no-client-check", dest="client_check", action="store_false",
+                        help="skip comparing the load generators on track(id)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="an empty or new folder for the data (default: a temporary one, "
+                             "removed at the end)")
+    args = parser.parse_args(argv)
+    if args.tracks < PAGE_SIZE or args.duration <= 0 or args.concurrency < 1:
+        parser.error("need --tracks >= 50, --duration > 0 and --concurrency >= 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    temporary = args.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="apollonia-bench-")) if temporary else args.data_dir
+    data_dir = data_dir.resolve()
+    if not temporary and data_dir.exists() and any(data_dir.iterdir()):
+        print(f"error: {data_dir} is not empty; the benchmark needs a fresh data folder",
+              file=sys.stderr)
+        return 2
+    options = Options(args.tracks, args.duration, args.concurrency, args.max_requests,
+                      args.client, args.client_check, data_dir)
+    bench: Bench | None = None
+
+    async def run() -> None:
+        assert bench is not None
+        try:
+            await bench.main()
+        finally:
+            await bench.close()
+
+    try:
+        bench = Bench(options, ensure_server(data_dir))
+        try:
+            import uvloop
+        except ImportError:
+            asyncio.run(run())
+        else:
+            asyncio.run(run(), loop_factory=uvloop.new_event_loop)
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        # The server first: it must not outlive the database it uses.
+        if bench is not None:
+            if bench.server is not None:
+                bench.server.stop()
+            bench.db.stop()
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Collections: a user's ordered, optionally public lists of tracks.
+
+Reads take a `Viewer` and return only what it may see: a private collection is the
+same as a missing one to everybody but its owner and admins. Writes are one query
+each (one transaction) that also checks ownership; when a write matches nothing, a
+read afterwards tells the caller why: NOT_FOUND for a collection they cannot see or
+a track that does not exist, FORBIDDEN for someone else's public collection.
+
+A track is in a collection at most once: adding one that is there already leaves it
+where it is.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from graph import ids
+from graph.catalog_writes import now_ms
+from graph.engine import GraphEngine, Row
+from graph.errors import ForbiddenError, NotFoundError, ValidationError
+from graph.names import name_key
+from graph.queries import collections as q
+
+MAX_NAME = 200
+MAX_DESCRIPTION = 2000
+MAX_TRACK_IDS = 500
+
+Page = tuple[list[Row], list[Any]]
+# A page of a collection's tracks: rows, sort keys ([position, track id]), added_at.
+TrackPage = tuple[list[Row], list[Any], list[int]]
+
+
+class Viewer(NamedTuple):
+    """Who reads or writes: a user id (None when anonymous), and whether an admin."""
+
+    user_id: str | None
+    admin: bool
+
+
+ANONYMOUS_VIEWER = Viewer(None, False)
+
+
+class Change(NamedTuple):
+    """A membership write's result: the collection, its size now, the tracks it moved."""
+
+    row: Row
+    track_count: int
+    track_ids: list[str]
+
+
+def _viewer_params(viewer: Viewer) -> dict[str, Any]:
+    return {"viewer": viewer.user_id, "admin": viewer.admin}
+
+
+async def collections_by_id(
+    engine: GraphEngine, viewer: Viewer, collection_ids: Sequence[str]
+) -> list[Row | None]:
+    """The collections `viewer` may see, lined up with the ids (None for the others)."""
+    params = {"ids": list(dict.fromkeys(collection_ids))} | _viewer_params(viewer)
+    rows = await engine.read("collections_by_id", q.COLLECTIONS_BY_ID_QUERY, params)
+    found = {row["row"]["id"]: row["row"] for row in rows}
+    return [found.get(i) for i in collection_ids]
+
+
+async def collections_by_track(
+    engine: GraphEngine, viewer: Viewer, track_ids: Sequence[str]
+) -> list[list[Row]]:
+    """For each track, the collections holding it that `viewer` may see, by name."""
+    params = {"ids": list(dict.fromkeys(track_ids))} | _viewer_params(viewer)
+    rows = await engine.read("collections_by_track", q.COLLECTIONS_BY_TRACK_QUERY, params)
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row["key"]].append(row["row"])
+    return [groups.get(i, []) for i in track_ids]
+
+
+async def collections_page(
+    engine: GraphEngine, viewer: Viewer, after: tuple[Any, str] | None, limit: int
+) -> Page:
+    """The viewer's own collections and the public ones, by name, after a keyset cursor."""
+    after_key, after_id = after if after else (None, None)
+    params = {"viewer": viewer.user_id, "after_key": after_key, "after_id": after_id}
+    rows = await engine.read(
+        "collections_page", q.COLLECTIONS_PAGE_QUERY, params | {"limit": limit}
+    )
+    return [row["row"] for row in rows], [row["sort_key"] for row in rows]
+
+
+async def collections_count(engine: GraphEngine, viewer: Viewer) -> int:
+    rows = await engine.read(
+        "collections_count", q.COLLECTIONS_COUNT_QUERY, {"viewer": viewer.user_id}
+    )
+    return int(rows[0]["total"]) if rows else 0
+
+
+async def track_pages(
+    engine: GraphEngine, keys: Sequence[tuple[str, list[Any] | None, int]]
+) -> list[TrackPage]:
+    """One page of tracks per (collection id, after, limit) key, in position order."""
+    unique = list(dict.fromkeys((p, tuple(a) if a else None, n) for p, a, n in keys))
+    params = {
+        "keys": [{"parent": p, "after": list(a) if a else None, "limit": n} for p, a, n in unique]
+    }
+    rows = await engine.read("tracks_by_collection", q.TRACKS_BY_COLLECTION_PAGE_QUERY, params)
+    pages: dict[tuple[str, tuple[Any, ...] | None, int], TrackPage] = {}
+    for row in rows:
+        after = tuple(row["after"]) if row["after"] else None
+        items = row["rows"]
+        pages[(row["parent"], after, row["limit"])] = (
+            [item["row"] for item in items],
+            [item["sort_key"] for item in items],
+            [item["added_at"] for item in items],
+        )
+    return [pages.get((p, tuple(a) if a else None, n), ([], [], [])) for p, a, n in keys]
+
+
+async def track_counts(engine: GraphEngine, collection_ids: Sequence[str]) -> list[int]:
+    rows = await engine.read(
+        "tracks_by_collection_count",
+        q.TRACK_COUNT_BY_COLLECTION_QUERY,
+        {"ids": list(dict.fromkeys(collection_ids))},
+    )
+    counts = {row["key"]: int(row["n"]) for row in rows}
+    return [counts.get(i, 0) for i in collection_ids]
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("'name' must not be empty.", field="name")
+    name = value.strip()
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"'name' must be at most {MAX_NAME} characters.", field="name")
+    return name
+
+
+def _description(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("'description' must be a string.", field="description")
+    description = value.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError(
+            f"'description' must be at most {MAX_DESCRIPTION} characters.", field="description"
+        )
+    return description or None
+
+
+def _public(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError("'public' must be true or false.", field="public")
+    return value
+
+
+def _position(value: Any, field: str = "position") -> int | None:
+    if value is not None and value < 0:
+        raise ValidationError(f"'{field}' must not be negative.", field=field)
+    return value  # type: ignore[no-any-return]
+
+
+def _track_ids(values: Sequence[str]) -> list[str]:
+    if not values:
+        raise ValidationError("'trackIds' must not be empty.", field="trackIds")
+    if len(values) > MAX_TRACK_IDS:
+        raise ValidationError(f"'trackIds' takes at most {MAX_TRACK_IDS} ids.", field="trackIds")
+    return list(dict.fromkeys(ids.require_id(i, "Track", "trackIds") for i in values))
+
+
+def not_found(collection_id: str) -> NotFoundError:
+    """The error for a collection the caller cannot see: the same words whether it does
+    not exist or is someone else's private one."""
+    return NotFoundError(f"Collection {collection_id} does not exist.")
+
+
+async def _refusal(
+    engine: GraphEngine, viewer: Viewer, collection_id: str
+) -> NotFoundError | ForbiddenError | None:
+    """Why the viewer may not change a collection, or None if they may."""
+    rows = await engine.read("collection_access", q.COLLECTION_ACCESS_QUERY, {"id": collection_id})
+    if not rows:
+        return not_found(collection_id)
+    if viewer.admin or rows[0]["owner_id"] == viewer.user_id:
+        return None
+    if rows[0]["public"]:
+        return ForbiddenError("Only the owner of a collection may change it.")
+    return not_found(collection_id)
+
+
+async def _refused(
+    engine: GraphEngine, viewer: Viewer, collection_id: str, otherwise: NotFoundError | None = None
+) -> NotFoundError | ForbiddenError:
+    """The error for a write that matched nothing; `otherwise` when the viewer may write."""
+    return await _refusal(engine, viewer, collection_id) or otherwise or not_found(collection_id)
+
+
+async def create_collection(engine: GraphEngine, owner_id: str, data: Mapping[str, Any]) -> Row:
+    """Create a collection owned by `owner_id`: private unless `public` is true."""
+    name = _name(data.get("name"))
+    params = {
+        "viewer": owner_id,
+        "id": ids.new_id("Collection"),
+        "name": name,
+        "name_key": name_key(name),
+        "description": _description(data.get("description")),
+        "public": _public(data.get("public", False)),
+        "now": now_ms(),
+    }
+    rows = await engine.write("create_collection", q.CREATE_COLLECTION_QUERY, params)
+    if not rows:
+        raise NotFoundError(f"User {owner_id} does not exist.")
+    return rows[0]["row"]  # type: ignore[no-any-return]
+
+
+async def update_collection(
+    engine: GraphEngine, viewer: Viewer, collection_id: str, data: Mapping[str, Any]
+) -> Row:
+    """Change the fields given; a null description clears it."""
+    ids.require_id(collection_id, "Collection")
+    props: dict[str, Any] = {}
+    if "name" in data:
+        props["name"] = _name(data["name"])
+        props["name_key"] = name_key(props["name"])
+    if "description" in data:
+        props["description"] = _description(data["description"])
+    if "public" in data:
+        props["public"] = _public(data["public"])
+    params = {"id": collection_id, "props": props, "now": now_ms()} | _viewer_params(viewer)
+    rows = await engine.write("update_collection", q.UPDATE_COLLECTION_QUERY, params)
+    if not rows:
+        raise await _refused(engine, viewer, collection_id)
+    return rows[0]["row"]  # type: ignore[no-any-return]
+
+
+async def delete_collection(engine: GraphEngine, viewer: Viewer, collection_id: str) -> str:
+    """Delete a collection (its tracks stay in the catalogue); returns its id."""
+    ids.require_id(collection_id, "Collection")
+    params = {"id": collection_id} | _viewer_params(viewer)
+    rows = await engine.write("delete_collection", q.DELETE_COLLECTION_QUERY, params)
+    if not rows:
+        raise await _refused(engine, viewer, collection_id)
+    return str(rows[0]["id"])
+
+
+def _change(rows: list[Row]) -> Change:
+    return Change(rows[0]["row"], int(rows[0]["track_count"]), list(rows[0]["changed"]))
+
+
+async def add_tracks(
+    engine: GraphEngine,
+    viewer: Viewer,
+    collection_id: str,
+    track_ids: Sequence[str],
+    position: int | None = None,
+) -> Change:
+    """Insert tracks at a 0-based `position` (appended when None or past the end).
+
+    Tracks already in the collection keep their place. If any track does not exist,
+    nothing is written and the error names it.
+    """
+    ids.require_id(collection_id, "Collection")
+    wanted = _track_ids(track_ids)
+    params = {
+        "id": collection_id,
+        "track_ids": wanted,
+        "position": _position(position),
+        "now": now_ms(),
+    } | _viewer_params(viewer)
+    rows = await engine.write("add_to_collection", q.ADD_TRACKS_QUERY, params)
+    if rows:
+        return _change(rows)
+    refusal = await _refusal(engine, viewer, collection_id)
+    if refusal is not None:
+        raise refusal
+    # The viewer may write, so a track was missing.
+    missing = await engine.read("missing_tracks", q.MISSING_TRACKS_QUERY, {"ids": wanted})
+    first = missing[0]["id"] if missing else wanted[0]
+    raise NotFoundError(f"Track {first} does not exist.", field="trackIds")
+
+
+async def remove_tracks(
+    engine: GraphEngine, viewer: Viewer, collection_id: str, track_ids: Sequence[str]
+) -> Change:
+    """Take tracks out; ids that are not in the collection are ignored."""
+    ids.require_id(collection_id, "Collection")
+    params = {
+        "id": collection_id,
+        "track_ids": _track_ids(track_ids),
+        "now": now_ms(),
+    } | _viewer_params(viewer)
+    rows = await engine.write("remove_from_collection", q.REMOVE_TRACKS_QUERY, params)
+    if not rows:
+        raise await _refused(engine, viewer, collection_id)
+    return _change(rows)
+
+
+async def move_track(
+    engine: GraphEngine, viewer: Viewer, collection_id: str, track_id: str, position: int
+) -> Change:
+    """Move a track of the collection to a 0-based `position` (the end when past it)."""
+    ids.require_id(collection_id, "Collection")
+    ids.require_id(track_id, "Track", "trackId")
+    params = {
+        "id": collection_id,
+        "track_id": track_id,
+        "position": _position(position),
+        "now": now_ms(),
+    } | _viewer_params(viewer)
+    rows = await engine.write("move_in_collection", q.MOVE_TRACK_QUERY, params)
+    if not rows:
+        absent = NotFoundError(f"Track {track_id} is not in this collection.", field="trackId")
+        raise await _refused(engine, viewer, collection_id, absent)
+    return _change(rows)

@@ -1,0 +1,134 @@
+"""Collections: `(User)-[:OWNS]->(Collection)-[:CONTAINS {position, added_at}]->(Track)`.
+
+Who may see what is decided here, in the queries, never by filtering rows afterwards:
+a collection is visible to the caller (`$viewer`, a user id or null, and `$admin`)
+when it is public, theirs, or the caller is an admin; only the owner or an admin may
+change it. Every membership write renumbers the positions 0..n-1 in the order they
+had, so gaps left by a track deleted elsewhere close on the next write.
+"""
+
+from graph.queries.catalog import TRACK_MAP
+
+# `o` is always the owner; the row carries its id for `Collection.owner`.
+COLLECTION_ROW = "c {.id, .name, .description, .public, .created_at, .updated_at, owner_id: o.id}"
+_VISIBLE = "(c.public OR o.id = $viewer OR $admin)"
+_OWNED = "MATCH (c:Collection {id: $id})<-[:OWNS]-(o:User) WHERE o.id = $viewer OR $admin "
+# Setting a property of the collection takes its write lock (Neo4j) before the
+# membership is read, so concurrent writes to one collection serialise and never
+# number positions from a stale read. FalkorDB runs one write at a time anyway.
+_LOCK = "SET c.updated_at = $now "
+
+COLLECTIONS_BY_ID_QUERY = (
+    "UNWIND $ids AS id MATCH (c:Collection {id: id})<-[:OWNS]-(o:User) "
+    f"WHERE {_VISIBLE} RETURN {COLLECTION_ROW} AS row"
+)
+COLLECTIONS_BY_TRACK_QUERY = (
+    "UNWIND $ids AS id MATCH (:Track {id: id})<-[:CONTAINS]-(c:Collection)<-[:OWNS]-(o:User) "
+    f"WHERE {_VISIBLE} "
+    f"RETURN id AS key, {COLLECTION_ROW} AS row ORDER BY key, c.name_key, c.id"
+)
+
+# The list is the caller's own collections and the public ones, for admins too (an
+# admin reaches other private collections by id). Ordered by folded name, then id.
+_LISTED = "(c.public OR o.id = $viewer)"
+COLLECTIONS_PAGE_QUERY = (
+    f"MATCH (c:Collection)<-[:OWNS]-(o:User) WHERE {_LISTED} "
+    "AND ($after_key IS NULL OR c.name_key > $after_key "
+    "OR (c.name_key = $after_key AND c.id > $after_id)) "
+    f"WITH c, o ORDER BY c.name_key, c.id LIMIT $limit RETURN {COLLECTION_ROW} AS row, "
+    "c.name_key AS sort_key"
+)
+COLLECTIONS_COUNT_QUERY = (
+    f"MATCH (c:Collection)<-[:OWNS]-(o:User) WHERE {_LISTED} RETURN count(c) AS total"
+)
+
+# Pages of the tracks of many collections at once, in position order. The parent
+# collections were read through a visibility check already.
+TRACKS_BY_COLLECTION_PAGE_QUERY = (
+    "UNWIND $keys AS k MATCH (:Collection {id: k.parent})-[r:CONTAINS]->(t:Track) "
+    "WITH k, t, r, [r.position, t.id] AS sort_key "
+    "WHERE k.after IS NULL OR sort_key > k.after "
+    "WITH k, t, r, sort_key ORDER BY sort_key "
+    f"WITH k, collect({{row: t {TRACK_MAP}, sort_key: sort_key, added_at: r.added_at}}) AS rows "
+    "RETURN k.parent AS parent, k.after AS after, k.limit AS limit, rows[0..k.limit] AS rows"
+)
+TRACK_COUNT_BY_COLLECTION_QUERY = (
+    "UNWIND $ids AS id MATCH (:Collection {id: id})-[:CONTAINS]->(t:Track) "
+    "RETURN id AS key, count(t) AS n"
+)
+
+CREATE_COLLECTION_QUERY = (
+    "MATCH (o:User {id: $viewer}) "
+    "CREATE (o)-[:OWNS]->(c:Collection {id: $id, name: $name, name_key: $name_key, "
+    "description: $description, public: $public, created_at: $now, updated_at: $now}) "
+    f"RETURN {COLLECTION_ROW} AS row"
+)
+UPDATE_COLLECTION_QUERY = (
+    f"{_OWNED}SET c += $props, c.updated_at = $now RETURN {COLLECTION_ROW} AS row"
+)
+DELETE_COLLECTION_QUERY = f"{_OWNED}WITH c, c.id AS id DETACH DELETE c RETURN id"
+
+# Every track must exist, else nothing is written. Tracks already in the collection
+# stay where they are; the others go, in the order given, at `$position` (the end
+# when null or past it), and the tracks from there on move down.
+ADD_TRACKS_QUERY = (
+    f"{_OWNED}"
+    "UNWIND range(0, size($track_ids) - 1) AS i "
+    "WITH c, o, i, $track_ids[i] AS tid "
+    "OPTIONAL MATCH (t:Track {id: tid}) "
+    "WITH c, o, i, t ORDER BY i "
+    "WITH c, o, collect(t) AS found "
+    "WHERE size(found) = size($track_ids) "
+    f"{_LOCK}WITH c, o, found "
+    "OPTIONAL MATCH (c)-[r:CONTAINS]->(x:Track) "
+    "WITH c, o, found, r, x ORDER BY r.position, x.id "
+    "WITH c, o, found, collect(r) AS rels, collect(x.id) AS present "
+    "WITH c, o, rels, [t IN found WHERE NOT t.id IN present] AS fresh, "
+    "CASE WHEN $position IS NULL OR $position > size(rels) THEN size(rels) "
+    "ELSE $position END AS at "
+    "FOREACH (k IN range(0, size(rels) - 1) | FOREACH (r IN [rels[k]] | "
+    "SET r.position = CASE WHEN k < at THEN k ELSE k + size(fresh) END)) "
+    "FOREACH (k IN range(0, size(fresh) - 1) | FOREACH (t IN [fresh[k]] | "
+    "CREATE (c)-[:CONTAINS {position: at + k, added_at: $now}]->(t))) "
+    f"RETURN {COLLECTION_ROW} AS row, size(rels) + size(fresh) AS track_count, "
+    "[t IN fresh | t.id] AS changed"
+)
+# Ids that are not in the collection are ignored.
+REMOVE_TRACKS_QUERY = (
+    f"{_OWNED}{_LOCK}WITH c, o "
+    "OPTIONAL MATCH (c)-[r:CONTAINS]->(x:Track) "
+    "WITH c, o, r, x ORDER BY r.position, x.id "
+    "WITH c, o, collect(r) AS rels, collect(x.id) AS ids "
+    "WITH c, o, ids, "
+    "[k IN range(0, size(rels) - 1) WHERE ids[k] IN $track_ids | rels[k]] AS gone, "
+    "[k IN range(0, size(rels) - 1) WHERE NOT ids[k] IN $track_ids | rels[k]] AS kept "
+    "FOREACH (r IN gone | DELETE r) "
+    "FOREACH (k IN range(0, size(kept) - 1) | FOREACH (r IN [kept[k]] | SET r.position = k)) "
+    f"RETURN {COLLECTION_ROW} AS row, size(kept) AS track_count, "
+    "[x IN ids WHERE x IN $track_ids] AS changed"
+)
+# The track must be in the collection; a position past the end means the last one.
+MOVE_TRACK_QUERY = (
+    f"{_OWNED}"
+    "MATCH (c)-[:CONTAINS]->(:Track {id: $track_id}) "
+    f"{_LOCK}WITH c, o "
+    "MATCH (c)-[r:CONTAINS]->(x:Track) "
+    "WITH c, o, r, x ORDER BY r.position, x.id "
+    "WITH c, o, collect(r) AS rels, collect(x.id) AS ids "
+    "WITH c, o, rels, "
+    "[k IN range(0, size(rels) - 1) WHERE ids[k] <> $track_id | rels[k]] AS rest, "
+    "head([k IN range(0, size(rels) - 1) WHERE ids[k] = $track_id | rels[k]]) AS moved, "
+    "CASE WHEN $position >= size(rels) THEN size(rels) - 1 ELSE $position END AS at "
+    "FOREACH (k IN range(0, size(rest) - 1) | FOREACH (r IN [rest[k]] | "
+    "SET r.position = CASE WHEN k < at THEN k ELSE k + 1 END)) "
+    "SET moved.position = at "
+    f"RETURN {COLLECTION_ROW} AS row, size(rels) AS track_count, [$track_id] AS changed"
+)
+
+# Why a write matched nothing: only read after a write was refused.
+COLLECTION_ACCESS_QUERY = (
+    "MATCH (c:Collection {id: $id})<-[:OWNS]-(o:User) RETURN c.public AS public, o.id AS owner_id"
+)
+MISSING_TRACKS_QUERY = (
+    "UNWIND $ids AS id OPTIONAL MATCH (t:Track {id: id}) WITH id, t WHERE t IS NULL RETURN id"
+)

@@ -1,0 +1,100 @@
+"""Subscriptions: each field reads its channels from the event bus.
+
+Every event is executed with fresh loaders, so that relations of a track reflect the
+graph at the time of the event, not at the time the subscription started.
+"""
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from ariadne import SubscriptionType
+
+from graph.errors import DomainError
+from graph.ids import require_id
+from resolvers.context import Info
+from resolvers.loaders import Loaders
+
+subscription = SubscriptionType()
+
+
+class SlowConsumerError(DomainError):
+    code = "SLOW_CONSUMER"
+
+
+async def _events(info: Info, *channels: str) -> AsyncGenerator[dict[str, Any], None]:
+    from workers.events import SlowConsumer
+
+    async with info.context.events_api.subscribe(*channels) as stream:
+        try:
+            async for event in stream:
+                yield event
+        except SlowConsumer as e:
+            raise SlowConsumerError("You fell too far behind the events; subscribe again.") from e
+
+
+def _fresh(info: Info, event: dict[str, Any]) -> dict[str, Any]:
+    info.context.loaders = Loaders(info.context.engine)
+    return {"timestamp": event["timestamp"], "type": event["type"], **event["data"]}
+
+
+@subscription.source("mediaAdded")
+async def media_added_source(_: Any, info: Info) -> AsyncGenerator[dict[str, Any], None]:
+    async for event in _events(info, "media.added"):
+        yield event
+
+
+@subscription.source("trackUpdated")
+async def track_updated_source(
+    _: Any, info: Info, id: str | None = None
+) -> AsyncGenerator[dict[str, Any], None]:
+    if id is not None:
+        require_id(id, "Track")
+    async for event in _events(info, "track.updated", "track.deleted"):
+        if id is None or event["data"].get("track_id") == id:
+            yield event
+
+
+@subscription.source("processingStatus")
+async def processing_source(
+    _: Any, info: Info, track_id: str
+) -> AsyncGenerator[dict[str, Any], None]:
+    require_id(track_id, "Track", "trackId")
+    async for event in _events(info, f"processing.{track_id}"):
+        yield event
+
+
+@subscription.source("collectionChanged")
+async def collection_source(_: Any, info: Info, id: str) -> AsyncGenerator[dict[str, Any], None]:
+    require_id(id, "Collection")
+    await info.context.require_visible_collection(id)
+    async for event in _events(info, f"collection.{id}"):
+        yield event
+
+
+@subscription.source("similarityUpdated")
+async def similarity_source(
+    _: Any, info: Info, track_id: str
+) -> AsyncGenerator[dict[str, Any], None]:
+    require_id(track_id, "Track", "trackId")
+    async for event in _events(info, f"similarity.{track_id}"):
+        yield event
+
+
+@subscription.source("systemStatus")
+async def system_source(_: Any, info: Info) -> AsyncGenerator[dict[str, Any], None]:
+    async for event in _events(info, "system.status"):
+        yield event
+
+
+for name in (
+    "mediaAdded",
+    "trackUpdated",
+    "processingStatus",
+    "collectionChanged",
+    "similarityUpdated",
+    "systemStatus",
+):
+    subscription.set_field(name, _fresh)
+
+
+bindables = [subscription]

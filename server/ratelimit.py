@@ -1,0 +1,214 @@
+"""Rate limits per caller, kept in Redis so that every API process shares them.
+
+A request is charged to one budget by its operation: queries and mutations have their
+own. The caller is the signed-in user, or the client IP for anonymous callers. Sign-in
+attempts are limited twice: per client IP here, at the HTTP layer (each `login` field
+of a mutation is one attempt), and per account in the `login` resolver, keyed by the
+folded login, so that neither many accounts from one address nor one account from
+many addresses can be guessed at speed.
+
+Counting uses the `limits` library's fixed window on its Redis storage: the window
+opens at a key's first hit and its counter expires with it, so every process sees the
+same figures. A request costs two round trips to Redis (count, then expiry).
+"""
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, cast
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.storage import storage_from_string
+from prometheus_client import Counter
+from redis.exceptions import RedisError
+
+from graph.errors import RateLimitedError
+from graph.names import name_key
+from resolvers.permissions import Principal
+from server.settings import Settings
+
+log = logging.getLogger("apollonia.ratelimit")
+
+RATE_LIMITED = Counter(
+    "apollonia_rate_limited_total", "Requests refused by a rate limit.", ["budget"]
+)
+
+QUERY = "query"
+MUTATION = "mutation"
+LOGIN = "login"  # sign-in attempts per client IP
+ACCOUNT = "login_account"  # sign-in attempts per account
+
+_TOO_MANY = {
+    QUERY: "Too many queries",
+    MUTATION: "Too many mutations",
+    LOGIN: "Too many sign-in attempts",
+    ACCOUNT: "Too many sign-in attempts for this account",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One budget's answer to one request."""
+
+    budget: str
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float  # epoch seconds
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-reset": str(math.ceil(self.reset_at)),
+        }
+
+    def error(self) -> RateLimitedError:
+        seconds = self.retry_after
+        return RateLimitedError(
+            f"{_TOO_MANY[self.budget]}; try again in {seconds} s.", retry_after=seconds
+        )
+
+
+def limits_uri(redis_url: str) -> str:
+    """The `limits` storage URI for a Redis URL (unix://, redis://, rediss://)."""
+    scheme, rest = redis_url.split("://", 1)
+    if scheme == "unix":
+        return f"async+redis+unix://{rest}"
+    return f"async+{scheme}://{rest}"
+
+
+def _chosen_operation(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        named = (o for o in operations if o.name is not None and o.name.value == operation_name)
+        return next(named, None)
+    return operations[0] if len(operations) == 1 else None
+
+
+def _count_root_fields(
+    document: DocumentNode, selection_set: SelectionSetNode, name: str, seen: set[str]
+) -> int:
+    count = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            count += selection.name.value == name
+        elif isinstance(selection, InlineFragmentNode):
+            count += _count_root_fields(document, selection.selection_set, name, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            for definition in document.definitions:
+                if (
+                    isinstance(definition, FragmentDefinitionNode)
+                    and definition.name.value == selection.name.value
+                ):
+                    count += _count_root_fields(document, definition.selection_set, name, seen)
+    return count
+
+
+def budget_of(document: DocumentNode | None, operation_name: str | None) -> tuple[str, int]:
+    """The budget a request draws from, and how many sign-in attempts it makes.
+
+    A document that cannot be parsed, or whose operation cannot be chosen, is charged
+    as a query: it fails before execution anyway.
+    """
+    if document is None:
+        return QUERY, 0
+    operation = _chosen_operation(document, operation_name)
+    if operation is None or operation.operation is not OperationType.MUTATION:
+        return QUERY, 0
+    return MUTATION, _count_root_fields(document, operation.selection_set, "login", set())
+
+
+class RateLimiter:
+    """The budgets of the settings, counted in a `limits` Redis storage.
+
+    Processes that share Redis and the storage's key prefix share the budgets. When Redis fails, the
+    request is let through (and logged): rate limiting must not take the API down.
+    """
+
+    def __init__(self, storage: Storage, query: str, mutation: str, login: str) -> None:
+        self.storage = storage
+        self.items: dict[str, RateLimitItem] = {
+            QUERY: parse(query),
+            MUTATION: parse(mutation),
+            LOGIN: parse(login),
+            ACCOUNT: parse(login),
+        }
+
+    @classmethod
+    def for_settings(
+        cls, settings: Settings, prefix: str, connection_pool: Any = None
+    ) -> "RateLimiter":
+        """Counting in `settings.resolved_redis_url`, over `connection_pool` if given
+        (the app's own, so that no second pool is opened)."""
+        options: dict[str, Any] = {"implementation": "redispy", "key_prefix": prefix}
+        if connection_pool is not None:
+            options["connection_pool"] = connection_pool
+        storage = storage_from_string(limits_uri(settings.resolved_redis_url), **options)
+        return cls(
+            cast(Storage, storage),
+            settings.rate_limit_query,
+            settings.rate_limit_mutation,
+            settings.rate_limit_login,
+        )
+
+    async def hit(self, budget: str, who: str, cost: int = 1) -> Verdict | None:
+        """Charge `cost` to `who`'s `budget`; None when Redis cannot say."""
+        item = self.items[budget]
+        key = item.key_for(budget, who)
+        try:
+            # FixedWindowRateLimiter.hit is this `incr`, but keeps the count to itself;
+            # reading it here saves get_window_stats' extra round trip.
+            count = await self.storage.incr(key, item.get_expiry(), amount=cost)
+            reset_at = await self.storage.get_expiry(key)
+        except RedisError:
+            log.warning("rate limit %s not checked: Redis failed", budget, exc_info=True)
+            return None
+        allowed = count <= item.amount
+        if not allowed:
+            RATE_LIMITED.labels(budget).inc()
+        return Verdict(budget, allowed, item.amount, max(0, item.amount - count), reset_at)
+
+    async def admit(
+        self, principal: Principal, client: str, budget: str, logins: int = 0
+    ) -> Verdict | None:
+        """Charge one request: to the user's budget, or the client IP's when anonymous;
+        its sign-in attempts also to the client IP's. Returns the tightest verdict."""
+        caller = f"user:{principal.user_id}" if principal.user_id else f"ip:{client}"
+        verdict = await self.hit(budget, caller)
+        if logins and (verdict is None or verdict.allowed):
+            attempts = await self.hit(LOGIN, f"ip:{client}", cost=logins)
+            if attempts is not None and (
+                verdict is None or not attempts.allowed or attempts.remaining < verdict.remaining
+            ):
+                verdict = attempts
+        return verdict
+
+    async def check_login(self, login: str) -> None:
+        """One sign-in attempt for the account named by `login` (email or username, in
+        any case); raises RateLimitedError once the account's budget is spent."""
+        # Hashed: a key of bounded size, and no email address stored in Redis.
+        account = hashlib.sha256(name_key(login).encode()).hexdigest()[:32]
+        verdict = await self.hit(ACCOUNT, account)
+        if verdict is not None and not verdict.allowed:
+            raise verdict.error()

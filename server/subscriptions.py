@@ -1,0 +1,197 @@
+"""GraphQL over WebSocket at /graphql, in both subprotocols.
+
+- `graphql-transport-ws` (the graphql-ws library; current) and
+- `graphql-ws` (subscriptions-transport-ws; Apollo's legacy clients),
+chosen by the subprotocol the client offers. The credential comes in the
+`connection_init` payload (`{"authorization": "Bearer …"}`); a bad one closes the
+socket with 4403. A watchdog closes it with 4403 too once the token expires or is
+revoked, within `WATCH_SECONDS`. Each socket holds at most `max_subscriptions`.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from ariadne.asgi.handlers import GraphQLTransportWSHandler, GraphQLWSHandler
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketState
+
+from graph.errors import UnauthenticatedError
+from resolvers.permissions import Principal
+from server.auth.middleware import AuthMiddleware
+
+log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 30.0
+TOO_MANY = "TOO_MANY_SUBSCRIPTIONS"
+
+
+def _credential(payload: Any) -> str | None:
+    if not isinstance(payload, dict):
+        return None
+    for key in ("authorization", "Authorization"):
+        value = payload.get(key)
+        if isinstance(value, str):
+            return value[7:].strip() if value[:7].lower() == "bearer " else value.strip()
+    token = payload.get("token") or payload.get("apiKey")
+    return token if isinstance(token, str) else None
+
+
+class SocketAuth:
+    """Authenticates a `connection_init` payload and watches the credential after."""
+
+    def __init__(self, middleware: AuthMiddleware, max_subscriptions: int) -> None:
+        self.middleware = middleware
+        self.max_subscriptions = max_subscriptions
+
+    async def principal(self, payload: Any) -> Principal:
+        credential = _credential(payload)
+        if credential is None:
+            return self.middleware.anonymous
+        headers = {b"authorization": f"Bearer {credential}".encode("latin-1", "replace")}
+        return await self.middleware.principal(headers)
+
+    async def _watch(self, websocket: WebSocket, principal: Principal) -> None:
+        auth = self.middleware.state["auth"]
+        while websocket.application_state != WebSocketState.DISCONNECTED:
+            left = (principal.expires_at or 0) - time.time()
+            await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))
+            expired = principal.expires_at is not None and time.time() >= principal.expires_at
+            revoked = principal.jti is not None and await auth.revocations.is_revoked(principal.jti)
+            if expired or revoked:
+                with contextlib.suppress(RuntimeError):
+                    await websocket.close(code=4403, reason="Token expired or revoked")
+                return
+
+    def watch(self, websocket: WebSocket, principal: Principal) -> None:
+        if principal.via == "jwt":
+            websocket.state.watchdog = asyncio.create_task(self._watch(websocket, principal))
+
+    @staticmethod
+    def stop(websocket: WebSocket) -> None:
+        """Cancel the connection's background tasks (on disconnect)."""
+        for name in ("watchdog", "keepalive"):
+            task = getattr(websocket.state, name, None)
+            if task is not None:
+                task.cancel()
+
+
+def _too_many(limit: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "message": f"At most {limit} subscriptions per connection.",
+            "extensions": {"code": TOO_MANY},
+        }
+    ]
+
+
+class TransportWSHandler(GraphQLTransportWSHandler):
+    def __init__(self, auth: SocketAuth, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.socket_auth = auth
+
+    async def handle_websocket(self, websocket: WebSocket) -> None:
+        try:
+            await super().handle_websocket(websocket)
+        finally:
+            self.socket_auth.stop(websocket)
+
+    async def handle_websocket_connection_init_message(
+        self, websocket: WebSocket, message: dict[str, Any], client_context: Any
+    ) -> None:
+        if client_context.connection_init_received:
+            await websocket.close(code=4429)
+            return
+        client_context.connection_init_received = True
+        try:
+            principal = await self.socket_auth.principal(message.get("payload"))
+        except UnauthenticatedError as e:
+            await websocket.close(code=4403, reason=e.message)
+            return
+        websocket.state.principal = principal
+        self.socket_auth.watch(websocket, principal)
+        await websocket.send_json({"type": self.GQL_CONNECTION_ACK})
+        client_context.connection_acknowledged = True
+
+    async def handle_websocket_subscribe(
+        self, websocket: WebSocket, data: Any, operation_id: str, client_context: Any
+    ) -> None:
+        limit = self.socket_auth.max_subscriptions
+        if (
+            client_context.connection_acknowledged
+            and operation_id not in client_context.operations
+            and len(client_context.operations) >= limit
+        ):
+            await websocket.send_json(
+                {"type": self.GQL_ERROR, "id": operation_id, "payload": _too_many(limit)}
+            )
+            return
+        await super().handle_websocket_subscribe(websocket, data, operation_id, client_context)
+
+
+class LegacyWSHandler(GraphQLWSHandler):
+    def __init__(self, auth: SocketAuth, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.socket_auth = auth
+
+    async def handle_websocket(self, websocket: WebSocket) -> None:
+        try:
+            await super().handle_websocket(websocket)
+        finally:
+            self.socket_auth.stop(websocket)
+
+    async def handle_websocket_connection_init_message(
+        self, websocket: WebSocket, message: dict[str, Any]
+    ) -> None:
+        try:
+            principal = await self.socket_auth.principal(message.get("payload"))
+        except UnauthenticatedError as e:
+            await websocket.send_json(
+                {"type": self.GQL_CONNECTION_ERROR, "payload": {"message": e.message}}
+            )
+            await websocket.close(code=4403, reason=e.message)
+            return
+        websocket.state.principal = principal
+        self.socket_auth.watch(websocket, principal)
+        await websocket.send_json({"type": self.GQL_CONNECTION_ACK})
+        websocket.state.keepalive = asyncio.create_task(self.keep_websocket_alive(websocket))
+
+    async def start_websocket_operation(
+        self,
+        websocket: WebSocket,
+        data: Any,
+        context_value: Any,
+        query_document: Any,
+        operation_id: str,
+        operations: dict[str, Any],
+    ) -> None:
+        limit = self.socket_auth.max_subscriptions
+        if operation_id not in operations and len(operations) >= limit:
+            await websocket.send_json(
+                {"type": self.GQL_ERROR, "id": operation_id, "payload": _too_many(limit)[0]}
+            )
+            return
+        await super().start_websocket_operation(
+            websocket, data, context_value, query_document, operation_id, operations
+        )
+
+
+class SubprotocolRouter:
+    """Sends a WebSocket to the app of the subprotocol it offers (current one first)."""
+
+    def __init__(self, transport_ws: Any, legacy_ws: Any) -> None:
+        self.transport_ws = transport_ws
+        self.legacy_ws = legacy_ws
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        offered = scope.get("subprotocols") or []
+        if "graphql-transport-ws" in offered:
+            await self.transport_ws(scope, receive, send)
+        elif "graphql-ws" in offered:
+            await self.legacy_ws(scope, receive, send)
+        else:
+            websocket = WebSocket(scope, receive, send)
+            # 4406: the client offered no subprotocol this server speaks.
+            await websocket.close(code=4406, reason="Use graphql-transport-ws or graphql-ws")

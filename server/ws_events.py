@@ -1,0 +1,195 @@
+"""`/ws`: the plain event socket for clients that do not speak GraphQL.
+
+Authentication: a `token` query parameter, or a first message
+`{"type": "auth", "token": …}` within AUTH_SECONDS; failure closes with 4001.
+Messages:
+  {"type": "subscribe", "event_type": "media.added"}  -> {"type": "subscription_confirmed", …}
+  {"type": "unsubscribe", "event_type": …}            -> {"type": "unsubscribed", …}
+  {"type": "ping"}                                     -> {"type": "pong", "timestamp": …}
+Events arrive in the bus's envelope plus `event_type` (the channel). Unknown or
+malformed messages are answered with {"type": "error", "code": …} and the socket
+stays open.
+"""
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from graph.errors import DomainError, UnauthenticatedError
+from resolvers.permissions import ADMIN_ACCESS, READ_MEDIA, Principal
+from server.auth.middleware import AuthMiddleware
+from workers.events import SYSTEM_STATUS, Events, SlowConsumer, is_channel
+
+AUTH_SECONDS = 10.0
+WATCH_SECONDS = 30.0
+MAX_MESSAGE = 4096
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class EventSocket:
+    """One `/ws` connection."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        middleware: AuthMiddleware,
+        events: Events,
+        max_subscriptions: int,
+        can_see_collection: Any,
+    ) -> None:
+        self.websocket = websocket
+        self.middleware = middleware
+        self.events = events
+        self.max_subscriptions = max_subscriptions
+        self.can_see_collection = can_see_collection
+        self.principal: Principal | None = None
+        self.subscriptions: dict[str, asyncio.Task[None]] = {}
+        self.send_lock = asyncio.Lock()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.websocket.send_text(orjson.dumps(message).decode())
+
+    async def error(self, code: str, message: str, **extra: Any) -> None:
+        await self.send({"type": "error", "code": code, "message": message, **extra})
+
+    async def authenticate(self) -> bool:
+        token = self.websocket.query_params.get("token")
+        if token is None:
+            try:
+                raw = await asyncio.wait_for(self.websocket.receive_text(), AUTH_SECONDS)
+                first = orjson.loads(raw)
+                if not isinstance(first, dict) or first.get("type") != "auth":
+                    raise ValueError("expected an auth message")
+                token = first.get("token")
+            except (TimeoutError, ValueError, orjson.JSONDecodeError):
+                token = None
+        if not isinstance(token, str) or not token:
+            await self.websocket.close(code=4001, reason="Authentication required")
+            return False
+        headers = {b"authorization": f"Bearer {token}".encode("latin-1", "replace")}
+        try:
+            self.principal = await self.middleware.principal(headers)
+        except UnauthenticatedError as e:
+            await self.websocket.close(code=4001, reason=e.message)
+            return False
+        await self.send({"type": "authenticated", "role": self.principal.role})
+        return True
+
+    async def watch(self) -> None:
+        """Close with 4001 once the token expires or is revoked."""
+        principal = self.principal
+        if principal is None or principal.via != "jwt":
+            return
+        auth = self.middleware.state["auth"]
+        while True:
+            left = (principal.expires_at or 0) - time.time()
+            await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))
+            expired = principal.expires_at is not None and time.time() >= principal.expires_at
+            if expired or await auth.revocations.is_revoked(principal.jti):
+                with contextlib.suppress(RuntimeError):
+                    await self.websocket.close(code=4001, reason="Token expired or revoked")
+                return
+
+    async def allowed(self, channel: str) -> str | None:
+        """None if the caller may subscribe to `channel`, else an error code."""
+        assert self.principal is not None
+        needed = ADMIN_ACCESS if channel == SYSTEM_STATUS else READ_MEDIA
+        if needed not in self.principal.permissions:
+            return "FORBIDDEN"
+        if channel.startswith("collection.") and not await self.can_see_collection(
+            self.principal, channel.split(".", 1)[1]
+        ):
+            return "NOT_FOUND"
+        return None
+
+    async def forward(self, channel: str) -> None:
+        try:
+            async with self.events.subscribe(channel) as stream:
+                await self.send({"type": "subscription_confirmed", "event_type": channel})
+                async for event in stream:
+                    await self.send({**event, "event_type": channel})
+        except SlowConsumer:
+            self.subscriptions.pop(channel, None)
+            await self.error(
+                "SLOW_CONSUMER", "Too far behind; subscribe again.", event_type=channel
+            )
+
+    async def handle(self, raw: str) -> None:
+        if len(raw) > MAX_MESSAGE:
+            await self.error("MESSAGE_TOO_LARGE", f"Messages are at most {MAX_MESSAGE} bytes.")
+            return
+        try:
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            await self.error("INVALID_JSON", "Messages are JSON objects.")
+            return
+        if not isinstance(message, dict):
+            await self.error("INVALID_MESSAGE", "Messages are JSON objects.")
+            return
+        kind = message.get("type")
+        if kind == "ping":
+            await self.send({"type": "pong", "timestamp": _now()})
+            return
+        if kind not in ("subscribe", "unsubscribe"):
+            await self.error("UNKNOWN_TYPE", "Known types: subscribe, unsubscribe, ping.")
+            return
+        channel = message.get("event_type")
+        if not isinstance(channel, str) or not is_channel(channel):
+            await self.error("INVALID_EVENT_TYPE", "Unknown event type.", event_type=channel)
+            return
+        if kind == "unsubscribe":
+            task = self.subscriptions.pop(channel, None)
+            if task is not None:
+                task.cancel()
+            await self.send({"type": "unsubscribed", "event_type": channel})
+            return
+        if channel in self.subscriptions:
+            await self.send({"type": "subscription_confirmed", "event_type": channel})
+            return
+        if len(self.subscriptions) >= self.max_subscriptions:
+            await self.error(
+                "TOO_MANY_SUBSCRIPTIONS",
+                f"At most {self.max_subscriptions} subscriptions.",
+                event_type=channel,
+            )
+            return
+        refused = await self.allowed(channel)
+        if refused is not None:
+            await self.error(refused, "You cannot subscribe to that.", event_type=channel)
+            return
+        self.subscriptions[channel] = asyncio.create_task(self.forward(channel))
+
+    async def run(self) -> None:
+        await self.websocket.accept()
+        if not await self.authenticate():
+            return
+        watchdog = asyncio.create_task(self.watch())
+        try:
+            while self.websocket.application_state != WebSocketState.DISCONNECTED:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    await self.error("INVALID_MESSAGE", "Send JSON in text frames.")
+                    continue
+                await self.handle(text)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        except DomainError as e:
+            with contextlib.suppress(RuntimeError):
+                await self.error(e.code, e.message)
+        finally:
+            watchdog.cancel()
+            for task in self.subscriptions.values():
+                task.cancel()
+            await asyncio.gather(watchdog, *self.subscriptions.values(), return_exceptions=True)

@@ -1,0 +1,112 @@
+"""Typed events through broadcaster on Redis, shared by API and worker processes.
+
+Channels: `media.added`, `track.updated`, `track.deleted`, `processing.<trackId>`,
+`collection.<id>`, `similarity.<trackId>`, `system.status`. Every event is the JSON
+envelope `{"type", "data", "timestamp"}` (ISO-8601, UTC).
+
+Subscribers read through a bounded queue: a consumer that falls `maxsize` events
+behind is cut off with `SlowConsumer` rather than let the server's memory grow.
+"""
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from broadcaster import Broadcast
+from broadcaster._backends.redis import RedisBackend
+
+MEDIA_ADDED = "media.added"
+TRACK_UPDATED = "track.updated"
+TRACK_DELETED = "track.deleted"
+SYSTEM_STATUS = "system.status"
+PER_OBJECT = ("processing", "collection", "similarity")
+
+_CHANNEL_RE = re.compile(
+    r"^(media\.added|track\.updated|track\.deleted|system\.status"
+    r"|(processing|collection|similarity)\.[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26})$"
+)
+DEFAULT_QUEUE = 256
+
+
+class SlowConsumer(Exception):
+    """The subscriber fell too far behind; its stream ends."""
+
+
+def is_channel(name: str) -> bool:
+    """True for a channel name clients may subscribe to."""
+    return bool(_CHANNEL_RE.match(name))
+
+
+def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"type": event_type, "data": data, "timestamp": now}
+
+
+class Events:
+    """A connection to the event bus: `async with Events(url) as events: …`."""
+
+    def __init__(self, redis_url: str, queue_size: int = DEFAULT_QUEUE) -> None:
+        self.queue_size = queue_size
+        # broadcaster picks its backend by URL scheme and knows no unix sockets, so the
+        # Redis backend is built here; redis-py reads every scheme.
+        self.broadcast = Broadcast(backend=RedisBackend(redis_url))
+
+    async def __aenter__(self) -> "Events":
+        await self.broadcast.connect()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.broadcast.disconnect()
+
+    async def publish(self, channel: str, event_type: str, data: dict[str, Any]) -> None:
+        """Publish on `channel`; call it after the change it reports has committed."""
+        await self.broadcast.publish(channel, orjson.dumps(envelope(event_type, data)).decode())
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, *channels: str, maxsize: int | None = None
+    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """The events of `channels`, in arrival order, while the context is open.
+
+        Leaving the context unsubscribes and frees everything at once.
+        """
+        maxsize = maxsize or self.queue_size
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
+        async with contextlib.AsyncExitStack() as stack:
+            subscribers = [
+                await stack.enter_async_context(self.broadcast.subscribe(channel))
+                for channel in channels
+            ]
+
+            async def pump(subscriber: Any) -> None:
+                async for event in subscriber:
+                    if event is None:
+                        break
+                    try:
+                        queue.put_nowait(orjson.loads(event.message))
+                    except asyncio.QueueFull:
+                        # Make room for the marker that ends the stream.
+                        with contextlib.suppress(asyncio.QueueEmpty):
+                            queue.get_nowait()
+                        queue.put_nowait(None)
+                        return
+
+            tasks = [asyncio.create_task(pump(s)) for s in subscribers]
+
+            async def stream() -> AsyncIterator[dict[str, Any]]:
+                while True:
+                    item = await queue.get()
+                    if item is None:
+                        raise SlowConsumer(f"subscriber fell {maxsize} events behind")
+                    yield item
+
+            try:
+                yield stream()
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
