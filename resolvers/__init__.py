@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from resolvers import catalog, catalog_mutations, collections, users
+from resolvers import catalog, catalog_mutations, collections, realtime, users
 from resolvers.scalars import datetime_scalar
 
 
@@ -14,4 +14,5 @@ def bindables() -> list[Any]:
         *catalog_mutations.bindables,
         *collections.bindables,
         *users.bindables,
+        *realtime.bindables,
     ]

@@ -10,6 +10,14 @@ from resolvers.context import Info
 mutation = MutationType()
 
 
+async def _media_added(info: Info, rows: list[dict[str, Any]]) -> None:
+    """Announce new tracks once they are committed (the write has returned)."""
+    for row in rows:
+        await info.context.publish(
+            "media.added", "media.added", {"track_id": row["id"], "track": row}
+        )
+
+
 def _prime(info: Info, label: str, row: dict[str, Any]) -> dict[str, Any]:
     info.context.loaders.prime(label, row)
     return row
@@ -18,12 +26,14 @@ def _prime(info: Info, label: str, row: dict[str, Any]) -> dict[str, Any]:
 @mutation.field("createTrack")
 async def resolve_create_track(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     rows = await catalog_writes.create_tracks(info.context.engine, [input])
+    await _media_added(info, rows)
     return _prime(info, "Track", rows[0])
 
 
 @mutation.field("importTracks")
 async def resolve_import_tracks(_: Any, info: Info, input: list[dict[str, Any]]) -> dict[str, Any]:
     rows = await catalog_writes.create_tracks(info.context.engine, input)
+    await _media_added(info, rows)
     return {"count": len(rows), "tracks": [_prime(info, "Track", row) for row in rows]}
 
 
@@ -32,6 +42,7 @@ async def resolve_update_track(
     _: Any, info: Info, id: str, input: dict[str, Any]
 ) -> dict[str, Any]:
     row = await catalog_writes.update_track(info.context.engine, id, input)
+    await info.context.publish("track.updated", "track.updated", {"track_id": id, "track": row})
     return _prime(info, "Track", row)
 
 
@@ -39,6 +50,7 @@ async def resolve_update_track(
 async def resolve_delete_track(_: Any, info: Info, id: str) -> dict[str, Any]:
     deleted = await catalog_writes.delete_track(info.context.engine, id)
     info.context.loaders.track_by_id.clear(deleted)
+    await info.context.publish("track.deleted", "track.deleted", {"track_id": deleted})
     return {"deleted_id": deleted, "tracks_deleted": 1}
 
 

@@ -8,16 +8,21 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
+from graph import collections
 from graph.engine import GraphEngine, connect
 from graph.migrations import migrate
+from resolvers.loaders import viewer_of
+from resolvers.permissions import Principal
 from server.auth.keys import token_config
-from server.auth.middleware import AuthMiddleware
+from server.auth.middleware import Authenticator, AuthMiddleware
 from server.auth.passwords import Passwords
 from server.auth.service import AuthService
 from server.auth.tokens import Tokens
@@ -27,6 +32,9 @@ from server.graphql_app import build_schema, graphql_app
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
 from server.settings import Settings
+from server.subscriptions import SocketAuth
+from server.ws_events import EventSocket
+from workers.events import SYSTEM_STATUS, Events
 
 log = logging.getLogger("apollonia")
 
@@ -94,6 +102,7 @@ def create_app(
     tokens = Tokens(token_config(settings))
     passwords = Passwords(settings.password_memory_kib, settings.password_time_cost)
     state: dict[str, Any] = {"engine": engine}
+    authenticator = Authenticator(state, settings.allow_anonymous_read)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -115,10 +124,31 @@ def create_app(
             rate_limit_prefix or f"apollonia:ratelimit:{graph_name}",
             connection_pool=redis.connection_pool,
         )
-        state["graphql"] = graphql_app(settings, schema, state["engine"], auth, limiter)
+        events: Events | None = Events(settings.resolved_redis_url, settings.ws_queue_size)
+        try:
+            await events.__aenter__()  # type: ignore[union-attr]
+            await events.publish(  # type: ignore[union-attr]
+                SYSTEM_STATUS, SYSTEM_STATUS, {"status": "up", "message": None}
+            )
+        except (RedisError, OSError) as e:
+            # Serve without events rather than not at all; /health shows Redis down.
+            log.error("event bus unavailable, no events or subscriptions: %s", e)
+            events = None
+        state["events"] = events
+        socket_auth = SocketAuth(authenticator, settings.ws_max_subscriptions)
+        state["graphql"], state["graphql_ws"] = graphql_app(
+            settings, schema, state["engine"], auth, limiter, events, socket_auth
+        )
         try:
             yield
         finally:
+            if events is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await events.publish(
+                        SYSTEM_STATUS, SYSTEM_STATUS, {"status": "stopping", "message": None}
+                    )
+                with contextlib.suppress(RedisError, OSError):
+                    await events.__aexit__()
             await redis.aclose()
             if owned:
                 await state["engine"].close()
@@ -128,17 +158,36 @@ def create_app(
         body = {"status": "ok" if up else "degraded", "components": {"graph": up}}
         return JSONResponse(body, status_code=200 if up else 503)
 
+    async def can_see_collection(principal: Principal, collection_id: str) -> bool:
+        [row] = await collections.collections_by_id(
+            state["engine"], viewer_of(principal), [collection_id]
+        )
+        return row is not None
+
+    async def event_socket(websocket: WebSocket) -> None:
+        if state.get("events") is None:
+            await websocket.close(code=1011, reason="Events are unavailable")
+            return
+        await EventSocket(
+            websocket,
+            authenticator,
+            state["events"],
+            settings.ws_max_subscriptions,
+            can_see_collection,
+        ).run()
+
     app = Starlette(
         routes=[
             Route("/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]),
+            WebSocketRoute("/graphql", _Delegate(state, "graphql_ws")),
+            WebSocketRoute("/ws", event_socket),
             Route("/metrics", metrics),
             Route("/health", health),
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(
-        AuthMiddleware, state=state, allow_anonymous_read=settings.allow_anonymous_read
-    )
+    app.state.components = state  # for tests and diagnostics
+    app.add_middleware(AuthMiddleware, authenticator=authenticator)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

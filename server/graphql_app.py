@@ -1,6 +1,7 @@
 """GraphQL over HTTP at /graphql: the executable schema and Ariadne's ASGI app."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ from starlette.responses import Response
 
 import resolvers
 from graph.engine import GraphEngine
-from resolvers.context import AuthApi, RequestContext
+from resolvers.context import AuthApi, EventsApi, RequestContext
 from resolvers.directives import DIRECTIVES, protect_root_fields
 from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
@@ -25,6 +26,12 @@ from server.errors import format_error, production_format_error, request_id_var
 from server.query_limits import QueryLimits
 from server.ratelimit import RateLimiter, Verdict, budget_of
 from server.settings import Settings
+from server.subscriptions import (
+    LegacyWSHandler,
+    SocketAuth,
+    SubprotocolRouter,
+    TransportWSHandler,
+)
 
 
 def build_schema() -> GraphQLSchema:
@@ -134,9 +141,12 @@ def graphql_app(
     engine: GraphEngine,
     auth: AuthApi,
     limiter: RateLimiter | None = None,
-) -> GraphQL:
-    """The ASGI app serving /graphql: documents within the settings' limits (depth,
-    aliases, tokens, cost), callers within their rate limits when `limiter` is given."""
+    events: EventsApi | None = None,
+    socket_auth: SocketAuth | None = None,
+) -> tuple[GraphQL, SubprotocolRouter | None]:
+    """The ASGI apps serving /graphql over HTTP and (with `socket_auth`) WebSocket:
+    documents within the settings' limits (depth, aliases, tokens, cost), callers within
+    their rate limits when `limiter` is given."""
     documents = DocumentCache(settings.document_cache_size, max_tokens=settings.max_tokens)
     limits = QueryLimits(settings.max_depth, settings.max_aliases, settings.max_cost)
 
@@ -148,20 +158,32 @@ def graphql_app(
             request_id=request_id,
             principal=getattr(request.state, "principal", ANONYMOUS),
             auth=auth,
+            events=events,
             request=request,
         )
 
-    return GraphQL(
-        schema,
-        context_value=context,
-        query_parser=documents.parse,
-        query_validator=documents.validate,
-        validation_rules=limits.rules,
-        execute_get_queries=True,
-        debug=False,
-        introspection=settings.introspection,
-        explorer=ExplorerGraphiQL(title="Apollonia") if settings.explorer else ExplorerHttp405(),
-        error_formatter=production_format_error if settings.production else format_error,
-        http_handler=JSONHandler(documents, limiter),
-        logger="apollonia.graphql",
-    )
+    def app(websocket_handler: Any = None) -> GraphQL:
+        return GraphQL(
+            schema,
+            context_value=context,
+            query_parser=documents.parse,
+            query_validator=documents.validate,
+            validation_rules=limits.rules,
+            execute_get_queries=True,
+            debug=False,
+            introspection=settings.introspection,
+            explorer=(
+                ExplorerGraphiQL(title="Apollonia") if settings.explorer else ExplorerHttp405()
+            ),
+            error_formatter=production_format_error if settings.production else format_error,
+            http_handler=JSONHandler(documents, limiter),
+            websocket_handler=websocket_handler,
+            logger="apollonia.graphql",
+        )
+
+    if socket_auth is None:
+        return app(), None
+    init_timeout = timedelta(seconds=settings.ws_init_timeout)
+    transport_ws = app(TransportWSHandler(socket_auth, connection_init_wait_timeout=init_timeout))
+    legacy_ws = app(LegacyWSHandler(socket_auth, keepalive=settings.ws_keepalive))
+    return transport_ws, SubprotocolRouter(transport_ws, legacy_ws)

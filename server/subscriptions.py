@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from graph.errors import UnauthenticatedError
 from resolvers.permissions import Principal
-from server.auth.middleware import AuthMiddleware
+from server.auth.middleware import Authenticator
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +42,18 @@ def _credential(payload: Any) -> str | None:
 class SocketAuth:
     """Authenticates a `connection_init` payload and watches the credential after."""
 
-    def __init__(self, middleware: AuthMiddleware, max_subscriptions: int) -> None:
-        self.middleware = middleware
+    def __init__(self, authenticator: Authenticator, max_subscriptions: int) -> None:
+        self.authenticator = authenticator
         self.max_subscriptions = max_subscriptions
 
     async def principal(self, payload: Any) -> Principal:
         credential = _credential(payload)
         if credential is None:
-            return self.middleware.anonymous
-        headers = {b"authorization": f"Bearer {credential}".encode("latin-1", "replace")}
-        return await self.middleware.principal(headers)
+            return self.authenticator.anonymous
+        return await self.authenticator.token(credential)
 
     async def _watch(self, websocket: WebSocket, principal: Principal) -> None:
-        auth = self.middleware.state["auth"]
+        auth = self.authenticator.auth
         while websocket.application_state != WebSocketState.DISCONNECTED:
             left = (principal.expires_at or 0) - time.time()
             await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))

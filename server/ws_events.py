@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from graph.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ADMIN_ACCESS, READ_MEDIA, Principal
-from server.auth.middleware import AuthMiddleware
+from server.auth.middleware import Authenticator
 from workers.events import SYSTEM_STATUS, Events, SlowConsumer, is_channel
 
 AUTH_SECONDS = 10.0
@@ -40,13 +40,13 @@ class EventSocket:
     def __init__(
         self,
         websocket: WebSocket,
-        middleware: AuthMiddleware,
+        authenticator: Authenticator,
         events: Events,
         max_subscriptions: int,
         can_see_collection: Any,
     ) -> None:
         self.websocket = websocket
-        self.middleware = middleware
+        self.authenticator = authenticator
         self.events = events
         self.max_subscriptions = max_subscriptions
         self.can_see_collection = can_see_collection
@@ -75,9 +75,8 @@ class EventSocket:
         if not isinstance(token, str) or not token:
             await self.websocket.close(code=4001, reason="Authentication required")
             return False
-        headers = {b"authorization": f"Bearer {token}".encode("latin-1", "replace")}
         try:
-            self.principal = await self.middleware.principal(headers)
+            self.principal = await self.authenticator.token(token)
         except UnauthenticatedError as e:
             await self.websocket.close(code=4001, reason=e.message)
             return False
@@ -89,12 +88,13 @@ class EventSocket:
         principal = self.principal
         if principal is None or principal.via != "jwt":
             return
-        auth = self.middleware.state["auth"]
+        auth = self.authenticator.auth
         while True:
             left = (principal.expires_at or 0) - time.time()
             await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))
             expired = principal.expires_at is not None and time.time() >= principal.expires_at
-            if expired or await auth.revocations.is_revoked(principal.jti):
+            revoked = principal.jti is not None and await auth.revocations.is_revoked(principal.jti)
+            if expired or revoked:
                 with contextlib.suppress(RuntimeError):
                     await self.websocket.close(code=4001, reason="Token expired or revoked")
                 return

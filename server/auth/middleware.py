@@ -46,11 +46,16 @@ async def unauthenticated(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class AuthMiddleware:
-    def __init__(self, app: ASGIApp, state: dict[str, Any], allow_anonymous_read: bool) -> None:
-        self.app = app
+class Authenticator:
+    """Turns request headers into a principal; shared by HTTP and WebSocket endpoints."""
+
+    def __init__(self, state: dict[str, Any], allow_anonymous_read: bool) -> None:
         self.state = state  # holds "auth" once the app has started
         self.anonymous = ANONYMOUS_GUEST if allow_anonymous_read else ANONYMOUS
+
+    @property
+    def auth(self) -> AuthService:
+        return self.state["auth"]  # type: ignore[no-any-return]
 
     async def principal(self, headers: dict[bytes, bytes]) -> Principal:
         credential = credential_of(headers)
@@ -58,15 +63,26 @@ class AuthMiddleware:
             return self.anonymous
         if not credential or len(credential) > 4096:
             raise UnauthenticatedError("The credential is not valid.")
-        auth: AuthService = self.state["auth"]
-        return await auth.authenticate(credential)
+        return await self.auth.authenticate(credential)
+
+    async def token(self, token: str) -> Principal:
+        """The principal of a bare token or API key (WebSocket payloads, `?token=`)."""
+        return await self.principal(
+            {b"authorization": f"Bearer {token}".encode("latin-1", "replace")}
+        )
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app = app
+        self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         try:
-            principal = await self.principal(dict(scope["headers"]))
+            principal = await self.authenticator.principal(dict(scope["headers"]))
         except UnauthenticatedError as e:
             await unauthenticated(send, e.message)
             return
