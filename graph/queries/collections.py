@@ -33,8 +33,7 @@ COLLECTIONS_BY_TRACK_QUERY = (
 _LISTED = "(c.public OR o.id = $viewer)"
 COLLECTIONS_PAGE_QUERY = (
     f"MATCH (c:Collection)<-[:OWNS]-(o:User) WHERE {_LISTED} "
-    "AND ($after_key IS NULL OR c.name_key > $after_key "
-    "OR (c.name_key = $after_key AND c.id > $after_id)) "
+    "AND ($after_key IS NULL OR [c.name_key, c.id] > [$after_key, $after_id]) "
     f"WITH c, o ORDER BY c.name_key, c.id LIMIT $limit RETURN {COLLECTION_ROW} AS row, "
     "c.name_key AS sort_key"
 )
