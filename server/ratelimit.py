@@ -146,8 +146,13 @@ class RateLimiter:
     request is let through (and logged): rate limiting must not take the API down.
     """
 
+    RESETS_KEPT = 10_000
+
     def __init__(self, storage: Storage, query: str, mutation: str, login: str) -> None:
         self.storage = storage
+        # When each key's current window ends, as learnt from Redis: a window's end
+        # does not move, so one lookup per key and window saves a round trip a request.
+        self._resets: dict[str, float] = {}
         self.items: dict[str, RateLimitItem] = {
             QUERY: parse(query),
             MUTATION: parse(mutation),
@@ -180,7 +185,7 @@ class RateLimiter:
             # FixedWindowRateLimiter.hit is this `incr`, but keeps the count to itself;
             # reading it here saves get_window_stats' extra round trip.
             count = await self.storage.incr(key, item.get_expiry(), amount=cost)
-            reset_at = await self.storage.get_expiry(key)
+            reset_at = await self._reset_at(key, count == cost, item.get_expiry())
         except RedisError:
             log.warning("rate limit %s not checked: Redis failed", budget, exc_info=True)
             return None
@@ -188,6 +193,21 @@ class RateLimiter:
         if not allowed:
             RATE_LIMITED.labels(budget).inc()
         return Verdict(budget, allowed, item.amount, max(0, item.amount - count), reset_at)
+
+    async def _reset_at(self, key: str, window_opened: bool, window: int) -> float:
+        now = time.time()
+        if window_opened:
+            # This hit opened the window: Redis set its expiry to now + window.
+            reset_at = now + window
+        else:
+            known = self._resets.get(key)
+            if known is not None and known > now:
+                return known
+            reset_at = await self.storage.get_expiry(key)
+        if len(self._resets) >= self.RESETS_KEPT:
+            self._resets.clear()
+        self._resets[key] = reset_at
+        return reset_at
 
     async def admit(
         self, principal: Principal, client: str, budget: str, logins: int = 0
