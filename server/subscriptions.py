@@ -5,18 +5,18 @@
 chosen by the subprotocol the client offers. The credential comes in the
 `connection_init` payload (`{"authorization": "Bearer …"}`); a bad one closes the
 socket with 4403. A watchdog closes it with 4403 too once the token expires or is
-revoked, within `WATCH_SECONDS`. Each socket holds at most `max_subscriptions`.
+revoked (re-checked every `WATCH_SECONDS`, see server/auth/middleware.py). Each
+socket holds at most `max_subscriptions`.
 """
 
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any
 
 from ariadne.asgi.handlers import GraphQLTransportWSHandler, GraphQLWSHandler
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket
 
 from graph.errors import UnauthenticatedError
 from resolvers.permissions import Principal
@@ -24,7 +24,6 @@ from server.auth.middleware import Authenticator
 
 log = logging.getLogger(__name__)
 
-WATCH_SECONDS = 30.0
 TOO_MANY = "TOO_MANY_SUBSCRIPTIONS"
 
 
@@ -53,16 +52,9 @@ class SocketAuth:
         return await self.authenticator.token(credential)
 
     async def _watch(self, websocket: WebSocket, principal: Principal) -> None:
-        auth = self.authenticator.auth
-        while websocket.application_state != WebSocketState.DISCONNECTED:
-            left = (principal.expires_at or 0) - time.time()
-            await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))
-            expired = principal.expires_at is not None and time.time() >= principal.expires_at
-            revoked = principal.jti is not None and await auth.revocations.is_revoked(principal.jti)
-            if expired or revoked:
-                with contextlib.suppress(RuntimeError):
-                    await websocket.close(code=4403, reason="Token expired or revoked")
-                return
+        await self.authenticator.until_invalid(principal)
+        with contextlib.suppress(RuntimeError):
+            await websocket.close(code=4403, reason="Token expired or revoked")
 
     def watch(self, websocket: WebSocket, principal: Principal) -> None:
         if principal.via == "jwt":

@@ -13,7 +13,6 @@ stays open.
 
 import asyncio
 import contextlib
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +25,6 @@ from server.auth.middleware import Authenticator
 from workers.events import SYSTEM_STATUS, Events, SlowConsumer, is_channel
 
 AUTH_SECONDS = 10.0
-WATCH_SECONDS = 30.0
 MAX_MESSAGE = 4096
 
 
@@ -85,19 +83,11 @@ class EventSocket:
 
     async def watch(self) -> None:
         """Close with 4001 once the token expires or is revoked."""
-        principal = self.principal
-        if principal is None or principal.via != "jwt":
+        if self.principal is None:
             return
-        auth = self.authenticator.auth
-        while True:
-            left = (principal.expires_at or 0) - time.time()
-            await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))
-            expired = principal.expires_at is not None and time.time() >= principal.expires_at
-            revoked = principal.jti is not None and await auth.revocations.is_revoked(principal.jti)
-            if expired or revoked:
-                with contextlib.suppress(RuntimeError):
-                    await self.websocket.close(code=4001, reason="Token expired or revoked")
-                return
+        await self.authenticator.until_invalid(self.principal)
+        with contextlib.suppress(RuntimeError):
+            await self.websocket.close(code=4001, reason="Token expired or revoked")
 
     async def allowed(self, channel: str) -> str | None:
         """None if the caller may subscribe to `channel`, else an error code."""

@@ -6,6 +6,8 @@ anonymous access. Without one, the caller is a guest when anonymous reading is
 allowed, else anonymous with no permission at all.
 """
 
+import asyncio
+import time
 from typing import Any
 
 import orjson
@@ -46,6 +48,10 @@ async def unauthenticated(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# How often a long-lived connection (WebSocket) re-checks its token for revocation.
+WATCH_SECONDS = 30.0
+
+
 class Authenticator:
     """Turns request headers into a principal; shared by HTTP and WebSocket endpoints."""
 
@@ -64,6 +70,18 @@ class Authenticator:
         if not credential or len(credential) > 4096:
             raise UnauthenticatedError("The credential is not valid.")
         return await self.auth.authenticate(credential)
+
+    async def until_invalid(self, principal: Principal) -> None:
+        """Return once the principal's access token has expired or been revoked, checking
+        at least every WATCH_SECONDS (it never returns for API keys and anonymous)."""
+        if principal.via != "jwt" or principal.jti is None:
+            await asyncio.Event().wait()
+        while True:
+            left = (principal.expires_at or 0) - time.time()
+            await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))
+            expired = principal.expires_at is not None and time.time() >= principal.expires_at
+            if expired or await self.auth.revocations.is_revoked(principal.jti):  # type: ignore[arg-type]
+                return
 
     async def token(self, token: str) -> Principal:
         """The principal of a bare token or API key (WebSocket payloads, `?token=`)."""
