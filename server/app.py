@@ -30,6 +30,7 @@ from server.auth.tokens import Tokens
 from server.body_limit import BodyLimitMiddleware
 from server.errors import request_id_var
 from server.graphql_app import build_schema, graphql_app
+from server.logs import configure_logging
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
 from server.settings import Settings
@@ -99,6 +100,7 @@ def create_app(
     Rate-limit counters live in Redis under `rate_limit_prefix`, by default one per
     graph: every process serving the same graph shares the budgets."""
     settings = settings or Settings.from_env()
+    configure_logging()
     schema = build_schema()
     tokens = Tokens(token_config(settings))
     passwords = Passwords(settings.password_memory_kib, settings.password_time_cost)
