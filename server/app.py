@@ -5,7 +5,7 @@ import gc
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -93,6 +93,7 @@ def create_app(
     settings: Settings | None = None,
     engine: GraphEngine | None = None,
     rate_limit_prefix: str | None = None,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
     """Build the app. At start-up it connects to the graph (unless given `engine`) and
     migrates it, connects to Redis, and builds the auth service and GraphQL app.
@@ -159,6 +160,8 @@ def create_app(
             await redis.aclose()
             if owned:
                 await state["engine"].close()
+            if on_shutdown is not None:
+                on_shutdown()
 
     async def health(_: Request) -> Response:
         up = state["engine"] is not None and await state["engine"].ping()

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from graph.embedded import EmbeddedServer
 from graph.errors import DomainError
 from server.settings import Settings
 
@@ -21,7 +22,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _embedded_server(settings: Settings) -> object | None:
+def _embedded_server(settings: Settings) -> "EmbeddedServer | None":
     """Start (or find) the embedded FalkorDB when the graph or the Redis needs it."""
     folder = settings.embedded_data_dir
     if folder is None:
@@ -38,17 +39,20 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     server = _embedded_server(settings)
+    # uvicorn re-raises SIGTERM/SIGINT once it has shut down, which ends the process
+    # before a `finally` here could run: the database stops in the app's shutdown.
+    stop = server.stop if server is not None and server.started_here else None
     try:
         uvicorn.run(
-            create_app(settings),
+            create_app(settings, on_shutdown=stop),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
             access_log=not settings.production,
         )
     finally:
-        if server is not None and getattr(server, "started_here", False):
-            server.stop()  # type: ignore[attr-defined]
+        if stop is not None:
+            stop()  # start-up failed, or uvicorn returned normally
     return 0
 
 
@@ -113,8 +117,8 @@ def run_with_engine(args: argparse.Namespace) -> int:
         return 1
     finally:
         # Leave a server that `apollonia serve` runs alone; stop one we started.
-        if server is not None and getattr(server, "started_here", False):
-            server.stop()  # type: ignore[attr-defined]
+        if server is not None and server.started_here:
+            server.stop()
     return 0
 
 
