@@ -127,3 +127,63 @@ async def test_subscription_cap(engine: GraphEngine, settings: Settings) -> None
             assert any(r.get("code") == "TOO_MANY_SUBSCRIPTIONS" for r in replies)
     finally:
         await server.stop()
+
+
+PUBLISH_AS_A_WORKER = """
+import asyncio, sys
+from workers.events import Events
+
+async def main() -> None:
+    async with Events(sys.argv[1]) as events:
+        await events.publish(sys.argv[2], "processing",
+                             {"track_id": sys.argv[3], "stage": "decode", "progress": 0.25,
+                              "message": None, "completed": False, "failed": False})
+
+asyncio.run(main())
+"""
+
+
+async def test_an_event_from_a_worker_process_reaches_a_socket(
+    live: LiveServer, gql: GraphQLClient, engine: GraphEngine, settings: Settings
+) -> None:
+    import sys
+
+    created = await gql.query('mutation { createTrack(input: {title: "Slow"}) { id } }')
+    track_id = created["createTrack"]["id"]
+    channel = f"processing.{track_id}"
+    _, token = await user_token(engine, settings, "user")
+    async with connect(_url(live, f"?token={token}")) as ws:
+        await _recv(ws)
+        await ws.send(json.dumps({"type": "subscribe", "event_type": channel}))
+        assert (await _recv(ws))["type"] == "subscription_confirmed"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            PUBLISH_AS_A_WORKER,
+            settings.resolved_redis_url,
+            channel,
+            track_id,
+        )
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+        event = await _recv(ws)
+        assert event["event_type"] == channel
+        assert event["data"]["progress"] == 0.25
+
+
+async def test_a_failed_write_publishes_nothing(
+    live: LiveServer, gql: GraphQLClient, engine: GraphEngine, settings: Settings
+) -> None:
+    _, token = await user_token(engine, settings, "user")
+    async with connect(_url(live, f"?token={token}")) as ws:
+        await _recv(ws)
+        await ws.send(json.dumps({"type": "subscribe", "event_type": "media.added"}))
+        await _recv(ws)
+        await asyncio.sleep(0.2)
+        refused = await gql.error(
+            'mutation { createTrack(input: {title: "Ghost",'
+            ' artistIds: ["art_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"]}) { id } }'
+        )
+        assert refused["extensions"]["code"] == "NOT_FOUND"
+        await gql.query('mutation { createTrack(input: {title: "Real"}) { id } }')
+        event = await _recv(ws)
+        assert event["data"]["track"]["title"] == "Real"
