@@ -172,8 +172,13 @@ async def closed_loop(
 
 
 async def run_raw(
-    label: str, port: int, requests: Sequence[bytes], concurrency: int, duration: float,
-    max_requests: int, seed: int = 1,
+    label: str,
+    port: int,
+    requests: Sequence[bytes],
+    concurrency: int,
+    duration: float,
+    max_requests: int,
+    seed: int = 1,
 ) -> Run:
     """Closed loop over raw asyncio streams; `requests` are complete HTTP requests."""
     run = Run(label, concurrency, 0.0)
@@ -207,8 +212,13 @@ async def run_raw(
 
 
 async def run_httpx(
-    label: str, port: int, bodies: Sequence[bytes], concurrency: int, duration: float,
-    max_requests: int, seed: int = 1,
+    label: str,
+    port: int,
+    bodies: Sequence[bytes],
+    concurrency: int,
+    duration: float,
+    max_requests: int,
+    seed: int = 1,
 ) -> Run:
     """Closed loop through one httpx.AsyncClient; `bodies` are JSON request bodies."""
     run = Run(label, concurrency, 0.0)
@@ -269,9 +279,20 @@ def run_wrk(
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         output = subprocess.run(
-            ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--latency",
-             "-s", str(script), f"http://{HOST}:{port}/graphql"],
-            capture_output=True, text=True, timeout=duration + 60, check=True,
+            [
+                "wrk",
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{max(1, round(duration))}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://{HOST}:{port}/graphql",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+            check=True,
         ).stdout
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -14,15 +14,66 @@ from graph import catalog_writes
 from graph.engine import GraphEngine
 
 GENRES = (
-    "Rock", "Pop", "Jazz", "Blues", "Classical", "Electronic", "Hip Hop", "Folk", "Soul",
-    "Reggae", "Metal", "Punk", "Country", "Funk", "Ambient", "House", "Techno", "Latin",
-    "Gospel", "Soundtrack",
+    "Rock",
+    "Pop",
+    "Jazz",
+    "Blues",
+    "Classical",
+    "Electronic",
+    "Hip Hop",
+    "Folk",
+    "Soul",
+    "Reggae",
+    "Metal",
+    "Punk",
+    "Country",
+    "Funk",
+    "Ambient",
+    "House",
+    "Techno",
+    "Latin",
+    "Gospel",
+    "Soundtrack",
 )
 WORDS = (
-    "blue", "night", "river", "golden", "echo", "fire", "silent", "city", "dream", "storm",
-    "paper", "glass", "summer", "winter", "velvet", "neon", "ghost", "harbor", "wild", "iron",
-    "moon", "sugar", "thunder", "lonely", "electric", "garden", "shadow", "desert", "crystal",
-    "ocean", "highway", "morning", "satellite", "honey", "broken", "distant", "northern", "red",
+    "blue",
+    "night",
+    "river",
+    "golden",
+    "echo",
+    "fire",
+    "silent",
+    "city",
+    "dream",
+    "storm",
+    "paper",
+    "glass",
+    "summer",
+    "winter",
+    "velvet",
+    "neon",
+    "ghost",
+    "harbor",
+    "wild",
+    "iron",
+    "moon",
+    "sugar",
+    "thunder",
+    "lonely",
+    "electric",
+    "garden",
+    "shadow",
+    "desert",
+    "crystal",
+    "ocean",
+    "highway",
+    "morning",
+    "satellite",
+    "honey",
+    "broken",
+    "distant",
+    "northern",
+    "red",
 )
 TAGS = ("live", "remaster", "acoustic", "instrumental", "demo", "single", "explicit", "mono")
 BATCH = 500  # tracks per create_tracks call: one write transaction each
@@ -48,16 +99,18 @@ def catalogue(tracks: int, seed: int = 7) -> list[dict[str, Any]]:
         names = [f"Artist {album_artist[album]:06d}"]
         if rnd.random() < 0.35:
             names.append(f"Artist {rnd.randrange(artists):06d}")
-        inputs.append({
-            "title": title(rnd.randint(1, 3), i),
-            "artist_names": names,
-            "album_title": album_titles[album],
-            "genres": rnd.sample(GENRES, 1 if rnd.random() < 0.6 else 2),
-            "year": album_year[album],
-            "duration": round(rnd.uniform(90.0, 480.0), 1),
-            "track_number": numbers[album],
-            "tags": rnd.sample(TAGS, rnd.randint(0, 2)),
-        })
+        inputs.append(
+            {
+                "title": title(rnd.randint(1, 3), i),
+                "artist_names": names,
+                "album_title": album_titles[album],
+                "genres": rnd.sample(GENRES, 1 if rnd.random() < 0.6 else 2),
+                "year": album_year[album],
+                "duration": round(rnd.uniform(90.0, 480.0), 1),
+                "track_number": numbers[album],
+                "tags": rnd.sample(TAGS, rnd.randint(0, 2)),
+            }
+        )
     return inputs
 
 

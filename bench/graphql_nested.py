@@ -183,8 +183,13 @@ def start_server(data_dir: Path, timeout: float = 120.0) -> ServerProcess:
     with log_path.open("wb") as log:
         # cwd = the data folder, so that no `.env` of the work tree changes the settings.
         process = subprocess.Popen(
-            command, cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            command,
+            cwd=data_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = ServerProcess(process, port, log_path)
     deadline = time.monotonic() + timeout
@@ -275,8 +280,13 @@ def track_workload(ids: Sequence[str]) -> Workload:
 
 
 async def run_cypher(
-    label: str, engine: FalkorDBEngine, queries: Sequence[Query], concurrency: int,
-    duration: float, max_requests: int, seed: int = 1,
+    label: str,
+    engine: FalkorDBEngine,
+    queries: Sequence[Query],
+    concurrency: int,
+    duration: float,
+    max_requests: int,
+    seed: int = 1,
 ) -> Run:
     """The closed loop of bench/_client.py, calling the engine instead of HTTP."""
     run = Run(label, concurrency, 0.0)
@@ -344,7 +354,8 @@ def normalized(data: dict[str, Any]) -> list[Any]:
     """A page's nodes with their artist and genre lists sorted (their order may differ)."""
     nodes = [edge["node"] for edge in data["tracks"]["edges"]]
     return [
-        node | {
+        node
+        | {
             "artists": sorted(a["name"] for a in node["artists"]),
             "genres": sorted(g["name"] for g in node["genres"]),
         }
@@ -471,8 +482,14 @@ class Bench:
         assert engine is not None
 
         async def run(seconds: float) -> Run:
-            return await run_cypher(f"{workload.name} Cypher", engine, workload.cypher,
-                                    concurrency, seconds, self.o.max_requests)
+            return await run_cypher(
+                f"{workload.name} Cypher",
+                engine,
+                workload.cypher,
+                concurrency,
+                seconds,
+                self.o.max_requests,
+            )
 
         result = await self.measure(run)
         result.cpu.pop("server", None)
@@ -489,7 +506,8 @@ class Bench:
 
             queries, processed = graph_queries(self.server.url), commands()
             run = await _client.run_raw(
-                "round trips", self.server.port, requests, 1, 600, ROUND_TRIP_REQUESTS)
+                "round trips", self.server.port, requests, 1, 600, ROUND_TRIP_REQUESTS
+            )
             queries = graph_queries(self.server.url) - queries
             processed = commands() - processed - 1  # less the first INFO
         return queries / run.count, processed / run.count
@@ -509,8 +527,9 @@ class Bench:
         print(
             f"load: {self.o.tracks:,} tracks in {seconds:.1f} s "
             f"({self.o.tracks / seconds:,.0f} tracks/s); graph: "
-            + ", ".join(f"{counts.get(k, 0):,} {k.lower()}s"
-                        for k in ("Track", "Artist", "Album", "Genre")),
+            + ", ".join(
+                f"{counts.get(k, 0):,} {k.lower()}s" for k in ("Track", "Artist", "Album", "Genre")
+            ),
             flush=True,
         )
         rows = await self.engine.read("bench_ids", "MATCH (t:Track) RETURN t.id AS id")
@@ -522,8 +541,11 @@ class Bench:
         ids = await self.load()
         assert self.engine is not None
         self.server = start_server(o.data_dir)
-        print(f"server: {self.server.url} (pid {self.server.process.pid}), "
-              f"embedded FalkorDB pid {self.db.pid}", flush=True)
+        print(
+            f"server: {self.server.url} (pid {self.server.process.pid}), "
+            f"embedded FalkorDB pid {self.db.pid}",
+            flush=True,
+        )
 
         track = track_workload(ids)
         page, differ = await page_workload(self.server.url, self.engine)
@@ -531,14 +553,19 @@ class Bench:
         graphql(self.server.url, TRACK_DOC, track.variables[0])
         c = o.concurrency
         self.load_average = os.getloadavg()[0]
-        print(f"measuring: {o.duration:g} s per run, {c} clients, {len(page.variables)} pages, "
-              f"{len(track.variables):,} track ids", flush=True)
+        print(
+            f"measuring: {o.duration:g} s per run, {c} clients, {len(page.variables)} pages, "
+            f"{len(track.variables):,} track ids",
+            flush=True,
+        )
 
         client = o.client
         notes: list[str] = []
         if differ:
-            notes.append(f"WARNING: {differ} of {len(page.variables)} pages differ between "
-                         "the API and the raw Cypher")
+            notes.append(
+                f"WARNING: {differ} of {len(page.variables)} pages differ between "
+                "the API and the raw Cypher"
+            )
         if client == "wrk" and not _client.wrk_available():
             notes.append("wrk is not installed: used the lean asyncio client instead")
             client = "raw"
@@ -580,12 +607,16 @@ class Bench:
     ) -> None:
         o = self.o
         print()
-        print(f"Apollonia GraphQL benchmark: {o.tracks:,} tracks, {o.concurrency} clients, "
-              f"{o.duration:g} s per run, HTTP client: {client}, {os.cpu_count()} CPUs, "
-              f"load average before the runs {self.load_average:.2f}")
-        print("(p50 = median; 'server ms' = median Server-Timing app;dur; cpu = % of one core "
-              "used by the server / the embedded FalkorDB / this client process / all other "
-              "processes of the machine)")
+        print(
+            f"Apollonia GraphQL benchmark: {o.tracks:,} tracks, {o.concurrency} clients, "
+            f"{o.duration:g} s per run, HTTP client: {client}, {os.cpu_count()} CPUs, "
+            f"load average before the runs {self.load_average:.2f}"
+        )
+        print(
+            "(p50 = median; 'server ms' = median Server-Timing app;dur; cpu = % of one core "
+            "used by the server / the embedded FalkorDB / this client process / all other "
+            "processes of the machine)"
+        )
         if check:
             print()
             print("load generator check, track(id):")
@@ -604,24 +635,37 @@ class Bench:
             print(row("Cypher, sequential", raw1))
             print(ratio_row("ratio GraphQL / Cypher, sequential", api1, raw1))
             graph, commands = trips[name]
-            print(f"  round trips per request: {graph:.2f} graph queries "
-                  f"(apollonia_graph_queries_total); {commands:.2f} commands in all to the "
-                  "embedded FalkorDB/Redis server")
+            print(
+                f"  round trips per request: {graph:.2f} graph queries "
+                f"(apollonia_graph_queries_total); {commands:.2f} commands in all to the "
+                "embedded FalkorDB/Redis server"
+            )
         api, _, api1, _ = results["track(id)"]
         server_ms = results["nested page"][2].server_p50
         print()
         print(f"graphql-core floor, nested page over 50 prebuilt tracks: {floor_ms:.2f} ms")
-        print(f"server time, nested page, sequential (Server-Timing): {server_ms:.2f} ms "
-              f"= {ratio(server_ms, floor_ms)} the floor")
+        print(
+            f"server time, nested page, sequential (Server-Timing): {server_ms:.2f} ms "
+            f"= {ratio(server_ms, floor_ms)} the floor"
+        )
         print()
         print("targets:")
         targets = [
-            (f"track(id) >= {TARGET_RATE:,.0f} req/s at {o.concurrency} clients",
-             f"{api.rate:,.0f} req/s", api.rate >= TARGET_RATE),
-            (f"track(id) p99 < {TARGET_P99_MS:g} ms at {o.concurrency} clients",
-             f"{api.p99:.1f} ms", api.p99 < TARGET_P99_MS),
-            (f"nested page server time <= {TARGET_FLOOR_RATIO}x graphql-core floor",
-             ratio(server_ms, floor_ms), server_ms <= TARGET_FLOOR_RATIO * floor_ms),
+            (
+                f"track(id) >= {TARGET_RATE:,.0f} req/s at {o.concurrency} clients",
+                f"{api.rate:,.0f} req/s",
+                api.rate >= TARGET_RATE,
+            ),
+            (
+                f"track(id) p99 < {TARGET_P99_MS:g} ms at {o.concurrency} clients",
+                f"{api.p99:.1f} ms",
+                api.p99 < TARGET_P99_MS,
+            ),
+            (
+                f"nested page server time <= {TARGET_FLOOR_RATIO}x graphql-core floor",
+                ratio(server_ms, floor_ms),
+                server_ms <= TARGET_FLOOR_RATIO * floor_ms,
+            ),
         ]
         for title, value, ok in targets:
             print(f"  {title:55}{value:>14}   {verdict(ok)}")
@@ -630,18 +674,28 @@ class Bench:
         runs = [*check, *(run for group in results.values() for run in group)]
         for run in runs:
             if run.errors:
-                notes.append(f"{run.errors} failed requests in '{run.label}' at "
-                             f"{run.concurrency} clients, e.g.: {run.first_error}")
-        bound = [f"{run.label} at {run.concurrency} clients" for run in runs
-                 if run.cpu.get("client", 0) > 90 and run.client != "httpx"]
+                notes.append(
+                    f"{run.errors} failed requests in '{run.label}' at "
+                    f"{run.concurrency} clients, e.g.: {run.first_error}"
+                )
+        bound = [
+            f"{run.label} at {run.concurrency} clients"
+            for run in runs
+            if run.cpu.get("client", 0) > 90 and run.client != "httpx"
+        ]
         if bound:
-            notes.append("this process was near 100% of a core in " + ", ".join(bound)
-                         + ": there it measured its own client as much as the server or the "
-                         "database")
+            notes.append(
+                "this process was near 100% of a core in "
+                + ", ".join(bound)
+                + ": there it measured its own client as much as the server or the "
+                "database"
+            )
         busiest = max((run.cpu.get("others", 0.0) for run in runs), default=0.0)
         if busiest > 25:
-            notes.append(f"other processes used up to {busiest:.0f}% of a core during the runs "
-                         "(see the cpu column): these figures are pessimistic")
+            notes.append(
+                f"other processes used up to {busiest:.0f}% of a core during the runs "
+                "(see the cpu column): these figures are pessimistic"
+            )
         for note in dict.fromkeys(notes):
             print(f"note: {note}")
 
@@ -660,15 +714,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tracks", type=int, default=10_000, help="tracks to load")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients")
-    parser.add_argument("--max-requests", type=int, default=500_000,
-                        help="at most this many requests per measurement")
-    parser.add_argument("--client", choices=_client.CLIENTS, default="raw",
-                        help="load generator for the concurrent HTTP runs")
-    parser.add_argument("--no-client-check", dest="client_check", action="store_false",
-                        help="skip comparing the load generators on track(id)")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="an empty or new folder for the data (default: a temporary one, "
-                             "removed at the end)")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=500_000,
+        help="at most this many requests per measurement",
+    )
+    parser.add_argument(
+        "--client",
+        choices=_client.CLIENTS,
+        default="raw",
+        help="load generator for the concurrent HTTP runs",
+    )
+    parser.add_argument(
+        "--no-client-check",
+        dest="client_check",
+        action="store_false",
+        help="skip comparing the load generators on track(id)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="an empty or new folder for the data (default: a temporary one, removed at the end)",
+    )
     args = parser.parse_args(argv)
     if args.tracks < PAGE_SIZE or args.duration <= 0 or args.concurrency < 1:
         parser.error("need --tracks >= 50, --duration > 0 and --concurrency >= 1")
@@ -681,11 +750,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="apollonia-bench-")) if temporary else args.data_dir
     data_dir = data_dir.resolve()
     if not temporary and data_dir.exists() and any(data_dir.iterdir()):
-        print(f"error: {data_dir} is not empty; the benchmark needs a fresh data folder",
-              file=sys.stderr)
+        print(
+            f"error: {data_dir} is not empty; the benchmark needs a fresh data folder",
+            file=sys.stderr,
+        )
         return 2
-    options = Options(args.tracks, args.duration, args.concurrency, args.max_requests,
-                      args.client, args.client_check, data_dir)
+    options = Options(
+        args.tracks,
+        args.duration,
+        args.concurrency,
+        args.max_requests,
+        args.client,
+        args.client_check,
+        data_dir,
+    )
     bench: Bench | None = None
 
     async def run() -> None:

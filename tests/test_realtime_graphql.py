@@ -231,4 +231,3 @@ async def test_events_reach_subscribers_of_two_api_processes(
             await client.close_async()
     finally:
         await second.stop()
-
