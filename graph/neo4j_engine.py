@@ -31,6 +31,8 @@ class Neo4jEngine:
     def __init__(self, driver: AsyncDriver, database: str | None) -> None:
         self._driver = driver
         self._database = database
+        # Names this graph for keys kept beside it (rate limits in Redis).
+        self.graph_name = database or "neo4j"
 
     @classmethod
     def create(

@@ -54,6 +54,7 @@ async def engine(
         )
         await neo.delete_graph()
         await migrate(neo)
+        neo.graph_name = f"t_{uuid.uuid4().hex}"  # this test's own rate-limit counters
         yield neo
         await neo.delete_graph()
         await neo.close()
