@@ -14,9 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]
 
+from workers.keys import PITCH_CLASSES, Mode
+
 Signal = npt.NDArray[np.float32]
 
-PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 # Scale degrees (semitones above the tonic) of the chord roots, and chord qualities.
 MAJOR_PROGRESSION = ((0, "maj"), (5, "maj"), (7, "maj"), (0, "maj"))  # I-IV-V-I
@@ -24,7 +25,7 @@ MINOR_PROGRESSION = ((0, "min"), (5, "min"), (7, "maj"), (0, "min"))  # i-iv-V-i
 TRIADS = {"maj": (0, 4, 7), "min": (0, 3, 7)}
 
 CLICK_BPMS = (90.0, 120.0, 128.0, 140.0, 174.0)
-CHORD_KEYS = (
+CHORD_KEYS: tuple[tuple[str, Mode], ...] = (
     ("C", "major"),
     ("G", "major"),
     ("F#", "major"),
@@ -45,7 +46,7 @@ class Fixture:
     sr: int
     bpm: float | None = None
     key: str | None = None
-    mode: str | None = None
+    mode: Mode | None = None
 
 
 def _midi_hz(note: float) -> float:
@@ -91,7 +92,9 @@ def _kick(sr: int) -> npt.NDArray[np.float64]:
     return np.sin(2 * np.pi * np.cumsum(freq) / sr) * np.exp(-t / 0.09)
 
 
-def _noise_hit(sr: int, seconds: float, tau: float, rng: np.random.Generator, highpass: bool):
+def _noise_hit(
+    sr: int, seconds: float, tau: float, rng: np.random.Generator, highpass: bool
+) -> npt.NDArray[np.float64]:
     t = _seconds(sr, seconds)
     noise = rng.standard_normal(t.size)
     if highpass:  # a first difference tilts the noise towards the top octave, like a hi-hat
@@ -138,7 +141,7 @@ def _tone(hz: float, seconds: float, sr: int, harmonics: int = 8) -> npt.NDArray
 
 def chord_progression(
     key: str,
-    mode: str,
+    mode: Mode,
     seconds: float = 16.0,
     sr: int = 22050,
     chord_seconds: float = 2.0,
@@ -158,9 +161,7 @@ def chord_progression(
     return _normalise(out, peak=0.6)
 
 
-def mixture(
-    bpm: float, key: str, mode: str, seconds: float = 30.0, sr: int = 22050
-) -> Signal:
+def mixture(bpm: float, key: str, mode: Mode, seconds: float = 30.0, sr: int = 22050) -> Signal:
     """Drums and chords together, one chord per 4/4 bar so harmony follows the beat."""
     bar = 4 * 60.0 / bpm
     chords = chord_progression(key, mode, seconds, sr, chord_seconds=bar)
@@ -183,18 +184,32 @@ def chord_set(seconds: float = 16.0, sr: int = 22050) -> list[Fixture]:
 
 def mixture_set(seconds: float = 30.0, sr: int = 22050) -> list[Fixture]:
     """Drums plus chords, each with a tempo and a key."""
-    specs = ((120.0, "C", "major"), (128.0, "A", "minor"), (90.0, "F#", "minor"))
-    specs += ((140.0, "G", "major"), (174.0, "E", "minor"))
+    specs: list[tuple[float, str, Mode]] = [
+        (120.0, "C", "major"),
+        (128.0, "A", "minor"),
+        (90.0, "F#", "minor"),
+        (140.0, "G", "major"),
+        (174.0, "E", "minor"),
+    ]
     return [
         Fixture(f"mix_{b:g}_{k}_{m}", mixture(b, k, m, seconds, sr), sr, bpm=b, key=k, mode=m)
         for b, k, m in specs
     ]
 
 
+_CODECS = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".opus": ("OGG", "OPUS"),  # Opus only takes 8, 12, 16, 24 or 48 kHz
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+}
+
+
 def write(path: Path, signal: Signal, sr: int, stereo: bool = False) -> Path:
-    """Write `signal` to `path`; the container and codec follow the suffix (.wav, .flac,
-    .ogg, .mp3), which libsndfile chooses from the name."""
+    """Write `signal` to `path` in the container and codec its suffix names (.wav, .flac,
+    .ogg, .opus, .mp3), all through libsndfile; `stereo` duplicates the channel."""
     data = np.stack([signal, signal], axis=1) if stereo else signal
-    subtype = {".mp3": "MPEG_LAYER_III", ".ogg": "VORBIS", ".flac": "PCM_16"}.get(path.suffix)
-    sf.write(str(path), data, sr, subtype=subtype)
+    container, codec = _CODECS[path.suffix]
+    sf.write(str(path), data, sr, format=container, subtype=codec)
     return path
