@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from graph.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ADMIN_ACCESS, READ_MEDIA, Principal
 from server.auth.middleware import Authenticator
-from workers.events import SYSTEM_STATUS, Events, SlowConsumer, is_channel
+from workers.events import RAW, SYSTEM_STATUS, Events, SlowConsumer, is_channel
 
 AUTH_SECONDS = 10.0
 MAX_MESSAGE = 4096
@@ -106,7 +106,9 @@ class EventSocket:
             async with self.events.subscribe(channel) as stream:
                 await self.send({"type": "subscription_confirmed", "event_type": channel})
                 async for event in stream:
-                    await self.send({**event, "event_type": channel})
+                    # The envelope as published: encoded once for every socket.
+                    async with self.send_lock:
+                        await self.websocket.send_text(event[RAW])
         except SlowConsumer:
             self.subscriptions.pop(channel, None)
             await self.error(

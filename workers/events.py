@@ -2,7 +2,9 @@
 
 Channels: `media.added`, `track.updated`, `track.deleted`, `processing.<trackId>`,
 `collection.<id>`, `similarity.<trackId>`, `system.status`. Every event is the JSON
-envelope `{"type", "data", "timestamp"}` (ISO-8601, UTC).
+envelope `{"type", "event_type" (the channel), "data", "timestamp"}` (ISO-8601, UTC).
+Subscribers get it parsed, shared between them (read-only), with the text as published
+under `RAW`.
 
 Subscribers read through a bounded queue: a consumer that falls `maxsize` events
 behind is cut off with `SlowConsumer` rather than let the server's memory grow.
@@ -41,9 +43,23 @@ def is_channel(name: str) -> bool:
     return bool(_CHANNEL_RE.match(name))
 
 
-def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+def envelope(channel: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"type": event_type, "data": data, "timestamp": now}
+    return {"type": event_type, "event_type": channel, "data": data, "timestamp": now}
+
+
+RAW = "_raw"  # key of the parsed envelope holding the message as published
+
+
+def _parsed(event: Any) -> dict[str, Any]:
+    """The envelope of a broadcaster event, parsed once however many subscribers read it
+    (broadcaster hands the same Event object to each of them)."""
+    parsed: dict[str, Any] | None = getattr(event, "parsed", None)
+    if parsed is None:
+        parsed = orjson.loads(event.message)
+        parsed[RAW] = event.message
+        event.parsed = parsed
+    return parsed
 
 
 class Events:
@@ -64,7 +80,8 @@ class Events:
 
     async def publish(self, channel: str, event_type: str, data: dict[str, Any]) -> None:
         """Publish on `channel`; call it after the change it reports has committed."""
-        await self.broadcast.publish(channel, orjson.dumps(envelope(event_type, data)).decode())
+        message = orjson.dumps(envelope(channel, event_type, data)).decode()
+        await self.broadcast.publish(channel, message)
 
     @contextlib.asynccontextmanager
     async def subscribe(
@@ -87,7 +104,7 @@ class Events:
                     if event is None:
                         break
                     try:
-                        queue.put_nowait(orjson.loads(event.message))
+                        queue.put_nowait(_parsed(event))
                     except asyncio.QueueFull:
                         # Make room for the marker that ends the stream.
                         with contextlib.suppress(asyncio.QueueEmpty):

@@ -7,13 +7,14 @@ allowed, else anonymous with no permission at all.
 """
 
 import asyncio
+import random
 import time
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graph.errors import UnauthenticatedError
+from graph.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ANONYMOUS, ANONYMOUS_GUEST, Principal
 from server.auth.service import AuthService
 
@@ -76,12 +77,20 @@ class Authenticator:
         at least every WATCH_SECONDS (it never returns for API keys and anonymous)."""
         if principal.via != "jwt" or principal.jti is None:
             await asyncio.Event().wait()
+        delay = random.uniform(0, WATCH_SECONDS)  # sockets that opened together spread out
         while True:
             left = (principal.expires_at or 0) - time.time()
-            await asyncio.sleep(max(0.0, min(WATCH_SECONDS, left)))
-            expired = principal.expires_at is not None and time.time() >= principal.expires_at
-            if expired or await self.auth.revocations.is_revoked(principal.jti):  # type: ignore[arg-type]
+            await asyncio.sleep(max(0.0, min(delay, left)))
+            delay = WATCH_SECONDS
+            if principal.expires_at is not None and time.time() >= principal.expires_at:
                 return
+            try:
+                if await self.auth.revocations.is_revoked(principal.jti):  # type: ignore[arg-type]
+                    return
+            except DomainError:
+                # Neither Redis nor the graph could answer: ask again soon rather than
+                # stop watching, which would let a revoked token stream on.
+                delay = min(WATCH_SECONDS, 2.0)
 
     async def token(self, token: str) -> Principal:
         """The principal of a bare token or API key (WebSocket payloads, `?token=`)."""
