@@ -10,9 +10,11 @@ serve: venv
 
 test: venv
 	.venv/bin/ruff check graph resolvers server workers tests bench
+	.venv/bin/ruff format --check graph resolvers server workers tests bench
 	.venv/bin/mypy
 	.venv/bin/python -m pytest -q $(ARGS)
 
 lint: venv
 	.venv/bin/ruff check graph resolvers server workers tests bench
+	.venv/bin/ruff format --check graph resolvers server workers tests bench
 	.venv/bin/mypy

@@ -432,8 +432,11 @@ class Worker:
             self.reply(
                 "report",
                 {s: self.recorder.latencies.get(s, array("q")) for s in seqs},
-                {s: self.recorder.last_receipt_ns[s] for s in seqs
-                 if s in self.recorder.last_receipt_ns},
+                {
+                    s: self.recorder.last_receipt_ns[s]
+                    for s in seqs
+                    if s in self.recorder.last_receipt_ns
+                },
                 self.stats(),
                 usage.ru_utime + usage.ru_stime,
             )

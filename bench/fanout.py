@@ -201,7 +201,9 @@ class ServerProcess:
 
 
 def start_server(
-    data_dir: Path, gc_probe: bool = True, gc_threshold: str | None = None,
+    data_dir: Path,
+    gc_probe: bool = True,
+    gc_threshold: str | None = None,
     timeout: float = 120.0,
 ) -> ServerProcess:
     """`apollonia serve` on a free port of 127.0.0.1 over `data_dir`, once it is healthy;
@@ -229,8 +231,13 @@ def start_server(
         # cwd = the data folder, so that no `.env` of the work tree changes the settings;
         # its own session, so that its process group can be killed at the end.
         process = subprocess.Popen(
-            command, cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            command,
+            cwd=data_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = ServerProcess(process, port, data_dir)
     deadline = time.monotonic() + timeout
@@ -248,14 +255,14 @@ def start_server(
 
 def register(url: str) -> str:
     """An access token of a new user."""
-    document = (
-        "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }"
-    )
+    document = "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }"
     variables = {
         "input": {"email": "fanout@example.com", "username": "fanout", "password": PASSWORD}
     }
     response = httpx.post(
-        f"{url}/graphql", json={"query": document, "variables": variables}, timeout=30,
+        f"{url}/graphql",
+        json={"query": document, "variables": variables},
+        timeout=30,
         trust_env=False,
     )
     body = response.json()
@@ -321,7 +328,9 @@ class Clients:
         for spec in specs:
             ours, theirs = self.context.Pipe()
             process = self.context.Process(
-                target=worker_main, args=(spec, theirs), name=f"fanout-client-{spec.index}",
+                target=worker_main,
+                args=(spec, theirs),
+                name=f"fanout-client-{spec.index}",
                 daemon=True,
             )
             process.start()
@@ -469,7 +478,10 @@ class GcWindow:
     def of(cls, records: list[GcRecord], name: str, start: float, end: float) -> "GcWindow":
         inside = [r for r in records if start <= r[0] <= end]
         return cls(
-            name, end - start, Counter(r[1] for r in inside), sum(r[2] for r in inside),
+            name,
+            end - start,
+            Counter(r[1] for r in inside),
+            sum(r[2] for r in inside),
             max((r[2] for r in inside), default=math.nan),
             max((r[2] for r in inside if r[1] == 2), default=math.nan),
         )
@@ -586,9 +598,15 @@ class Bench:
         n, p = self.o.subscribers, self.o.processes
         shares = [n // p + (1 if i < n % p else 0) for i in range(p)]
         specs = [
-            WorkerSpec(i, self.server.port, self.o.protocol, token, share,
-                       connect_concurrency=max(1, self.o.connect_concurrency // p),
-                       deflate=self.o.deflate)
+            WorkerSpec(
+                i,
+                self.server.port,
+                self.o.protocol,
+                token,
+                share,
+                connect_concurrency=max(1, self.o.connect_concurrency // p),
+                deflate=self.o.deflate,
+            )
             for i, share in enumerate(shares)
         ]
         self.progress(f"opening {n:,} {self.o.protocol} subscribers from {p} client process(es)...")
@@ -705,8 +723,9 @@ class Bench:
                 self.skipped.append("paced")
             if self.left() > 20:
                 self.progress(f"burst: {self.o.burst} events back to back...")
-                self.phases.append(await self.phase(f"burst of {self.o.burst}", self.o.burst,
-                                                    False))
+                self.phases.append(
+                    await self.phase(f"burst of {self.o.burst}", self.o.burst, False)
+                )
             else:
                 self.skipped.append("burst")
             self.hwm_after = status_kb(self.server.pid, "VmHWM")
@@ -779,8 +798,12 @@ class Bench:
         )
         for ph in self.phases:
             clients = sum(v for k, v in ph.cpu.items() if k.startswith("client"))
-            ours = [ph.cpu.get("server", math.nan), ph.cpu.get("db", math.nan), clients,
-                    ph.cpu.get("bench", math.nan)]
+            ours = [
+                ph.cpu.get("server", math.nan),
+                ph.cpu.get("db", math.nan),
+                clients,
+                ph.cpu.get("bench", math.nan),
+            ]
             ph.others = max(0.0, ph.cpu.get("machine", math.nan) - sum(ours))
             cpu = "/".join(fmt(v, 0) for v in [*ours, ph.others])
             out(
@@ -789,8 +812,7 @@ class Bench:
                 f"{fmt(median(ph.p50_ms)):>11}{fmt(median(ph.p99_ms)):>8}"
                 f"{fmt(ph.rate, 0):>10}{fmt(median(ph.lag_ms)):>9}"
                 f"{fmt(percentile(ph.lag_ms, 99)):>8}{fmt(max(ph.lag_ms, default=math.nan), 0):>8}"
-                f"   {cpu}"
-                + ("" if ph.complete else "  INCOMPLETE (timed out)")
+                f"   {cpu}" + ("" if ph.complete else "  INCOMPLETE (timed out)")
             )
         out(
             "  (ms. last sub: publish -> receipt at the last subscriber, p50/p99 over events;"
@@ -817,7 +839,10 @@ class Bench:
         self.note(per_conn_kib, limits, mem, gc_stats)
 
     def note(
-        self, per_conn_kib: float, limits: tuple[int, int], mem: dict[str, int],
+        self,
+        per_conn_kib: float,
+        limits: tuple[int, int],
+        mem: dict[str, int],
         gc_stats: dict[str, GcWindow],
     ) -> None:
         out = self.say
@@ -840,8 +865,8 @@ class Bench:
                 f"events/s to every subscriber, with the server process at {server_cpu:.0f}% "
                 f"of one core (~{per_delivery_us:.0f} us of server CPU per delivery) and the "
                 f"clients at {clients:.0f}%: the single server process is the bottleneck."
-                if server_cpu > 80 else
-                f"  Fan-out: {burst.rate:,.0f} deliveries/s; the server at {server_cpu:.0f}% "
+                if server_cpu > 80
+                else f"  Fan-out: {burst.rate:,.0f} deliveries/s; the server at {server_cpu:.0f}% "
                 f"of one core, the clients at {clients:.0f}%."
             )
             if paced is not None and paced.last_ms:
@@ -855,8 +880,11 @@ class Bench:
         if windows:
             full = sum(w.counts[2] for w in windows)
             longest = max(w.longest_ms for w in windows)
-            share = 100 * sum(w.paused_ms for w in windows) / 1000 / sum(
-                w.seconds for w in gc_stats.values()
+            share = (
+                100
+                * sum(w.paused_ms for w in windows)
+                / 1000
+                / sum(w.seconds for w in gc_stats.values())
             )
             out(
                 f"  Garbage collection: the server's collector stopped its event loop "
@@ -930,35 +958,68 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--protocol", choices=PROTOCOLS, default="ws")
     parser.add_argument(
-        "--processes", type=int, default=0,
+        "--processes",
+        type=int,
+        default=0,
         help=f"client processes (default: one per {SUBSCRIBERS_PER_PROCESS:,} subscribers, "
         "at most 4)",
     )
     parser.add_argument("--events", type=int, default=20, help="paced events (20)")
-    parser.add_argument("--burst", type=int, default=50,
-                        help="events in the burst (50; the server drops a subscriber that "
-                        "falls 256 behind, APOLLONIA_WS_QUEUE)")
-    parser.add_argument("--deflate", action="store_true",
-                        help="offer permessage-deflate, as browsers do")
-    parser.add_argument("--connect-concurrency", type=int, default=256,
-                        help="handshakes in flight, all processes together (256)")
-    parser.add_argument("--time-limit", type=float, default=170.0,
-                        help="seconds for the whole run; later phases are skipped (170)")
-    parser.add_argument("--nofile", type=int, default=None,
-                        help="ask for this RLIMIT_NOFILE (above the hard limit: privileged)")
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=50,
+        help="events in the burst (50; the server drops a subscriber that "
+        "falls 256 behind, APOLLONIA_WS_QUEUE)",
+    )
+    parser.add_argument(
+        "--deflate", action="store_true", help="offer permessage-deflate, as browsers do"
+    )
+    parser.add_argument(
+        "--connect-concurrency",
+        type=int,
+        default=256,
+        help="handshakes in flight, all processes together (256)",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=170.0,
+        help="seconds for the whole run; later phases are skipped (170)",
+    )
+    parser.add_argument(
+        "--nofile",
+        type=int,
+        default=None,
+        help="ask for this RLIMIT_NOFILE (above the hard limit: privileged)",
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep the data folder")
-    parser.add_argument("--no-gc-probe", action="store_true",
-                        help="do not time the server's garbage collections")
-    parser.add_argument("--server-gc-threshold", default=None, metavar="A,B,C",
-                        help="gc.set_threshold(A, B, C) in the server (default: Python's)")
+    parser.add_argument(
+        "--no-gc-probe", action="store_true", help="do not time the server's garbage collections"
+    )
+    parser.add_argument(
+        "--server-gc-threshold",
+        default=None,
+        metavar="A,B,C",
+        help="gc.set_threshold(A, B, C) in the server (default: Python's)",
+    )
     args = parser.parse_args(argv)
     if args.subscribers < 1 or args.events < 1 or args.burst < 1:
         parser.error("--subscribers, --events and --burst must be positive")
     processes = args.processes or min(4, math.ceil(args.subscribers / SUBSCRIBERS_PER_PROCESS))
     return Options(
-        args.subscribers, args.protocol, max(1, min(processes, args.subscribers)), args.events,
-        args.burst, args.deflate, args.connect_concurrency, args.time_limit, args.nofile,
-        args.keep_data, not args.no_gc_probe, args.server_gc_threshold,
+        args.subscribers,
+        args.protocol,
+        max(1, min(processes, args.subscribers)),
+        args.events,
+        args.burst,
+        args.deflate,
+        args.connect_concurrency,
+        args.time_limit,
+        args.nofile,
+        args.keep_data,
+        not args.no_gc_probe,
+        args.server_gc_threshold,
     )
 
 
