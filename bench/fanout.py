@@ -60,9 +60,6 @@ import os
 import re
 import resource
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -78,6 +75,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _server
 from bench._client import CpuMeter, percentile
 from bench._fanout_client import (
     CHANNEL,
@@ -91,6 +89,7 @@ from bench._fanout_client import (
     text_frame,
     worker_main,
 )
+from bench._server import BenchError, ServerProcess
 from workers.events import Events
 
 TRACK_ID = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
@@ -98,10 +97,6 @@ PASSWORD = "fan-out-bench-password"
 SUBSCRIBERS_PER_PROCESS = 2500
 FD_MARGIN = 64  # the server's own descriptors besides its sockets (log, DB, Redis, ...)
 GC_LOG = "gc.log"
-
-
-class BenchError(Exception):
-    """The benchmark could not run (as opposed to: some sockets failed)."""
 
 
 # --- the machine and the server --------------------------------------------------------
@@ -147,59 +142,6 @@ def open_fds(pid: int) -> int:
     return -1
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
-    process: subprocess.Popen[bytes]
-    port: int
-    data_dir: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def redis_url(self) -> str:
-        return f"unix://{self.data_dir / 'falkordb.sock'}"
-
-    def db_pid(self) -> int | None:
-        with contextlib.suppress(OSError, ValueError):
-            return int((self.data_dir / "falkordb.pid").read_text().strip())
-        return None
-
-    def log_tail(self, size: int | None = 3000) -> str:
-        with contextlib.suppress(OSError):
-            text = (self.data_dir / "server.log").read_text(errors="replace")
-            return text if size is None else text[-size:]
-        return ""
-
-    def stop(self) -> None:
-        """SIGTERM (uvicorn closes its sockets, `serve` stops the embedded FalkorDB), then
-        SIGKILL to the process group, then the embedded FalkorDB if it is still up."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        db = self.db_pid()
-        if db is not None and Path(f"/proc/{db}").exists():
-            from graph.embedded import EmbeddedServer
-
-            EmbeddedServer(self.data_dir, self.data_dir / "falkordb.sock", db, True).stop()
-
-
 def start_server(
     data_dir: Path,
     gc_probe: bool = True,
@@ -208,49 +150,24 @@ def start_server(
 ) -> ServerProcess:
     """`apollonia serve` on a free port of 127.0.0.1 over `data_dir`, once it is healthy;
     with bench/_fanout_gcprobe.py as its sitecustomize when `gc_probe` or `gc_threshold`."""
-    port = free_port()
-    script = Path(sys.executable).with_name("apollonia")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
-    command += ["serve", "--data-dir", str(data_dir), "--host", HOST, "--port", str(port)]
-    env = {
+    defaults = {
         "LOG_LEVEL": "warning",
         "APOLLONIA_ACCESS_TOKEN_TTL": "3600",
         "APOLLONIA_RATE_LIMIT_MUTATION": "1000000/minute",
-    } | os.environ
-    env |= {"GRAPH_URL": f"falkordb-embedded://{data_dir}"}
+    }
+    env = {"GRAPH_URL": f"falkordb-embedded://{data_dir}"}
     if gc_probe or gc_threshold:
         folder = data_dir / "gcprobe"
         folder.mkdir()
         shutil.copy(Path(__file__).with_name("_fanout_gcprobe.py"), folder / "sitecustomize.py")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(folder), os.environ.get("PYTHONPATH")])
+        )
         if gc_probe:
             env["FANOUT_GC_LOG"] = str(data_dir / GC_LOG)
         if gc_threshold:
             env["FANOUT_GC_THRESHOLD"] = gc_threshold
-    with (data_dir / "server.log").open("wb") as log:
-        # cwd = the data folder, so that no `.env` of the work tree changes the settings;
-        # its own session, so that its process group can be killed at the end.
-        process = subprocess.Popen(
-            command,
-            cwd=data_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = ServerProcess(process, port, data_dir)
-    deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=server.url, timeout=2, trust_env=False) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise BenchError(f"the server exited at start-up:\n{server.log_tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if http.get("/health").status_code == 200:
-                    return server
-            time.sleep(0.1)
-    server.stop()
-    raise BenchError(f"the server did not become healthy in {timeout:.0f} s")
+    return _server.start_server(data_dir, defaults, env, timeout)
 
 
 def register(url: str) -> str:

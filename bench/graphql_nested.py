@@ -50,14 +50,11 @@ bottleneck.
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import math
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,8 +72,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ariadne import QueryType, make_executable_schema
 from graphql import ExecutionResult, execute, parse
 
-from bench import _client, _load
-from bench._client import HOST, CpuMeter, Run
+from bench import _client, _load, _server
+from bench._client import CpuMeter, Run
+from bench._server import BenchError, ServerProcess
 from graph.embedded import EmbeddedServer, ensure_server
 from graph.falkordb_engine import FalkorDBEngine
 from graph.migrations import migrate
@@ -126,83 +124,17 @@ ORDER BY sort_key ASC, row.id ASC"""
 Query = tuple[str, dict[str, Any]]
 
 
-class BenchError(Exception):
-    """The benchmark could not run (as opposed to: a target was missed)."""
-
-
-# --- the server ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def log_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(errors="replace")[-3000:]
-        return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
 def start_server(data_dir: Path, timeout: float = 120.0) -> ServerProcess:
-    """`apollonia serve` on a free port of 127.0.0.1 over `data_dir`, once it is healthy."""
-    port = free_port()
-    script = Path(sys.executable).with_name("apollonia")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
-    command += ["serve", "--data-dir", str(data_dir), "--host", HOST, "--port", str(port)]
-    # The plain `apollonia serve` settings, quiet, with anonymous reads (the benchmark
-    # measures the API, not authentication); the caller's environment may override these.
-    env = {
+    """`apollonia serve` over `data_dir`: the plain settings, quiet, with anonymous reads
+    (the benchmark measures the API, not authentication); the caller's environment may
+    override these. The rate limiter checks every request but never refuses one."""
+    defaults = {
         "LOG_LEVEL": "warning",
         "APOLLONIA_ALLOW_ANONYMOUS_READ": "true",
-        # Checked as usual on every request, but never refusing one of the benchmark's.
         "APOLLONIA_RATE_LIMIT_QUERY": "1000000000/minute",
-    } | os.environ
-    env |= {"GRAPH_URL": f"falkordb-embedded://{data_dir}", "GRAPH_NAME": GRAPH_NAME}
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        # cwd = the data folder, so that no `.env` of the work tree changes the settings.
-        process = subprocess.Popen(
-            command,
-            cwd=data_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = ServerProcess(process, port, log_path)
-    deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=server.url, timeout=2, trust_env=False) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise BenchError(f"the server exited at start-up:\n{server.log_tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if http.get("/health").status_code == 200:
-                    return server
-            time.sleep(0.1)
-    server.stop()
-    raise BenchError(f"the server did not become healthy in {timeout:.0f} s")
+    }
+    overrides = {"GRAPH_URL": f"falkordb-embedded://{data_dir}", "GRAPH_NAME": GRAPH_NAME}
+    return _server.start_server(data_dir, defaults, overrides, timeout)
 
 
 def graph_queries(url: str) -> float:
