@@ -122,8 +122,10 @@ async def _albums_by_id(engine: GraphEngine, album_ids: Sequence[str]) -> dict[s
 def _track_artists(data: Mapping[str, Any], known: Mapping[str, Row]) -> list[dict[str, Any]]:
     refs = [_artist_ref(known[i]) for i in data.get("artist_ids") or []]
     refs += [_new_artist_ref(n) for n in _names(data.get("artist_names"), "artistNames")]
-    unique = list({ref["key"]: ref for ref in reversed(refs)}.values())[::-1]
-    return [ref | {"position": i} for i, ref in enumerate(unique)]
+    unique: dict[str, dict[str, Any]] = {}
+    for ref in refs:  # the first spelling of a name wins, in credit order
+        unique.setdefault(ref["key"], ref)
+    return [ref | {"position": i} for i, ref in enumerate(unique.values())]
 
 
 def _track_album(

@@ -166,3 +166,11 @@ async def test_import_spanning_batches_creates_each_track_once(gql: GraphQLClien
         tracks = await gql.query(ARTIST_TRACKS, {"id": edge["node"]["id"]})
         n = int(edge["node"]["name"].split()[-1])
         assert tracks["artist"]["tracks"]["totalCount"] == len(range(n, total, 7))
+
+
+async def test_a_repeated_credit_keeps_the_first_spelling_and_order(gql: GraphQLClient) -> None:
+    data = await gql.query(
+        'mutation { createTrack(input: {title: "Duet", artistNames: '
+        '["Miles Davis", "John Coltrane", "miles davis "]}) { artists { name } } }'
+    )
+    assert data["createTrack"]["artists"] == [{"name": "Miles Davis"}, {"name": "John Coltrane"}]
