@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph import catalog, catalog_writes, migrations, users
+from graph import catalog, catalog_writes, migrations, similarity, users
 from graph import collections as graph_collections
 from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J
 from graph.engine import GraphEngine, Params, Row
@@ -20,6 +20,7 @@ from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as write_queries
 from graph.queries import collections as collection_queries
+from graph.queries import similarity as similarity_queries
 from graph.queries import users as user_queries
 from tests.conftest import graph_queries
 
@@ -28,7 +29,14 @@ try:
 except ImportError:  # pragma: no cover
     from _cypher_lint import is_acceptable, lint  # type: ignore[no-redef]
 
-QUERY_MODULES = [catalog_queries, write_queries, user_queries, collection_queries, migrations]
+QUERY_MODULES = [
+    catalog_queries,
+    write_queries,
+    user_queries,
+    collection_queries,
+    similarity_queries,
+    migrations,
+]
 # Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
 NEO4J_ENGINE_QUERIES = ["CALL db.awaitIndexes($seconds)", "MATCH (n) DETACH DELETE n"]
 
@@ -165,6 +173,7 @@ async def _workload(engine: GraphEngine) -> None:
         await catalog.nested_pages(engine, relation, [(artist["id"], None, 5)])
         await catalog.nested_counts(engine, relation, [artist["id"]])
     await _collections_workload(engine, [track_id, tracks[1]["id"]])
+    await _similarity_workload(engine, [track_id, tracks[1]["id"]])
     await catalog_writes.delete_album(engine, other["id"])
     await catalog_writes.delete_track(engine, track_id)
     await catalog_writes.delete_artist(engine, artist["id"], cascade=True)
@@ -194,6 +203,16 @@ async def _collections_workload(engine: GraphEngine, track_ids: list[str]) -> No
     await graph_collections.track_pages(engine, [(cid, None, 5), (cid, [0, track_ids[0]], 5)])
     await graph_collections.track_counts(engine, [cid])
     await graph_collections.delete_collection(engine, viewer, cid)
+
+
+async def _similarity_workload(engine: GraphEngine, track_ids: list[str]) -> None:
+    a, b = track_ids
+    await similarity.write_edges(engine, [{"source": a, "target": b, "score": 0.9}], "exact")
+    await similarity.replace_edges(
+        engine, [a, b], [{"source": b, "target": a, "score": 0.8}], "hnsw"
+    )
+    await similarity.neighbours(engine, track_ids, 5, 0.1)
+    await similarity.edge_count(engine, track_ids)
 
 
 async def test_enumeration_covers_what_the_engine_sends(engine: GraphEngine) -> None:
