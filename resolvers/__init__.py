@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from resolvers import catalog, catalog_mutations, collections, realtime, users
+from resolvers import analysis, catalog, catalog_mutations, collections, realtime, users
 from resolvers.scalars import datetime_scalar
 
 
@@ -15,4 +15,5 @@ def bindables() -> list[Any]:
         *collections.bindables,
         *users.bindables,
         *realtime.bindables,
+        *analysis.bindables,
     ]

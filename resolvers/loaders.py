@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from aiodataloader import DataLoader
 
-from graph import catalog, users
+from graph import analysis, catalog, users
 from graph import collections as graph_collections
 from graph.collections import ANONYMOUS_VIEWER, Viewer
 from graph.engine import GraphEngine
@@ -95,6 +95,34 @@ async def _collection_track_pages(engine: GraphEngine, keys: Sequence[PageKey]) 
 
 
 TracksByCollectionIdLoader = _loader("TracksByCollectionIdLoader", _collection_track_pages)
+
+
+class EmbeddingKey(NamedTuple):
+    track_id: str
+    type: str
+
+
+class SimilarKey(NamedTuple):
+    track_id: str
+    first: int
+    min_score: float
+
+
+async def _similar(engine: GraphEngine, keys: Sequence[SimilarKey]) -> list[Any]:
+    """One query per distinct (first, min_score) in the batch (usually one)."""
+    found: dict[SimilarKey, Any] = {}
+    groups: dict[tuple[int, float], list[str]] = {}
+    for key in keys:
+        groups.setdefault((key.first, key.min_score), []).append(key.track_id)
+    for (first, min_score), ids in groups.items():
+        lists = await analysis.similar_tracks(engine, ids, first, min_score)
+        found |= {SimilarKey(i, first, min_score): v for i, v in zip(ids, lists, strict=True)}
+    return [found[key] for key in keys]
+
+
+AnalysisByTrackIdLoader = _loader("AnalysisByTrackIdLoader", analysis.analysis_by_track)
+EmbeddingByTrackLoader = _loader("EmbeddingByTrackLoader", analysis.embeddings_by_track)
+SimilarByTrackLoader = _loader("SimilarByTrackLoader", _similar)
 
 
 def viewer_of(principal: Principal | None) -> Viewer:
@@ -204,6 +232,21 @@ class Loaders:
     @cached_property
     def track_count_by_collection_id(self) -> AnyLoader:
         return TrackCountByCollectionIdLoader(self.engine)
+
+    @cached_property
+    def analysis_by_track_id(self) -> AnyLoader:
+        """`{features, status}` by track id."""
+        return AnalysisByTrackIdLoader(self.engine)
+
+    @cached_property
+    def embedding_by_track(self) -> AnyLoader:
+        """Vectors by EmbeddingKey."""
+        return EmbeddingByTrackLoader(self.engine)
+
+    @cached_property
+    def similar_by_track(self) -> AnyLoader:
+        """Similar tracks with reasons by SimilarKey."""
+        return SimilarByTrackLoader(self.engine)
 
     @cached_property
     def _by_viewer(self) -> dict[tuple[type[_ViewerLoader], Viewer], AnyLoader]:

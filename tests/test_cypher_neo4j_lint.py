@@ -11,12 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph import catalog, catalog_writes, migrations, similarity, users
+from graph import analysis, catalog, catalog_writes, migrations, similarity, users
 from graph import collections as graph_collections
 from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J
 from graph.engine import GraphEngine, Params, Row
 from graph.errors import ForbiddenError, NotFoundError
 from graph.falkordb_engine import FalkorDBEngine
+from graph.queries import analysis as analysis_queries
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as write_queries
 from graph.queries import collections as collection_queries
@@ -35,6 +36,7 @@ QUERY_MODULES = [
     user_queries,
     collection_queries,
     similarity_queries,
+    analysis_queries,
     migrations,
 ]
 # Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
@@ -73,6 +75,11 @@ def _builders() -> Iterator[str]:
     for by_artist in (False, True):
         yield catalog_queries.albums_page(by_artist)
         yield catalog_queries.albums_count(by_artist)
+    for kind in analysis_queries.EMBEDDING_TYPES:
+        yield analysis_queries.embeddings_by_track(kind)
+        yield analysis_queries.embedding_dims(kind)
+        yield analysis_queries.set_embedding(kind)
+        yield analysis_queries.remove_embedding(kind)
 
 
 def _dialect() -> Iterator[str]:
@@ -174,6 +181,7 @@ async def _workload(engine: GraphEngine) -> None:
         await catalog.nested_counts(engine, relation, [artist["id"]])
     await _collections_workload(engine, [track_id, tracks[1]["id"]])
     await _similarity_workload(engine, [track_id, tracks[1]["id"]])
+    await _analysis_workload(engine, [track_id, tracks[1]["id"]])
     await catalog_writes.delete_album(engine, other["id"])
     await catalog_writes.delete_track(engine, track_id)
     await catalog_writes.delete_artist(engine, artist["id"], cascade=True)
@@ -213,6 +221,18 @@ async def _similarity_workload(engine: GraphEngine, track_ids: list[str]) -> Non
     )
     await similarity.neighbours(engine, track_ids, 5, 0.1)
     await similarity.edge_count(engine, track_ids)
+
+
+async def _analysis_workload(engine: GraphEngine, track_ids: list[str]) -> None:
+    a, b = track_ids
+    await analysis.set_features(engine, a, {"tempo": 120.0, "key": "A", "mode": "minor"})
+    await analysis.analysis_by_track(engine, track_ids)
+    await analysis.upsert_embedding(engine, a, "audio", [0.0] * 64)
+    await analysis.upsert_embedding(engine, a, "clap", [0.5, 0.5])
+    await analysis.embeddings_by_track(engine, [(a, "audio"), (b, "clap")])
+    await analysis.remove_embedding(engine, a, "clap")
+    await analysis.similar_tracks(engine, track_ids, 5, 0.0)
+    await analysis.statistics(engine)
 
 
 async def test_enumeration_covers_what_the_engine_sends(engine: GraphEngine) -> None:
