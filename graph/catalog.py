@@ -4,10 +4,10 @@ The `*_by_*` functions take a batch of keys and are what the per-request dataloa
 call; their results line up with the keys (None or [] for a missing key).
 """
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from graph._batch import by_id, grouped
 from graph.dialect import FULLTEXT_FIELDS
 from graph.engine import GraphEngine, Row
 from graph.queries import catalog as q
@@ -15,56 +15,38 @@ from graph.queries import catalog as q
 Page = tuple[list[Row], list[Any]]  # rows, and the sort key of each row
 
 
-async def _by_id(
-    engine: GraphEngine, operation: str, query: str, ids: Sequence[str]
-) -> list[Row | None]:
-    rows = await engine.read(operation, query, {"ids": list(dict.fromkeys(ids))})
-    found = {row["row"]["id"]: row["row"] for row in rows}
-    return [found.get(i) for i in ids]
-
-
 async def tracks_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
-    return await _by_id(engine, "tracks_by_id", q.TRACKS_BY_ID_QUERY, ids)
+    return await by_id(engine, "tracks_by_id", q.TRACKS_BY_ID_QUERY, ids)
 
 
 async def artists_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
-    return await _by_id(engine, "artists_by_id", q.ARTISTS_BY_ID_QUERY, ids)
+    return await by_id(engine, "artists_by_id", q.ARTISTS_BY_ID_QUERY, ids)
 
 
 async def albums_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
-    return await _by_id(engine, "albums_by_id", q.ALBUMS_BY_ID_QUERY, ids)
+    return await by_id(engine, "albums_by_id", q.ALBUMS_BY_ID_QUERY, ids)
 
 
 async def genres_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
-    return await _by_id(engine, "genres_by_id", q.GENRES_BY_ID_QUERY, ids)
-
-
-async def _grouped(
-    engine: GraphEngine, operation: str, query: str, ids: Sequence[str]
-) -> list[list[Row]]:
-    rows = await engine.read(operation, query, {"ids": list(dict.fromkeys(ids))})
-    groups: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        groups[row["key"]].append(row["row"])
-    return [groups.get(i, []) for i in ids]
+    return await by_id(engine, "genres_by_id", q.GENRES_BY_ID_QUERY, ids)
 
 
 async def artists_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[list[Row]]:
     """The credited artists of each track, in credit order."""
-    return await _grouped(engine, "artists_by_track", q.ARTISTS_BY_TRACK_QUERY, ids)
+    return await grouped(engine, "artists_by_track", q.ARTISTS_BY_TRACK_QUERY, ids)
 
 
 async def genres_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[list[Row]]:
-    return await _grouped(engine, "genres_by_track", q.GENRES_BY_TRACK_QUERY, ids)
+    return await grouped(engine, "genres_by_track", q.GENRES_BY_TRACK_QUERY, ids)
 
 
 async def album_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
-    groups = await _grouped(engine, "album_by_track", q.ALBUM_BY_TRACK_QUERY, ids)
+    groups = await grouped(engine, "album_by_track", q.ALBUM_BY_TRACK_QUERY, ids)
     return [group[0] if group else None for group in groups]
 
 
 async def artist_by_album(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
-    groups = await _grouped(engine, "artist_by_album", q.ARTIST_BY_ALBUM_QUERY, ids)
+    groups = await grouped(engine, "artist_by_album", q.ARTIST_BY_ALBUM_QUERY, ids)
     return [group[0] if group else None for group in groups]
 
 

@@ -10,11 +10,11 @@ A track is in a collection at most once: adding one that is there already leaves
 where it is.
 """
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from graph import ids
+from graph._batch import by_id, grouped
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
 from graph.errors import ForbiddenError, NotFoundError, ValidationError
@@ -56,22 +56,26 @@ async def collections_by_id(
     engine: GraphEngine, viewer: Viewer, collection_ids: Sequence[str]
 ) -> list[Row | None]:
     """The collections `viewer` may see, lined up with the ids (None for the others)."""
-    params = {"ids": list(dict.fromkeys(collection_ids))} | _viewer_params(viewer)
-    rows = await engine.read("collections_by_id", q.COLLECTIONS_BY_ID_QUERY, params)
-    found = {row["row"]["id"]: row["row"] for row in rows}
-    return [found.get(i) for i in collection_ids]
+    return await by_id(
+        engine,
+        "collections_by_id",
+        q.COLLECTIONS_BY_ID_QUERY,
+        collection_ids,
+        **_viewer_params(viewer),
+    )
 
 
 async def collections_by_track(
     engine: GraphEngine, viewer: Viewer, track_ids: Sequence[str]
 ) -> list[list[Row]]:
     """For each track, the collections holding it that `viewer` may see, by name."""
-    params = {"ids": list(dict.fromkeys(track_ids))} | _viewer_params(viewer)
-    rows = await engine.read("collections_by_track", q.COLLECTIONS_BY_TRACK_QUERY, params)
-    groups: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        groups[row["key"]].append(row["row"])
-    return [groups.get(i, []) for i in track_ids]
+    return await grouped(
+        engine,
+        "collections_by_track",
+        q.COLLECTIONS_BY_TRACK_QUERY,
+        track_ids,
+        **_viewer_params(viewer),
+    )
 
 
 async def collections_page(

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graph import ids
+from graph._batch import by_id
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
 from graph.errors import ConflictError
@@ -34,9 +35,7 @@ async def create_user(
 
 
 async def users_by_id(engine: GraphEngine, user_ids: Sequence[str]) -> list[Row | None]:
-    rows = await engine.read("users_by_id", q.USERS_BY_ID_QUERY, {"ids": list(set(user_ids))})
-    found = {row["row"]["id"]: row["row"] for row in rows}
-    return [found.get(i) for i in user_ids]
+    return await by_id(engine, "users_by_id", q.USERS_BY_ID_QUERY, user_ids)
 
 
 async def user_for_login(engine: GraphEngine, login: str) -> tuple[Row, str] | None:
