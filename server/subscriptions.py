@@ -78,17 +78,22 @@ def _too_many(limit: int) -> list[dict[str, Any]]:
     ]
 
 
-class TransportWSHandler(GraphQLTransportWSHandler):
+class _Authenticated:
+    """What both subprotocol handlers add: the socket's auth, and its background tasks
+    cancelled when the socket goes."""
+
     def __init__(self, auth: SocketAuth, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.socket_auth = auth
 
     async def handle_websocket(self, websocket: WebSocket) -> None:
         try:
-            await super().handle_websocket(websocket)
+            await super().handle_websocket(websocket)  # type: ignore[misc]
         finally:
             self.socket_auth.stop(websocket)
 
+
+class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
     async def handle_websocket_connection_init_message(
         self, websocket: WebSocket, message: dict[str, Any], client_context: Any
     ) -> None:
@@ -122,17 +127,7 @@ class TransportWSHandler(GraphQLTransportWSHandler):
         await super().handle_websocket_subscribe(websocket, data, operation_id, client_context)
 
 
-class LegacyWSHandler(GraphQLWSHandler):
-    def __init__(self, auth: SocketAuth, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.socket_auth = auth
-
-    async def handle_websocket(self, websocket: WebSocket) -> None:
-        try:
-            await super().handle_websocket(websocket)
-        finally:
-            self.socket_auth.stop(websocket)
-
+class LegacyWSHandler(_Authenticated, GraphQLWSHandler):
     async def handle_websocket_connection_init_message(
         self, websocket: WebSocket, message: dict[str, Any]
     ) -> None:
