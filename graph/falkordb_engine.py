@@ -38,7 +38,6 @@ class FalkorDBEngine:
         self._db = db
         self._graph = db.select_graph(graph_name)
         self.graph_name = graph_name
-        self._reads = GRAPH_QUERIES.labels(self.name, "read")
 
     @classmethod
     def from_socket(cls, socket_path: str | Path, graph_name: str) -> "FalkorDBEngine":

@@ -60,9 +60,6 @@ REVOKED_JTIS_QUERY = (
     "MATCH (r:RevokedToken) WHERE r.expires_at > $now "
     "RETURN r.jti AS jti, r.expires_at AS expires_at"
 )
-PURGE_REVOKED_QUERY = (
-    "MATCH (r:RevokedToken) WHERE r.expires_at <= $now DELETE r RETURN count(*) AS n"
-)
 
 KEY_MAP = "{.id, .name, .prefix, .created_at, .last_used_at, .revoked_at}"
 CREATE_API_KEY_QUERY = (
