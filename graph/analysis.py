@@ -103,7 +103,15 @@ async def analysis_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[Row
         "analysis_by_track", q.ANALYSIS_BY_TRACK_QUERY, {"ids": list(dict.fromkeys(ids))}
     )
     found = {
-        r["key"]: {"features": _features(r["features"]), "status": r["status"] or PENDING}
+        r["key"]: {
+            "features": _features(r["features"]),
+            "status": r["status"] or PENDING,
+            "error": (
+                {"code": r["error_code"], "message": r["error_message"]}
+                if r["error_code"]
+                else None
+            ),
+        }
         for r in rows
     }
     return [found.get(i) for i in ids]
@@ -164,7 +172,9 @@ async def upsert_embedding(
     if not 1 <= len(values) <= MAX_DIMS:
         raise ValidationError(f"'vector' must hold 1 to {MAX_DIMS} values.", field="vector")
     rows = await engine.write(
-        "upsert_embedding", q.set_embedding(embedding_type), {"id": track_id, "vector": values}
+        "upsert_embedding",
+        q.set_embedding(embedding_type, engine.dialect),
+        {"id": track_id, "vector": values},
     )
     if not rows:
         raise NotFoundError("No such track.", id=track_id)

@@ -174,6 +174,18 @@ def _check_refs(data: Mapping[str, Any]) -> None:
         raise ValidationError("Give 'albumId' or 'albumTitle', not both.", field="albumId")
 
 
+def validate_track_input(data: Mapping[str, Any]) -> None:
+    """Everything `create_tracks` checks that needs no graph; raises ValidationError."""
+    if "title" not in data:
+        raise ValidationError("'title' is required.", field="title")
+    _check_refs(data)
+    _scalars(data)
+    _names(data.get("artist_names"), "artistNames")
+    _names(data.get("genres"), "genres")
+    if data.get("album_title") is not None:
+        _text(data["album_title"], "albumTitle")
+
+
 async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]) -> list[Row]:
     """Create tracks, merging their artists, albums and genres by name.
 
@@ -196,6 +208,8 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
     rows = []
     for data in inputs:
         props = _scalars(data)
+        # Facts about the audio file (uploads and scans); never from a client's input.
+        props.update(data.get("file_props") or {})
         artists = _track_artists(data, artists_known)
         rows.append(
             {

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-IndexKind = Literal["unique", "range", "fulltext"]
+IndexKind = Literal["unique", "range", "fulltext", "vector"]
 
 # The labels that take part in catalogue full-text search, and the property searched.
 FULLTEXT_FIELDS: dict[str, str] = {"Track": "title", "Artist": "name", "Album": "title"}
@@ -26,6 +26,7 @@ class IndexSpec:
     kind: IndexKind
     label: str
     properties: tuple[str, ...]
+    dimension: int = 0  # vector indexes only (cosine similarity)
 
 
 def fulltext_terms(text: str) -> list[str]:
@@ -50,6 +51,16 @@ class Dialect:
         """User text as this engine's full-text query string (prefix match on the last word)."""
         raise NotImplementedError
 
+    def vector_value(self, param: str) -> str:
+        """The expression that stores list parameter `param` so the vector index sees it."""
+        raise NotImplementedError
+
+    def vector_query(self, label: str, prop: str) -> str:
+        """`CALL ... YIELD node, score` for the `$k` nearest `label` nodes to `$vector` by
+        property `prop`, followed by `WITH node, <cosine> AS similarity`: every engine
+        reports its own score, and callers see cosine similarity (-1..1) on both."""
+        raise NotImplementedError
+
 
 class FalkorDBDialect(Dialect):
     def ddl(self, spec: IndexSpec) -> list[str]:
@@ -59,6 +70,11 @@ class FalkorDBDialect(Dialect):
         if spec.kind == "fulltext":
             args = ", ".join(f"'{p}'" for p in spec.properties)
             return [f"CALL db.idx.fulltext.createNodeIndex('{spec.label}', {args})"]
+        if spec.kind == "vector":
+            return [
+                f"CREATE VECTOR INDEX FOR (n:{spec.label}) ON ({props}) "
+                f"OPTIONS {{dimension: {spec.dimension}, similarityFunction: 'cosine'}}"
+            ]
         # Unique constraints are a command (GRAPH.CONSTRAINT), not Cypher, on FalkorDB;
         # they need a range index on the same property first.
         return [f"CREATE INDEX FOR (n:{spec.label}) ON ({props})"]
@@ -81,6 +97,17 @@ class FalkorDBDialect(Dialect):
         # RediSearch syntax: words are ANDed; the last one may be a prefix.
         return " ".join([*terms[:-1], f"{terms[-1]}*"])
 
+    def vector_value(self, param: str) -> str:
+        # Only vecf32 values are indexed; a plain list is stored but never found.
+        return f"vecf32({param})"
+
+    def vector_query(self, label: str, prop: str) -> str:
+        # FalkorDB yields the cosine distance (1 - cosine).
+        return (
+            f"CALL db.idx.vector.queryNodes('{label}', '{prop}', $k, vecf32($vector)) "
+            "YIELD node, score WITH node, 1.0 - score AS similarity"
+        )
+
 
 class Neo4jDialect(Dialect):
     def ddl(self, spec: IndexSpec) -> list[str]:
@@ -95,6 +122,13 @@ class Neo4jDialect(Dialect):
         if spec.kind == "range":
             return [
                 f"CREATE INDEX {lowered}_{suffix} IF NOT EXISTS FOR (n:{spec.label}) ON ({props})"
+            ]
+        if spec.kind == "vector":
+            return [
+                f"CREATE VECTOR INDEX {lowered}_{suffix}_vector IF NOT EXISTS "
+                f"FOR (n:{spec.label}) ON ({props}) OPTIONS {{indexConfig: {{"
+                f"`vector.dimensions`: {spec.dimension}, "
+                "`vector.similarity_function`: 'cosine'}}"
             ]
         # One full-text index spans the three labels; it is created once, for Track.
         if spec.label != "Track":
@@ -121,6 +155,17 @@ class Neo4jDialect(Dialect):
             return None
         # Lucene syntax: all words required; the last one may be a prefix.
         return " AND ".join([*terms[:-1], f"{terms[-1]}*"])
+
+    def vector_value(self, param: str) -> str:
+        return param
+
+    def vector_query(self, label: str, prop: str) -> str:
+        # Neo4j yields (1 + cosine) / 2 for a cosine index.
+        index = f"{label.lower()}_{prop}_vector"
+        return (
+            f"CALL db.index.vector.queryNodes('{index}', $k, $vector) "
+            "YIELD node, score WITH node, 2.0 * score - 1.0 AS similarity"
+        )
 
 
 FALKORDB = FalkorDBDialect("falkordb")

@@ -19,6 +19,8 @@ PREFIXES: dict[str, str] = {
     "Collection": "col",
     "ApiKey": "key",
     "TokenFamily": "fam",
+    "Job": "job",
+    "Model": "mdl",
 }
 LABELS_BY_PREFIX = {prefix: label for label, prefix in PREFIXES.items()}
 

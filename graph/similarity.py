@@ -13,7 +13,7 @@ from graph.engine import GraphEngine, Row
 from graph.queries import similarity as q
 
 WRITE_BATCH = 5000
-METHODS = frozenset({"exact", "hnsw"})
+METHODS = frozenset({"exact", "hnsw", "vector_index"})
 MAX_FIRST = 100
 
 

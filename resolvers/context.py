@@ -43,6 +43,19 @@ class EventsApi(Protocol):
     ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
 
 
+class JobsApi(Protocol):
+    """The job queue (workers/jobs.py JobQueue)."""
+
+    async def submit(
+        self,
+        engine: GraphEngine,
+        kind: str,
+        params: dict[str, Any],
+        owner_id: str | None,
+        track_id: str | None = None,
+    ) -> dict[str, Any]: ...
+
+
 @dataclass
 class RequestContext:
     engine: GraphEngine
@@ -51,6 +64,8 @@ class RequestContext:
     auth: AuthApi | None = None
     events: EventsApi | None = None
     request: Any = None
+    jobs: JobsApi | None = None
+    settings: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +82,12 @@ class RequestContext:
         if self.events is None:
             raise RuntimeError("no event bus in this context")
         return self.events
+
+    @property
+    def jobs_api(self) -> JobsApi:
+        if self.jobs is None:
+            raise RuntimeError("no job queue in this context")
+        return self.jobs
 
     async def require_visible_collection(self, collection_id: str) -> None:
         """NOT_FOUND unless the caller may see the collection (private ones: owner, admin)."""

@@ -37,6 +37,8 @@ from server.settings import Settings
 from server.subscriptions import SocketAuth
 from server.ws_events import EventSocket
 from workers.events import SYSTEM_STATUS, Events
+from workers.jobs import JobQueue
+from workers.worker import broker_for
 
 log = logging.getLogger("apollonia")
 
@@ -144,8 +146,10 @@ def create_app(
             events = None
         state["events"] = events
         socket_auth = SocketAuth(authenticator, settings.ws_max_subscriptions)
+        jobs = JobQueue(broker_for(settings, graph_name))
+        state["jobs"] = jobs
         state["graphql"], state["graphql_ws"] = graphql_app(
-            settings, schema, state["engine"], auth, limiter, events, socket_auth
+            settings, schema, state["engine"], auth, limiter, events, socket_auth, jobs
         )
         # Start-up objects (schema, modules, pools) never die: keep them out of the
         # collector's way, so that full collections under load stay short.
@@ -165,6 +169,7 @@ def create_app(
                     )
                 with contextlib.suppress(RedisError, OSError):
                     await events.__aexit__()
+            jobs.close()
             await redis.aclose()
             if owned:
                 await state["engine"].close()

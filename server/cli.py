@@ -1,11 +1,13 @@
-"""The `apollonia` command: serve, migrate, demo."""
+"""The `apollonia` command: serve, worker, scan, migrate, demo, create-admin."""
 
 import argparse
 import asyncio
 import getpass
 import logging
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 from graph.embedded import EmbeddedServer
 from graph.errors import DomainError
@@ -32,6 +34,12 @@ def _embedded_server(settings: Settings) -> "EmbeddedServer | None":
     return ensure_server(folder, appendfsync=settings.graph_fsync)
 
 
+def _spawn_worker(settings: Settings) -> "subprocess.Popen[bytes]":
+    """`apollonia worker` beside the server, on the same data folder and environment."""
+    command = [sys.executable, "-m", "server.cli", "worker", "--data-dir", settings.data_dir]
+    return subprocess.Popen(command, env=os.environ.copy())
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -39,9 +47,25 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     server = _embedded_server(settings)
+    worker = _spawn_worker(settings) if settings.run_worker and not args.no_worker else None
+
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        if stopped:
+            return
+        stopped.append(True)
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(35)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        if server is not None and server.started_here:
+            server.stop()
+
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down, which ends the process
-    # before a `finally` here could run: the database stops in the app's shutdown.
-    stop = server.stop if server is not None and server.started_here else None
+    # before a `finally` here could run: the worker and database stop in the app's shutdown.
     try:
         uvicorn.run(
             create_app(settings, on_shutdown=stop),
@@ -51,9 +75,20 @@ def serve(args: argparse.Namespace) -> int:
             access_log=not settings.production,
         )
     finally:
-        if stop is not None:
-            stop()  # start-up failed, or uvicorn returned normally
+        stop()  # start-up failed, or uvicorn returned normally
     return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    from workers.worker import run_worker
+
+    settings = _settings(args)
+    server = _embedded_server(settings)
+    try:
+        return run_worker(settings, args.threads or settings.worker_threads)
+    finally:
+        if server is not None and server.started_here:
+            server.stop()
 
 
 async def _create_admin(settings: Settings, engine: object, args: argparse.Namespace) -> None:
@@ -122,6 +157,65 @@ def run_with_engine(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _scan(settings: Settings, path: str, roots: tuple[Path, ...]) -> dict[str, object]:
+    from tqdm import tqdm
+
+    from graph.engine import connect
+    from graph.migrations import migrate
+    from workers import library_scan
+    from workers.jobs import JobQueue
+    from workers.library import scan_folder
+    from workers.worker import broker_for
+
+    root = library_scan.resolve_root(path, roots)
+    engine = await connect(
+        settings.resolved_graph_url,
+        graph_name=settings.graph_name,
+        username=settings.graph_username,
+        password=settings.graph_password,
+    )
+    queue = JobQueue(broker_for(settings, settings.graph_name))
+    bar = tqdm(total=0, unit="file", desc=f"scanning {root}")
+    try:
+        await migrate(engine)
+
+        async def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        async def enqueue(track_id: str) -> None:
+            await queue.submit(engine, "analyze", {"trackId": track_id}, None, track_id)
+
+        return await scan_folder(engine, root, progress, enqueue)
+    finally:
+        bar.close()
+        queue.close()
+        await engine.close()
+
+
+def scan(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    server = _embedded_server(settings)
+    try:
+        # The operator names the folder on the command line: with no roots configured, it
+        # is its own root; with roots configured, it must lie inside one of them.
+        path = os.path.abspath(args.path)
+        roots = settings.resolved_scan_roots or (Path(path).resolve(),)
+        summary = asyncio.run(_scan(settings, path, roots))
+    except DomainError as e:
+        print(f"error: {e.code}: {e.message}", file=sys.stderr)
+        return 1
+    finally:
+        if server is not None and server.started_here:
+            server.stop()
+    print(
+        "scan done: {added} added, {updated} updated, {unchanged} unchanged, "
+        "{missing} missing, {refused} refused; analysis queued for the worker".format(**summary)
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="apollonia", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,7 +223,18 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", default=None, help="bind address (127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=None, help="port (8000)")
     serve_cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
+    serve_cmd.add_argument(
+        "--no-worker", action="store_true", help="do not run a worker beside the server"
+    )
     serve_cmd.set_defaults(run=serve)
+    worker_cmd = commands.add_parser("worker", help="run queued jobs (analysis, scans, …)")
+    worker_cmd.add_argument("--threads", type=int, default=None, help="worker threads (1)")
+    worker_cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
+    worker_cmd.set_defaults(run=worker)
+    scan_cmd = commands.add_parser("scan", help="scan a music folder into the catalogue")
+    scan_cmd.add_argument("path", help="folder to scan (inside APOLLONIA_SCAN_ROOTS if set)")
+    scan_cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
+    scan_cmd.set_defaults(run=scan)
     for name, text in (
         ("migrate", "apply constraints and indexes (idempotent)"),
         ("demo", "load a small demo catalogue"),

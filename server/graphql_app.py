@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 import resolvers
 from graph.engine import GraphEngine
-from resolvers.context import AuthApi, EventsApi, RequestContext
+from resolvers.context import AuthApi, EventsApi, JobsApi, RequestContext
 from resolvers.directives import DIRECTIVES, protect_root_fields
 from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
@@ -143,6 +143,7 @@ def graphql_app(
     limiter: RateLimiter | None = None,
     events: EventsApi | None = None,
     socket_auth: SocketAuth | None = None,
+    jobs: JobsApi | None = None,
 ) -> tuple[GraphQL, SubprotocolRouter | None]:
     """The ASGI apps serving /graphql over HTTP and (with `socket_auth`) WebSocket:
     documents within the settings' limits (depth, aliases, tokens, cost), callers within
@@ -160,6 +161,8 @@ def graphql_app(
             auth=auth,
             events=events,
             request=request,
+            jobs=jobs,
+            settings=settings,
         )
 
     def app(websocket_handler: Any = None) -> GraphQL:

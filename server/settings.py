@@ -62,6 +62,17 @@ class Settings:
     ws_init_timeout: float = 10.0
     ws_keepalive: float = 15.0
     ws_queue_size: int = 256
+    media_dir: str = ""
+    scan_roots: tuple[str, ...] = ()
+    max_upload_bytes: int = 40 * 1024 * 1024
+    max_batch_files: int = 20
+    run_worker: bool = True
+    worker_threads: int = 1
+    worker_heartbeat_ms: int = 60_000
+    worker_maintenance_chance: int = 1_000
+    job_min_backoff_ms: int = 1_000
+    similarity_k: int = 10
+    similarity_min_score: float = 0.5
 
     @property
     def production(self) -> bool:
@@ -89,6 +100,16 @@ class Settings:
 
         folder = self.embedded_data_dir or self.data_dir
         return f"unix://{Path(folder).resolve() / SOCKET_NAME}"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        """Where uploads are stored (content-addressed): MEDIA_DIR, else <data>/media."""
+        return Path(self.media_dir or Path(self.data_dir) / "media").resolve()
+
+    @property
+    def resolved_scan_roots(self) -> tuple[Path, ...]:
+        """The only folders a library scan may read (none: scans are refused)."""
+        return tuple(Path(root).resolve() for root in self.scan_roots)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -135,6 +156,25 @@ class Settings:
             "ws_init_timeout": float(os.environ.get("APOLLONIA_WS_INIT_TIMEOUT", "10")),
             "ws_keepalive": float(os.environ.get("APOLLONIA_WS_KEEPALIVE", "15")),
             "ws_queue_size": int(os.environ.get("APOLLONIA_WS_QUEUE", "256")),
+            "media_dir": os.environ.get("APOLLONIA_MEDIA_DIR", ""),
+            "scan_roots": tuple(
+                root
+                for root in os.environ.get("APOLLONIA_SCAN_ROOTS", "").split(os.pathsep)
+                if root
+            ),
+            "max_upload_bytes": int(
+                os.environ.get("APOLLONIA_MAX_UPLOAD_BYTES", str(40 * 1024 * 1024))
+            ),
+            "max_batch_files": int(os.environ.get("APOLLONIA_MAX_BATCH_FILES", "20")),
+            "run_worker": _bool(os.environ.get("APOLLONIA_RUN_WORKER"), True),
+            "worker_threads": int(os.environ.get("APOLLONIA_WORKER_THREADS", "1")),
+            "worker_heartbeat_ms": int(os.environ.get("APOLLONIA_WORKER_HEARTBEAT_MS", "60000")),
+            "worker_maintenance_chance": int(
+                os.environ.get("APOLLONIA_WORKER_MAINTENANCE_CHANCE", "1000")
+            ),
+            "job_min_backoff_ms": int(os.environ.get("APOLLONIA_JOB_MIN_BACKOFF_MS", "1000")),
+            "similarity_k": int(os.environ.get("APOLLONIA_SIMILARITY_K", "10")),
+            "similarity_min_score": float(os.environ.get("APOLLONIA_SIMILARITY_MIN_SCORE", "0.5")),
             "max_body_bytes": int(
                 os.environ.get("APOLLONIA_MAX_BODY_BYTES", str(50 * 1024 * 1024))
             ),

@@ -190,3 +190,36 @@ def graph_queries(engine_name: str) -> float:
 
 
 FIXTURES = Path(__file__).parent
+
+
+@pytest.fixture
+def worker_settings(
+    falkordb_server: EmbeddedServer, engine: GraphEngine, tmp_path: Path
+) -> Settings:
+    """Settings that an API and a worker share: this test's graph, its own media folder
+    and scan root, quick retries and a short heartbeat (a dead worker's jobs come back
+    within seconds)."""
+    library = tmp_path / "library"
+    library.mkdir()
+    return make_settings(
+        falkordb_server,
+        graph_name=getattr(engine, "graph_name", "apollonia"),
+        media_dir=str(tmp_path / "media"),
+        scan_roots=(str(library),),
+        job_min_backoff_ms=200,
+        worker_heartbeat_ms=1500,
+        worker_maintenance_chance=1_000_000,
+        similarity_min_score=0.0,
+    )
+
+
+@pytest.fixture
+def worker(worker_settings: Settings) -> Iterator[Any]:
+    """A worker (one thread) running jobs in this process."""
+    from workers.worker import build_worker
+
+    running, queue = build_worker(worker_settings, threads=1)
+    running.start()
+    yield running
+    running.stop(timeout=10_000)
+    queue.close()

@@ -7,6 +7,7 @@ come only from FEATURE_PROPS and EMBEDDING_TYPES (allow-lists).
 
 import re
 
+from graph.dialect import Dialect
 from graph.queries.catalog import TRACK_MAP
 
 # GraphQL field (snake_case) -> stored property.
@@ -53,7 +54,8 @@ _ANALYZED = (
 
 ANALYSIS_BY_TRACK_QUERY = (
     "UNWIND $ids AS id MATCH (t:Track {id: id}) "
-    f"RETURN id AS key, t {FEATURE_MAP} AS features, t.analysis_status AS status"
+    f"RETURN id AS key, t {FEATURE_MAP} AS features, t.analysis_status AS status, "
+    "t.analysis_error_code AS error_code, t.analysis_error AS error_message"
 )
 
 # `$props` holds every af_ property: null removes a feature the input left out.
@@ -110,10 +112,12 @@ def embedding_dims(embedding_type: str) -> str:
     )
 
 
-def set_embedding(embedding_type: str) -> str:
+def set_embedding(embedding_type: str, dialect: Dialect) -> str:
+    """The audio embedding is stored the way the engine's vector index reads it."""
     prop = _prop(embedding_type)
+    value = dialect.vector_value("$vector") if embedding_type == "audio" else "$vector"
     return (
-        f"MATCH (t:Track {{id: $id}}) SET t.{prop} = $vector, {_ANALYZED} "
+        f"MATCH (t:Track {{id: $id}}) SET t.{prop} = {value}, {_ANALYZED} "
         f"RETURN t {TRACK_MAP} AS row"
     )
 

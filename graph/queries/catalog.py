@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 TRACK_MAP = (
     "{.id, .title, .duration, .year, .track_number, .disc_number, .tags, .format,"
-    " .file_size, .created_at, .updated_at}"
+    " .file_size, .missing, .created_at, .updated_at}"
 )
 ARTIST_MAP = "{.id, .name, .created_at, .updated_at}"
 ALBUM_MAP = "{.id, .title, .year, .created_at, .updated_at}"

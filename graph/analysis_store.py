@@ -1,0 +1,116 @@
+"""The analysis worker's side of the graph: where a track's audio is, its analysis
+status, its results (one write), nearest neighbours through the vector index, and the
+catalogue's vectors page by page for a rebuild."""
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from graph.catalog_writes import now_ms
+from graph.engine import GraphEngine, Row
+from graph.errors import NotFoundError, ValidationError
+from graph.queries import analysis_store as q
+
+PAGE = 5000
+
+
+async def track_file(engine: GraphEngine, track_id: str) -> str:
+    """The stored audio file of a track; VALIDATION_ERROR when it has none to analyse."""
+    rows = await engine.read("track_file", q.TRACK_FILE_QUERY, {"id": track_id})
+    if not rows:
+        raise NotFoundError("No such track.", id=track_id)
+    path = rows[0]["path"]
+    if not path:
+        raise ValidationError("The track has no audio file to analyse.", field="id")
+    if rows[0]["missing"]:
+        raise ValidationError("The track's file is missing from the library.", field="id")
+    return str(path)
+
+
+async def set_status(
+    engine: GraphEngine,
+    track_ids: Sequence[str],
+    status: str,
+    code: str | None = None,
+    message: str | None = None,
+) -> None:
+    for track_id in track_ids:
+        await engine.write(
+            "analysis_status",
+            q.SET_ANALYSIS_STATUS_QUERY,
+            {"id": track_id, "status": status, "code": code, "message": message},
+        )
+
+
+async def store(
+    engine: GraphEngine,
+    track_id: str,
+    props: dict[str, Any],
+    raw: Sequence[float],
+    vector: Sequence[float],
+    version: int,
+    duration: float,
+) -> Row:
+    rows = await engine.write(
+        "analysis_store",
+        q.store_analysis(engine.dialect),
+        {
+            "id": track_id,
+            "props": props,
+            "raw": [float(v) for v in raw],
+            "vector": [float(v) for v in vector],
+            "version": version,
+            "now": now_ms(),
+            "duration": float(duration),
+        },
+    )
+    if not rows:
+        raise NotFoundError("No such track.", id=track_id)
+    return dict(rows[0]["row"])
+
+
+async def nearest(
+    engine: GraphEngine, track_id: str, vector: Sequence[float], k: int
+) -> list[tuple[str, float]]:
+    """The k tracks nearest to `vector` other than `track_id`, best first."""
+    rows = await engine.read(
+        "vector_neighbours",
+        q.vector_neighbours(engine.dialect),
+        {"id": track_id, "vector": [float(v) for v in vector], "k": k + 1},
+    )
+    return [(r["id"], float(r["similarity"])) for r in rows][:k]
+
+
+async def search(engine: GraphEngine, vector: Sequence[float], k: int) -> list[Row]:
+    """`{track, score}` of the k tracks nearest to `vector`, best first."""
+    rows = await engine.read(
+        "vector_search",
+        q.vector_search(engine.dialect),
+        {"vector": [float(v) for v in vector], "k": k},
+    )
+    return [{"track": r["track"], "score": float(r["similarity"])} for r in rows]
+
+
+async def trim_edges(engine: GraphEngine, track_ids: Sequence[str], k: int) -> None:
+    if track_ids:
+        await engine.write(
+            "similarity_trim", q.TRIM_SIMILAR_QUERY, {"ids": list(dict.fromkeys(track_ids)), "k": k}
+        )
+
+
+async def pages(engine: GraphEngine, query: str, column: str) -> AsyncIterator[list[Row]]:
+    """Every `(id, column)` row of a keyset-paged query, PAGE rows at a time."""
+    after = ""
+    while True:
+        rows = await engine.read("analysis_pages", query, {"after": after, "first": PAGE})
+        if not rows:
+            return
+        yield [{"id": r["id"], column: r[column]} for r in rows]
+        after = rows[-1]["id"]
+
+
+async def set_embeddings(engine: GraphEngine, rows: Sequence[Row], version: int) -> int:
+    batches = [
+        {"rows": list(rows[i : i + PAGE]), "version": version} for i in range(0, len(rows), PAGE)
+    ]
+    result = await engine.write_batches("embeddings_set", q.set_embeddings(engine.dialect), batches)
+    return sum(int(r["written"]) for r in result)

@@ -1,0 +1,238 @@
+"""The task queue: dramatiq on Redis, carrying job ids; the graph holds the job records.
+
+Why dramatiq: it is maintained, runs on redis-py 8 (beside FalkorDB's client), keeps a
+message unacknowledged until its actor returns, and hands the messages of a worker that
+stopped sending heartbeats to the workers still alive (so a killed worker's job runs
+again), with retries and exponential backoff as middleware.
+
+What a job means lives here, not in the queue: the actor loads the Job node, skips it if
+it is already finished (a duplicated or redelivered message), runs the handler registered
+for its kind, and records the outcome. Domain errors (bad audio, a missing file, invalid
+input) fail the job at once with their code; anything else is transient and retried up to
+MAX_RETRIES times before the job fails as INTERNAL. Handlers must be idempotent: a retry
+re-runs the whole handler (graph writes MERGE, files are content-addressed).
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Middleware,
+    Callbacks,
+    CurrentMessage,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+from graph import jobs as records
+from graph.engine import GraphEngine, Row
+from graph.errors import DomainError, GraphUnavailableError
+
+log = logging.getLogger("apollonia.jobs")
+
+QUEUE = "apollonia"
+ACTOR = "run_job"
+MAX_RETRIES = 3
+TIME_LIMIT_MS = 2 * 3600 * 1000  # a full similarity rebuild at 100k tracks fits easily
+
+
+class Transient(Exception):
+    """A failure worth retrying (the graph or Redis was unreachable, a worker bug)."""
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the graph, the event bus, settings, and its job's record."""
+
+    engine: GraphEngine
+    job: Row
+    publish: Callable[[str, str, dict[str, Any]], Awaitable[None]]
+    queue: "JobQueue"
+    settings: Any
+    state: dict[str, Any] = field(default_factory=dict)
+
+    async def progress(self, value: float, message: str | None = None) -> None:
+        await records.progress(self.engine, self.job["id"], value, message)
+
+
+Handler = Callable[[JobContext], Awaitable[Any]]
+Failure = Callable[[JobContext, DomainError | None], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+ON_FAILURE: dict[str, Failure] = {}
+
+
+def handler(kind: str, on_failure: Failure | None = None) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of `kind` (and, optionally, what to record
+    elsewhere when such a job fails for good, e.g. the track's analysis status)."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        if on_failure is not None:
+            ON_FAILURE[kind] = on_failure
+        return fn
+
+    return register
+
+
+def make_broker(
+    redis_url: str,
+    namespace: str,
+    *,
+    heartbeat_timeout_ms: int = 60_000,
+    maintenance_chance: int = 1_000,
+    min_backoff_ms: int = 1_000,
+) -> RedisBroker:
+    """A broker on `redis_url` whose keys start with `namespace` (one per graph)."""
+    middleware = [
+        AgeLimit(),
+        TimeLimit(time_limit=TIME_LIMIT_MS),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        CurrentMessage(),
+        Retries(
+            min_backoff=min_backoff_ms,
+            max_backoff=60_000,
+            retry_when=lambda retries, e: isinstance(e, Transient) and retries < MAX_RETRIES,
+        ),
+    ]
+    return RedisBroker(  # type: ignore[no-untyped-call]
+        url=redis_url,
+        namespace=namespace,
+        middleware=middleware,
+        heartbeat_timeout=heartbeat_timeout_ms,
+        maintenance_chance=maintenance_chance,
+    )
+
+
+class JobQueue:
+    """Submits jobs: a `queued` Job node first, then a message carrying its id."""
+
+    def __init__(self, broker: RedisBroker, runner: Callable[[str], None] | None = None) -> None:
+        self.broker = broker
+        self.actor: Any = dramatiq.actor(  # type: ignore[call-overload]
+            runner or _not_here,
+            actor_name=ACTOR,
+            queue_name=QUEUE,
+            broker=broker,
+            max_retries=MAX_RETRIES,
+        )
+
+    async def submit(
+        self,
+        engine: GraphEngine,
+        kind: str,
+        params: dict[str, Any],
+        owner_id: str | None,
+        track_id: str | None = None,
+    ) -> Row:
+        if kind not in HANDLERS:
+            raise ValueError(f"no handler for job kind {kind!r}")
+        job = await records.create_job(engine, kind, params, owner_id, track_id)
+        try:
+            await asyncio.to_thread(self.actor.send, job["id"])
+        except Exception as e:
+            await records.finish(
+                engine, job["id"], error_code="INTERNAL", error_message="Could not queue the job."
+            )
+            raise GraphUnavailableError("The job queue is unavailable.") from e
+        return job
+
+    def close(self) -> None:
+        self.broker.close()
+
+
+def _not_here(job_id: str) -> None:
+    raise RuntimeError("jobs run in `apollonia worker`, not in the API process")
+
+
+async def execute(
+    engine: GraphEngine,
+    job_id: str,
+    publish: Callable[[str, str, dict[str, Any]], Awaitable[None]],
+    queue: JobQueue,
+    settings: Any,
+    retries: int,
+) -> Row | None:
+    """Run one job to an outcome. Raises Transient when the queue should retry it."""
+    job = await records.start(engine, job_id)
+    if job is None:
+        log.info("job %s is finished or gone; nothing to do", job_id)
+        return None
+    run = HANDLERS.get(job["kind"])
+    ctx = JobContext(engine, job, publish, queue, settings)
+    if run is None:
+        return await records.finish(
+            engine, job_id, error_code="INTERNAL", error_message="Unknown job kind."
+        )
+    try:
+        result = await run(ctx)
+    except GraphUnavailableError as e:
+        return await _transient(ctx, retries, e)
+    except DomainError as e:
+        log.info("job %s failed: %s %s", job_id, e.code, e.details)
+        if (on_failure := ON_FAILURE.get(job["kind"])) is not None:
+            await on_failure(ctx, e)
+        return await records.finish(engine, job_id, error_code=e.code, error_message=e.message)
+    except Exception as e:  # a bug or an outage: worth another try, never shown raw
+        return await _transient(ctx, retries, e)
+    return await records.finish(engine, job_id, result=result)
+
+
+async def _transient(ctx: JobContext, retries: int, error: BaseException) -> Row:
+    job_id = ctx.job["id"]
+    log.exception("job %s attempt %d failed", job_id, retries + 1, exc_info=error)
+    if retries < MAX_RETRIES:
+        await records.requeue(ctx.engine, job_id, "TRANSIENT_ERROR", "Failed; will retry.")
+        raise Transient(job_id) from error
+    if (on_failure := ON_FAILURE.get(ctx.job["kind"])) is not None:
+        await on_failure(ctx, None)
+    return await records.finish(
+        ctx.engine, job_id, error_code="INTERNAL", error_message="The job failed."
+    )
+
+
+class ThreadRuntime:
+    """One event loop, graph connection and event bus per worker thread, made on first
+    use and kept for the thread's life (dramatiq runs actors on plain threads)."""
+
+    def __init__(self, make: Callable[[], Awaitable[Any]]) -> None:
+        self._make = make
+        self._local = threading.local()
+
+    def run(self, job_id: str, retries: int) -> None:
+        local = self._local
+        if not hasattr(local, "runner"):
+            local.runner = asyncio.Runner()
+            local.env = local.runner.run(self._make())
+        env = local.env
+        local.runner.run(execute(env.engine, job_id, env.publish, env.queue, env.settings, retries))
+
+    def close_current(self) -> None:
+        """Close this thread's connections and loop (the thread is ending)."""
+        local = self._local
+        if hasattr(local, "runner"):
+            try:
+                local.runner.run(local.env.close())
+            finally:
+                local.runner.close()
+                del local.runner, local.env
+
+
+class ThreadCleanup(Middleware):
+    """Closes a worker thread's runtime when dramatiq shuts the thread down."""
+
+    def __init__(self, runtime: ThreadRuntime) -> None:
+        self.runtime = runtime
+
+    def before_worker_thread_shutdown(self, broker: Any, thread: Any) -> None:
+        self.runtime.close_current()

@@ -1,0 +1,193 @@
+"""What the jobs do: analyse a track, rebuild the similarity graph.
+
+Every handler is idempotent: features and vectors are overwritten, edges are replaced or
+MERGEd, so a retried or redelivered job leaves the graph as one clean run would.
+"""
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import numpy as np
+
+from graph import analysis, analysis_store, models, similarity
+from graph.errors import DomainError
+from graph.queries import analysis_store as store_queries
+from workers import embedding_scaler
+from workers.analysis import AudioFeatures, analyze_file, embedding
+from workers.events import TRACK_UPDATED
+from workers.jobs import JobContext, handler
+from workers.similarity import top_k
+
+log = logging.getLogger("apollonia.tasks")
+
+SCALER = "scaler"
+DEFAULT_K = 10
+DEFAULT_MIN_SCORE = 0.5
+
+
+def feature_values(f: AudioFeatures) -> dict[str, Any]:
+    """The analysis in the shape `setAudioFeatures` validates (GraphQL field names)."""
+    return {
+        "tempo": f.tempo_bpm,
+        "tempo_confidence": f.tempo_confidence,
+        "key": f.key,
+        "mode": f.mode,
+        "key_confidence": f.key_confidence,
+        "loudness": f.loudness_db,
+        "lufs": f.integrated_lufs,
+        "energy": f.energy,
+        "danceability": f.danceability,
+        "spectral_centroid": f.spectral_centroid_hz,
+        "spectral_rolloff": f.spectral_rolloff_hz,
+        "spectral_bandwidth": f.spectral_bandwidth_hz,
+        "spectral_flatness": f.spectral_flatness,
+        "zero_crossing_rate": f.zero_crossing_rate,
+        "onset_rate": f.onset_rate,
+        "dynamic_range": f.dynamic_range_db,
+        "mfcc_mean": list(f.mfcc_mean),
+    }
+
+
+async def current_scaler(ctx: JobContext) -> embedding_scaler.ScalerArtifact | None:
+    found = await models.deployed(ctx.engine, SCALER)
+    if found is None:
+        return None
+    artifact = embedding_scaler.ScalerArtifact.from_json(found[1])
+    return artifact if embedding_scaler.compatible(artifact) else None
+
+
+def _k(ctx: JobContext) -> tuple[int, float]:
+    settings = ctx.settings
+    return (
+        int(getattr(settings, "similarity_k", DEFAULT_K)),
+        float(getattr(settings, "similarity_min_score", DEFAULT_MIN_SCORE)),
+    )
+
+
+async def _processing(
+    ctx: JobContext, track_id: str, stage: str, progress: float, **extra: Any
+) -> None:
+    await ctx.progress(progress, stage)
+    await ctx.publish(
+        f"processing.{track_id}",
+        "processing.status",
+        {
+            "track_id": track_id,
+            "job_id": ctx.job["id"],
+            "stage": stage,
+            "progress": progress,
+            "message": extra.get("message"),
+            "completed": extra.get("completed", False),
+            "failed": extra.get("failed", False),
+        },
+    )
+
+
+async def link_track(ctx: JobContext, track_id: str, vector: Any) -> int:
+    """Write one track's top-k SIMILAR_TO edges both ways, found through the vector index
+    (no scan of the catalogue), and trim its neighbours back to their k best."""
+    k, min_score = _k(ctx)
+    found = await analysis_store.nearest(ctx.engine, track_id, vector, k)
+    kept = [(other, score) for other, score in found if score >= min_score]
+    out = [{"source": track_id, "target": other, "score": score} for other, score in kept]
+    back = [{"source": other, "target": track_id, "score": score} for other, score in kept]
+    await similarity.replace_edges(ctx.engine, [track_id], out, "vector_index")
+    if back:
+        await similarity.write_edges(ctx.engine, back, "vector_index")
+        await analysis_store.trim_edges(ctx.engine, [other for other, _ in kept], k)
+    for other, _ in kept:
+        await ctx.publish(f"similarity.{other}", "similarity.updated", {"track_id": other})
+    return len(out)
+
+
+async def _analysis_failed(ctx: JobContext, error: DomainError | None) -> None:
+    track_id = ctx.job["track_id"]
+    code = error.code if error is not None else "INTERNAL"
+    message = error.message if error is not None else "The analysis failed."
+    await analysis_store.set_status(ctx.engine, [track_id], "FAILED", code, message)
+    await _processing(ctx, track_id, "failed", 1.0, message=message, failed=True)
+
+
+@handler("analyze", on_failure=_analysis_failed)
+async def analyze(ctx: JobContext) -> dict[str, Any]:
+    track_id = ctx.job["track_id"]
+    path = await analysis_store.track_file(ctx.engine, track_id)
+    await analysis_store.set_status(ctx.engine, [track_id], "ANALYZING")
+    await _processing(ctx, track_id, "analyzing", 0.1)
+    started = time.perf_counter()
+    features = await asyncio.to_thread(analyze_file, path)
+    raw = embedding(features)
+    scaler = await current_scaler(ctx)
+    vector = embedding_scaler.transform(scaler, raw)
+    props = analysis.feature_props(feature_values(features))
+    await analysis_store.store(
+        ctx.engine,
+        track_id,
+        props,
+        raw.tolist(),
+        vector.tolist(),
+        scaler.version if scaler else 0,
+        features.duration_seconds,
+    )
+    await _processing(ctx, track_id, "similarity", 0.8)
+    neighbours = await link_track(ctx, track_id, vector.tolist())
+    await _processing(ctx, track_id, "completed", 1.0, completed=True)
+    await ctx.publish(f"similarity.{track_id}", "similarity.updated", {"track_id": track_id})
+    await ctx.publish(TRACK_UPDATED, TRACK_UPDATED, {"track_id": track_id})
+    return {
+        "trackId": track_id,
+        "tempo": round(features.tempo_bpm, 2),
+        "key": features.key,
+        "mode": features.mode,
+        "camelot": features.camelot,
+        "neighbours": neighbours,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+async def _collect(ctx: JobContext, query: str, column: str) -> tuple[list[str], list[Any]]:
+    ids: list[str] = []
+    values: list[Any] = []
+    async for page in analysis_store.pages(ctx.engine, query, column):
+        ids.extend(r["id"] for r in page)
+        values.extend(r[column] for r in page)
+    return ids, values
+
+
+@handler("rebuild_similarity")
+async def rebuild_similarity(ctx: JobContext) -> dict[str, Any]:
+    """Refit the scaler on the catalogue's raw vectors (a new version), re-embed every
+    analysed track, then recompute every track's top-k and replace its edges in batches
+    (each batch deletes and writes in one transaction, so no track is ever without)."""
+    k, min_score = _k(ctx)
+    started = time.perf_counter()
+    ids, raws = await _collect(ctx, store_queries.RAW_EMBEDDINGS_PAGE_QUERY, "raw")
+    await ctx.progress(0.1, "fitting")
+    version = None
+    if len(ids) >= 2:
+        version = await models.next_version(ctx.engine, SCALER)
+        scaler = embedding_scaler.fit(np.asarray(raws, dtype=np.float64), version)
+        vectors = embedding_scaler.transform(scaler, np.asarray(raws, dtype=np.float64))
+        rows = [{"id": i, "vector": v} for i, v in zip(ids, vectors.tolist(), strict=True)]
+        await analysis_store.set_embeddings(ctx.engine, rows, version)
+        metrics = {"samples": len(ids)}
+        await models.save(ctx.engine, SCALER, version, scaler.to_json(), metrics, deploy=True)
+    await ctx.progress(0.4, "searching")
+    ids, stored = await _collect(ctx, store_queries.EMBEDDINGS_PAGE_QUERY, "vector")
+    matrix = np.asarray(stored, dtype=np.float32).reshape(len(ids), -1)
+    norms = np.linalg.norm(matrix, axis=1)
+    usable = norms > 0  # a zero vector points nowhere: it gets no edges
+    matrix = matrix[usable] / norms[usable, None]
+    ids = [i for i, ok in zip(ids, usable.tolist(), strict=True) if ok]
+    edges, method = await asyncio.to_thread(top_k, matrix, ids, k, min_score)
+    await ctx.progress(0.7, "writing")
+    written = await similarity.replace_edges(ctx.engine, ids, edges, method)
+    return {
+        "tracks": len(ids),
+        "edges": written,
+        "method": method,
+        "scalerVersion": version,
+        "seconds": round(time.perf_counter() - started, 3),
+    }

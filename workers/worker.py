@@ -1,0 +1,99 @@
+"""`apollonia worker`: a process that runs queued jobs until it is told to stop.
+
+Start-up pays numba's compilation once (`warm_up`), so no job does. Each worker thread
+keeps its own event loop, graph connection and event bus (workers/jobs.py ThreadRuntime).
+Several workers, in as many processes as you like, share one queue.
+"""
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from dramatiq import Worker
+from dramatiq.middleware import CurrentMessage
+
+import workers.library
+import workers.tasks  # noqa: F401  (these register the job handlers)
+from graph.engine import GraphEngine, connect
+from workers.events import Events
+from workers.jobs import JobQueue, ThreadCleanup, ThreadRuntime, make_broker
+
+log = logging.getLogger("apollonia.worker")
+
+
+@dataclass
+class WorkerEnv:
+    engine: GraphEngine
+    events: Events
+    queue: JobQueue
+    settings: Any
+
+    async def publish(self, channel: str, event_type: str, data: dict[str, Any]) -> None:
+        await self.events.publish(channel, event_type, data)
+
+    async def close(self) -> None:
+        await self.events.__aexit__()
+        await self.engine.close()
+
+
+def broker_for(settings: Any, graph_name: str) -> Any:
+    return make_broker(
+        settings.resolved_redis_url,
+        f"apollonia:{graph_name}",
+        heartbeat_timeout_ms=settings.worker_heartbeat_ms,
+        maintenance_chance=settings.worker_maintenance_chance,
+        min_backoff_ms=settings.job_min_backoff_ms,
+    )
+
+
+def build_worker(settings: Any, threads: int = 1) -> tuple[Worker, JobQueue]:
+    """A dramatiq worker bound to this configuration's queue (not started)."""
+    holder: dict[str, JobQueue] = {}
+
+    async def make_env() -> WorkerEnv:
+        engine = await connect(
+            settings.resolved_graph_url,
+            graph_name=settings.graph_name,
+            username=settings.graph_username,
+            password=settings.graph_password,
+        )
+        events = Events(settings.resolved_redis_url)
+        await events.__aenter__()
+        return WorkerEnv(engine, events, holder["queue"], settings)
+
+    runtime = ThreadRuntime(make_env)
+
+    def run_job(job_id: str) -> None:
+        message = CurrentMessage.get_current_message()
+        retries = int(message.options.get("retries", 0)) if message is not None else 0
+        runtime.run(job_id, retries)
+
+    broker = broker_for(settings, settings.graph_name)
+    broker.add_middleware(ThreadCleanup(runtime))
+    queue = JobQueue(broker, run_job)
+    holder["queue"] = queue
+    worker = Worker(broker, worker_threads=threads, worker_timeout=500)
+    # One message in hand per thread: a busy worker leaves the rest to the others.
+    worker.queue_prefetch = threads
+    return worker, queue
+
+
+def run_worker(settings: Any, threads: int = 1) -> int:
+    """Run until SIGTERM or SIGINT, then finish the jobs in hand (up to 30 s)."""
+    from workers.analysis import warm_up
+
+    log.info("warming up the analysis (numba) ...")
+    log.info("warm-up took %.1f s", warm_up())
+    worker, queue = build_worker(settings, threads)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.start()
+    log.info("worker ready: %d thread(s) on graph %s", threads, settings.graph_name)
+    stop.wait()
+    log.info("worker stopping")
+    worker.stop(timeout=30_000)
+    queue.close()
+    return 0
