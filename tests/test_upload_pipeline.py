@@ -64,6 +64,11 @@ async def wait_for_job(gql: GraphQLClient, job_id: str, seconds: float = 60) -> 
         await asyncio.sleep(0.1)
 
 
+def stored_files(settings: Settings) -> list[Path]:
+    """Every file in the media folder, temp files included."""
+    return [p for p in Path(settings.resolved_media_dir).rglob("*") if p.is_file()]
+
+
 def wav_bytes(tmp_path: Path, signal: Any, name: str, sr: int = 22050) -> bytes:
     return af.write(tmp_path / name, signal, sr).read_bytes()
 
@@ -92,8 +97,7 @@ async def test_upload_is_analysed_and_linked(
     again = (await upload(gql, first, "copy.wav"))["data"]["uploadTrack"]
     assert again["duplicate"] is True and again["job"] is None
     assert again["track"]["id"] == payload["track"]["id"]
-    stored = [p for p in Path(settings.resolved_media_dir).rglob("*.wav")]
-    assert len(stored) == 1
+    assert len(stored_files(settings)) == 1
 
     # A second, similar track gets edges both ways through the vector index.
     second = wav_bytes(tmp_path, af.mixture(121, "A", "minor", seconds=12), "b.wav")
@@ -131,8 +135,7 @@ async def test_bad_upload_is_refused_and_leaves_nothing(
     assert "Traceback" not in json.dumps(body)
     assert await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n") == [{"n": 0}]
     assert await engine.read("count", "MATCH (j:Job) RETURN count(j) AS n") == [{"n": 0}]
-    media = Path(settings.resolved_media_dir)
-    assert not [p for p in media.rglob("*") if p.is_file()]
+    assert stored_files(settings) == []
 
 
 async def test_truncated_mp3_and_m4a_are_refused(
@@ -163,4 +166,4 @@ async def test_too_large_upload_is_refused(
         await capped.stop()
     assert body["errors"][0]["extensions"]["code"] == "FILE_TOO_LARGE"
     assert await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n") == [{"n": 0}]
-    assert not [p for p in Path(settings.resolved_media_dir).rglob("*") if p.is_file()]
+    assert stored_files(settings) == []

@@ -24,9 +24,9 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
-    Middleware,
     Callbacks,
     CurrentMessage,
+    Middleware,
     Pipelines,
     Retries,
     ShutdownNotifications,

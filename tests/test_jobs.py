@@ -1,0 +1,212 @@
+"""Jobs: a killed worker's job runs again and completes once; library scans are
+incremental and confined to the allowed roots; a similarity rebuild replaces every edge."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.engine import GraphEngine
+from server.settings import Settings
+from tests import audio_fixtures as af
+from tests.conftest import GraphQLClient, LiveServer
+from tests.test_upload_pipeline import JOB, upload, wait_for_job, wav_bytes
+
+JOBS = """query($status: JobStatus) { jobs(first: 50, status: $status) {
+  edges { node { id kind status } } pageInfo { hasNextPage } } }"""
+SCAN = "mutation($p: String!) { scanLibrary(path: $p) { id kind status } }"
+TRACKS = "{ tracks(first: 50) { edges { node { id title missing analysisStatus } } } }"
+
+
+@pytest.fixture
+def settings(worker_settings: Settings) -> Settings:
+    return worker_settings
+
+
+def _worker_process(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "APOLLONIA_DATA_DIR": settings.data_dir,
+        "REDIS_URL": settings.redis_url,
+        "GRAPH_NAME": settings.graph_name,
+        "APOLLONIA_MEDIA_DIR": settings.media_dir,
+        "APOLLONIA_WORKER_HEARTBEAT_MS": str(settings.worker_heartbeat_ms),
+        "APOLLONIA_WORKER_MAINTENANCE_CHANCE": "1000000",
+        "APOLLONIA_JOB_MIN_BACKOFF_MS": "200",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "worker", "--data-dir", settings.data_dir],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _count(engine: GraphEngine, query: str) -> int:
+    return int((await engine.read("count", query))[0]["n"])
+
+
+async def test_a_killed_workers_job_is_retried_and_completed_once(
+    live: LiveServer, gql: GraphQLClient, engine: GraphEngine, settings: Settings, tmp_path: Path
+) -> None:
+    from workers.worker import build_worker
+
+    # Long enough (10 minutes of audio) that the analysis is caught running.
+    long = wav_bytes(tmp_path, af.mixture(124, "C", "major", seconds=600), "long.wav")
+    process = _worker_process(settings)
+    try:
+        payload = (await upload(gql, long, "long.wav"))["data"]["uploadTrack"]
+        job_id = payload["job"]["id"]
+        deadline = asyncio.get_running_loop().time() + 60
+        while (await gql.query(JOB, {"id": job_id}))["job"]["status"] != "running":
+            assert asyncio.get_running_loop().time() < deadline, "the worker never started"
+            assert process.poll() is None, "the worker died on its own"
+            await asyncio.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    job = (await gql.query(JOB, {"id": job_id}))["job"]
+    assert job["status"] == "running" and job["attempts"] == 1  # orphaned mid-job
+
+    # Another worker takes over the dead one's message once its heartbeat has lapsed.
+    running, queue = build_worker(settings, threads=1)
+    running.start()
+    try:
+        job = await wait_for_job(gql, job_id, seconds=90)
+    finally:
+        running.stop(timeout=10_000)
+        queue.close()
+    assert job["status"] == "completed", job
+    assert job["attempts"] == 2
+    assert job["track"]["analysisStatus"] == "ANALYZED"
+    assert job["result"]["tempo"] == pytest.approx(124, rel=0.02)
+    assert await _count(engine, "MATCH (t:Track) RETURN count(t) AS n") == 1
+    assert await _count(engine, "MATCH (j:Job) RETURN count(j) AS n") == 1
+
+
+async def test_scan_is_incremental_and_marks_vanished_files_missing(
+    live: LiveServer, gql: GraphQLClient, worker: Any, settings: Settings, engine: GraphEngine
+) -> None:
+    library = Path(settings.scan_roots[0])
+    (library / "album").mkdir()
+    af.write(library / "album" / "one.wav", af.click_track(100, seconds=6), 22050)
+    af.write(library / "two.flac", af.mixture(128, "D", "minor", seconds=6), 22050)
+    (library / "readme.mp3").write_text("not audio")  # refused, reported, not catalogued
+
+    job = (await gql.query(SCAN, {"p": str(library)}))["scanLibrary"]
+    assert job["kind"] == "scan"
+    done = await wait_for_job(gql, job["id"])
+    assert done["status"] == "completed", done
+    assert done["result"]["added"] == 2 and done["result"]["refused"] == 1
+    analysed = (await gql.query(JOBS, {"status": "completed"}))["jobs"]["edges"]
+    deadline = asyncio.get_running_loop().time() + 60
+    while len([e for e in analysed if e["node"]["kind"] == "analyze"]) < 2:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)
+        analysed = (await gql.query(JOBS, {"status": "completed"}))["jobs"]["edges"]
+
+    # Unchanged files are skipped; a rewritten one is re-read; a deleted one goes missing.
+    again = await wait_for_job(
+        gql, (await gql.query(SCAN, {"p": str(library)}))["scanLibrary"]["id"]
+    )
+    assert (again["result"]["added"], again["result"]["updated"]) == (0, 0)
+    assert again["result"]["unchanged"] == 2
+    af.write(library / "two.flac", af.mixture(90, "E", "major", seconds=8), 22050)
+    (library / "album" / "one.wav").unlink()
+    third = await wait_for_job(
+        gql, (await gql.query(SCAN, {"p": str(library)}))["scanLibrary"]["id"]
+    )
+    assert third["result"]["updated"] == 1 and third["result"]["missing"] == 1
+    tracks = {e["node"]["title"]: e["node"] for e in (await gql.query(TRACKS))["tracks"]["edges"]}
+    assert tracks["one"]["missing"] is True  # kept, not deleted
+    assert tracks["two"]["missing"] is False
+    assert await _count(engine, "MATCH (t:Track) RETURN count(t) AS n") == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/etc", "relative/music", "{root}/../{root_name}", "{root}/nope"],
+)
+async def test_scan_refuses_paths_outside_the_roots(
+    live: LiveServer, gql: GraphQLClient, settings: Settings, engine: GraphEngine, path: str
+) -> None:
+    root = Path(settings.scan_roots[0])
+    asked = path.format(root=root, root_name=root.name)
+    error = await gql.error(SCAN, {"p": asked})
+    expected = "PATH_NOT_FOUND" if asked.endswith("nope") else "PATH_NOT_ALLOWED"
+    assert error["extensions"]["code"] == expected
+    assert await _count(engine, "MATCH (j:Job) RETURN count(j) AS n") == 0
+
+
+async def test_scan_does_not_follow_a_symlink_out_of_the_root(
+    live: LiveServer, gql: GraphQLClient, worker: Any, settings: Settings, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    af.write(outside / "secret.wav", af.click_track(90, seconds=4), 22050)
+    library = Path(settings.scan_roots[0])
+    (library / "link").symlink_to(outside)
+    (library / "file-link.wav").symlink_to(outside / "secret.wav")
+    done = await wait_for_job(
+        gql, (await gql.query(SCAN, {"p": str(library)}))["scanLibrary"]["id"]
+    )
+    assert done["result"]["added"] == 0
+
+
+async def test_rebuild_similarity_refits_and_replaces_every_edge(
+    live: LiveServer, gql: GraphQLClient, worker: Any, engine: GraphEngine, tmp_path: Path
+) -> None:
+    for i, (bpm, key, mode) in enumerate(
+        [(120, "A", "minor"), (122, "A", "minor"), (90, "E", "major")]
+    ):
+        content = wav_bytes(tmp_path, af.mixture(bpm, key, mode, seconds=8), f"{i}.wav")
+        payload = (await upload(gql, content, f"{i}.wav"))["data"]["uploadTrack"]
+        assert (await wait_for_job(gql, payload["job"]["id"]))["status"] == "completed"
+    job = (await gql.query("mutation { rebuildSimilarity { id kind status } }"))[
+        "rebuildSimilarity"
+    ]
+    done = await wait_for_job(gql, job["id"])
+    assert done["status"] == "completed", done
+    assert done["result"]["tracks"] == 3 and done["result"]["scalerVersion"] == 1
+    # Standardised over three tracks, unlike pairs point apart (cosine < 0, under the
+    # minimum score of 0): the two A-minor tracks at 120/122 BPM keep their edges.
+    edges = await engine.read(
+        "e",
+        "MATCH (a:Track)-[r:SIMILAR_TO]->(b:Track) RETURN a.title AS a, b.title AS b, r.score AS s",
+    )
+    assert done["result"]["edges"] == len(edges)
+    assert {(e["a"], e["b"]) for e in edges} >= {("0", "1"), ("1", "0")}
+    assert all(e["s"] >= 0 for e in edges)
+    versions = await engine.read("v", "MATCH (t:Track) RETURN DISTINCT t.embedding_version AS v")
+    assert versions == [{"v": 1}]
+    # A second rebuild refits (version 2) and still leaves exactly one edge per pair.
+    again = await wait_for_job(
+        gql, (await gql.query("mutation { rebuildSimilarity { id } }"))["rebuildSimilarity"]["id"]
+    )
+    assert again["result"]["scalerVersion"] == 2
+    pairs = await engine.read(
+        "p", "MATCH (a:Track)-[r:SIMILAR_TO]->(b:Track) RETURN a.id AS a, b.id AS b"
+    )
+    assert len(pairs) == len(edges) == len({(p["a"], p["b"]) for p in pairs})
+
+
+async def test_rebuild_needs_admin_and_jobs_are_private(
+    live: LiveServer, gql: GraphQLClient, engine: GraphEngine, settings: Settings
+) -> None:
+    from tests.conftest import user_token
+
+    _, token = await user_token(engine, settings, "user")
+    user = gql.as_(token)
+    error = await user.error("mutation { rebuildSimilarity { id } }")
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    job = (await gql.query("mutation { rebuildSimilarity { id } }"))["rebuildSimilarity"]
+    assert (await user.query(JOB, {"id": job["id"]}))["job"] is None
+    assert (await user.query(JOBS))["jobs"]["edges"] == []
+    assert len((await gql.query(JOBS))["jobs"]["edges"]) == 1
