@@ -46,6 +46,9 @@ SCALAR_SAMPLES: dict[str, Any] = {
     "Float": 1.0,
     "Boolean": False,
     "DateTime": "2024-01-01T00:00:00Z",
+    # A multipart request puts a file here; refused callers never reach the resolver.
+    "Upload": "not-a-file",
+    "JSON": {},
 }
 NODE_COUNT = "MATCH (n) RETURN count(n) AS n"
 
