@@ -15,7 +15,8 @@ from dramatiq import Worker
 from dramatiq.middleware import CurrentMessage
 
 import workers.library
-import workers.tasks  # noqa: F401  (these register the job handlers)
+import workers.tasks
+import workers.tasks_genre  # noqa: F401  (these register the job handlers)
 from graph.engine import GraphEngine, connect
 from workers.events import Events
 from workers.jobs import JobQueue, ThreadCleanup, ThreadRuntime, make_broker

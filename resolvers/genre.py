@@ -1,0 +1,73 @@
+"""The genre model: its versions, training and deploying, and predictions for uploads."""
+
+from typing import Any
+
+from ariadne import MutationType, ObjectType, QueryType
+
+from graph import genre_model
+from graph.errors import ValidationError
+from resolvers.context import Info
+from resolvers.jobs import submit
+from workers import tasks_genre
+from workers.uploads import chunks_of
+
+query = QueryType()
+mutation = MutationType()
+genre_model_type = ObjectType("GenreModel")
+
+
+@genre_model_type.field("macroF1")
+def resolve_macro_f1(obj: dict[str, Any], *_: Any) -> float:
+    return float(obj["macro_f1"])
+
+
+@query.field("models")
+async def resolve_models(_: Any, info: Info) -> list[dict[str, Any]]:
+    return await genre_model.list_versions(info.context.engine)
+
+
+@mutation.field("trainGenreModel")
+async def resolve_train_genre_model(_: Any, info: Info) -> dict[str, Any]:
+    return await submit(info, "train_genre_model", {})
+
+
+@mutation.field("deployModel")
+async def resolve_deploy_model(_: Any, info: Info, version: int) -> dict[str, Any]:
+    return await genre_model.deploy(info.context.engine, version)
+
+
+@mutation.field("predictGenre")
+async def resolve_predict_genre(_: Any, info: Info, file: Any) -> dict[str, Any]:
+    settings = info.context.settings
+    return await tasks_genre.predict_upload(
+        info.context.engine,
+        chunks_of(file),
+        settings.resolved_media_dir,
+        settings.max_upload_bytes,
+    )
+
+
+@mutation.field("batchPredict")
+async def resolve_batch_predict(_: Any, info: Info, files: list[Any]) -> dict[str, Any]:
+    settings = info.context.settings
+    limit = settings.max_batch_files
+    if not 1 <= len(files) <= limit:
+        raise ValidationError(f"'files' takes 1 to {limit} files.", field="files")
+    await genre_model.deployed(info.context.engine)  # NO_MODEL before any file is kept
+    uploads = [(getattr(f, "filename", None), chunks_of(f)) for f in files]
+    media_dir = settings.resolved_media_dir
+    params = await tasks_genre.stage_batch(uploads, media_dir, settings.max_upload_bytes)
+    try:
+        return await submit(info, "batch_predict", params)
+    except BaseException:
+        tasks_genre.discard_batch(media_dir, params["batch"])
+        raise
+
+
+@mutation.field("classifyTracks")
+async def resolve_classify_tracks(_: Any, info: Info) -> dict[str, Any]:
+    await genre_model.deployed(info.context.engine)
+    return await submit(info, "classify_tracks", {})
+
+
+bindables = [query, mutation, genre_model_type]
