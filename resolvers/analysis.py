@@ -85,6 +85,15 @@ async def resolve_upsert_embedding(
 ) -> dict[str, Any]:
     require_id(track_id, "Track", "trackId")
     row = await analysis.upsert_embedding(info.context.engine, track_id, type, vector)
+    if type == "audio" and info.context.jobs is not None:
+        # It takes part in similarity like an analysed track: its edges come from a job.
+        await info.context.jobs.submit(
+            info.context.engine,
+            "link_similarity",
+            {"trackId": track_id},
+            info.context.principal.user_id,
+            track_id,
+        )
     return _written(info, row)
 
 

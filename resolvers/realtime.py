@@ -32,7 +32,7 @@ async def _events(info: Info, *channels: str) -> AsyncGenerator[dict[str, Any], 
             raise SlowConsumerError("You fell too far behind the events; subscribe again.") from e
 
 
-def _fresh(event: dict[str, Any], info: Info) -> dict[str, Any]:
+def _fresh(event: dict[str, Any], info: Info, **_: Any) -> dict[str, Any]:
     info.context.loaders = Loaders(info.context.engine)
     return {"timestamp": event["timestamp"], "type": event["type"], **event["data"]}
 

@@ -210,3 +210,128 @@ async def test_rebuild_needs_admin_and_jobs_are_private(
     assert (await user.query(JOB, {"id": job["id"]}))["job"] is None
     assert (await user.query(JOBS))["jobs"]["edges"] == []
     assert len((await gql.query(JOBS))["jobs"]["edges"]) == 1
+
+
+async def test_a_given_embedding_takes_part_in_similarity(
+    live: LiveServer, gql: GraphQLClient, worker: Any, engine: GraphEngine
+) -> None:
+    create = "mutation($t: String!) { createTrack(input: {title: $t}) { id } }"
+    upsert = """mutation($id: ID!, $v: [Float!]!) {
+      upsertEmbedding(trackId: $id, type: "audio", vector: $v) { id } }"""
+    a = (await gql.query(create, {"t": "a"}))["createTrack"]["id"]
+    b = (await gql.query(create, {"t": "b"}))["createTrack"]["id"]
+    base = [1.0] + [0.0] * 63
+    near = [0.9, 0.1] + [0.0] * 62
+    await gql.query(upsert, {"id": a, "v": base})
+    await gql.query(upsert, {"id": b, "v": near})
+    deadline = asyncio.get_running_loop().time() + 30
+    query = "MATCH (x:Track)-[r:SIMILAR_TO]->(y:Track) RETURN x.title AS x, y.title AS y"
+    while len(rows := await engine.read("e", query)) < 2:
+        assert asyncio.get_running_loop().time() < deadline, rows
+        await asyncio.sleep(0.1)
+    assert {(r["x"], r["y"]) for r in rows} == {("a", "b"), ("b", "a")}
+
+
+async def _analysed_upload(
+    gql: GraphQLClient, tmp_path: Path, engine: GraphEngine
+) -> tuple[str, Path]:
+    content = wav_bytes(tmp_path, af.mixture(110, "G", "major", seconds=6), "ok.wav")
+    payload = (await upload(gql, content, "ok.wav"))["data"]["uploadTrack"]
+    assert (await wait_for_job(gql, payload["job"]["id"]))["status"] == "completed"
+    track_id = payload["track"]["id"]
+    [row] = await engine.read(
+        "p", "MATCH (t:Track {id: $id}) RETURN t.file_path AS p", {"id": track_id}
+    )
+    return track_id, Path(row["p"])
+
+
+ANALYZE = "mutation($id: ID!) { analyzeTrack(id: $id) { id status } }"
+
+
+async def test_transient_failures_are_retried_three_times_with_backoff(
+    live: LiveServer, gql: GraphQLClient, worker: Any, engine: GraphEngine, tmp_path: Path
+) -> None:
+    track_id, path = await _analysed_upload(gql, tmp_path, engine)
+    path.unlink()  # an unmounted drive, say: worth retrying, then a clear failure
+    job = (await gql.query(ANALYZE, {"id": track_id}))["analyzeTrack"]
+    started = asyncio.get_running_loop().time()
+    done = await wait_for_job(gql, job["id"])
+    assert done["status"] == "failed"
+    assert done["attempts"] == 4  # the first run and 3 retries
+    assert done["errorCode"] == "FILE_MISSING"
+    # Backoff of at least 0.2 + 0.4 + 0.8 s (doubling from APOLLONIA_JOB_MIN_BACKOFF_MS).
+    assert asyncio.get_running_loop().time() - started >= 1.0
+    assert done["track"]["analysisStatus"] == "FAILED"
+    assert done["track"]["analysisError"]["code"] == "FILE_MISSING"
+
+
+@pytest.mark.parametrize("damage", ["silence", "truncation"])
+async def test_bad_audio_fails_at_once_and_the_track_keeps_the_reason(
+    live: LiveServer,
+    gql: GraphQLClient,
+    worker: Any,
+    engine: GraphEngine,
+    tmp_path: Path,
+    damage: str,
+) -> None:
+    track_id, path = await _analysed_upload(gql, tmp_path, engine)
+    if damage == "silence":
+        af.write(path.with_suffix(".tmp.wav"), af.click_track(110, seconds=6) * 0.0, 22050)
+        path.with_suffix(".tmp.wav").replace(path)
+    else:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    job = (await gql.query(ANALYZE, {"id": track_id}))["analyzeTrack"]
+    done = await wait_for_job(gql, job["id"])
+    expected = "SILENT_AUDIO" if damage == "silence" else "INVALID_AUDIO"
+    assert (done["status"], done["errorCode"], done["attempts"]) == ("failed", expected, 1)
+    assert done["track"]["analysisStatus"] == "FAILED"
+    assert done["track"]["analysisError"]["code"] == expected
+    # The track and its earlier analysis are kept; only the status says it failed.
+    assert await _count(engine, "MATCH (t:Track) RETURN count(t) AS n") == 1
+
+
+PROCESSING = """subscription($id: ID!) { processingStatus(trackId: $id) {
+  trackId jobId stage progress completed failed } }"""
+
+
+async def test_a_job_waits_for_a_worker_and_reports_progress(
+    live: LiveServer, gql: GraphQLClient, settings: Settings, tmp_path: Path
+) -> None:
+    from gql import Client, GraphQLRequest
+    from gql.transport.websockets import WebsocketsTransport
+
+    from workers.worker import build_worker
+
+    content = wav_bytes(tmp_path, af.mixture(128, "D", "minor", seconds=8), "q.wav")
+    payload = (await upload(gql, content, "q.wav"))["data"]["uploadTrack"]
+    track_id, job_id = payload["track"]["id"], payload["job"]["id"]
+    await asyncio.sleep(0.5)  # no worker yet: the job just waits in Redis
+    assert (await gql.query(JOB, {"id": job_id}))["job"]["status"] == "queued"
+    transport = WebsocketsTransport(
+        url=live.url.replace("http://", "ws://") + "/graphql",
+        subprotocols=["graphql-transport-ws"],
+        init_payload={"authorization": gql.headers["authorization"]},
+    )
+    events: list[dict[str, Any]] = []
+
+    async def collect(session: Any) -> None:
+        request = GraphQLRequest(PROCESSING, variable_values={"id": track_id})
+        async for event in session.subscribe(request):
+            events.append(event["processingStatus"])
+            if event["processingStatus"]["completed"] or event["processingStatus"]["failed"]:
+                return
+
+    running, queue = build_worker(settings, threads=1)
+    async with Client(transport=transport) as session:
+        listening = asyncio.create_task(collect(session))
+        await asyncio.sleep(0.3)
+        running.start()
+        try:
+            await asyncio.wait_for(listening, 60)
+        finally:
+            running.stop(timeout=10_000)
+            queue.close()
+    assert [e["stage"] for e in events] == ["analyzing", "similarity", "completed"]
+    assert [e["progress"] for e in events] == sorted(e["progress"] for e in events)
+    assert {e["jobId"] for e in events} == {job_id}
+    assert events[-1]["completed"] is True

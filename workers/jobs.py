@@ -194,10 +194,15 @@ async def _transient(ctx: JobContext, retries: int, error: BaseException) -> Row
     if retries < MAX_RETRIES:
         await records.requeue(ctx.engine, job_id, "TRANSIENT_ERROR", "Failed; will retry.")
         raise Transient(job_id) from error
+    if isinstance(error, FileNotFoundError):
+        failure = DomainError("The audio file is not there (deleted or unmounted).")
+        failure.code = "FILE_MISSING"
+    else:
+        failure = DomainError("The job failed.")
     if (on_failure := ON_FAILURE.get(ctx.job["kind"])) is not None:
-        await on_failure(ctx, None)
+        await on_failure(ctx, failure)
     return await records.finish(
-        ctx.engine, job_id, error_code="INTERNAL", error_message="The job failed."
+        ctx.engine, job_id, error_code=failure.code, error_message=failure.message
     )
 
 

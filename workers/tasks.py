@@ -147,6 +147,19 @@ async def analyze(ctx: JobContext) -> dict[str, Any]:
     }
 
 
+@handler("link_similarity")
+async def link_similarity(ctx: JobContext) -> dict[str, Any]:
+    """Edges for a track whose audio embedding was given through the API, as an analysed
+    track gets them."""
+    track_id = ctx.job["track_id"]
+    [vector] = await analysis.embeddings_by_track(ctx.engine, [(track_id, "audio")])
+    if vector is None or not any(vector):
+        return {"trackId": track_id, "neighbours": 0}
+    neighbours = await link_track(ctx, track_id, vector)
+    await ctx.publish(f"similarity.{track_id}", "similarity.updated", {"track_id": track_id})
+    return {"trackId": track_id, "neighbours": neighbours}
+
+
 async def _collect(ctx: JobContext, query: str, column: str) -> tuple[list[str], list[Any]]:
     ids: list[str] = []
     values: list[Any] = []
