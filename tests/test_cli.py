@@ -77,3 +77,35 @@ async def test_create_admin_makes_an_admin_who_can_sign_in(
     finally:
         await engine.delete_graph()
         await engine.close()
+
+
+async def test_scan_command_catalogues_a_folder_and_queues_analysis(
+    falkordb_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    from tests import audio_fixtures as af
+
+    graph = f"cli_{tmp_path.name}"
+    library = tmp_path / "music"
+    (library / "a").mkdir(parents=True)
+    af.write(library / "a" / "one.flac", af.click_track(100, seconds=4), 22050)
+    af.write(library / "two.wav", af.click_track(120, seconds=4), 22050)
+    engine = FalkorDBEngine.from_socket(falkordb_server.socket_path, graph)
+    try:
+        code, out = await _apollonia(falkordb_server, graph, tmp_path, "scan", str(library))
+        assert code == 0, out
+        assert "2 added" in out and "2/2" in out  # the summary and the progress bar
+        rows = await engine.read(
+            "t", "MATCH (t:Track) RETURN t.title AS title, t.analysis_status AS s ORDER BY title"
+        )
+        assert rows == [{"title": "one", "s": "QUEUED"}, {"title": "two", "s": "QUEUED"}]
+        jobs = await engine.read("j", "MATCH (j:Job) RETURN j.kind AS kind, j.status AS s")
+        assert jobs == [{"kind": "analyze", "s": "queued"}] * 2
+        again, out = await _apollonia(falkordb_server, graph, tmp_path, "scan", str(library))
+        assert again == 0 and "0 added" in out and "2 unchanged" in out
+        refused, out = await _apollonia(
+            falkordb_server, graph, tmp_path, "scan", str(tmp_path / "nowhere")
+        )
+        assert refused == 1 and "PATH_NOT_FOUND" in out
+    finally:
+        await engine.delete_graph()
+        await engine.close()
