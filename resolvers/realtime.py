@@ -7,8 +7,9 @@ graph at the time of the event, not at the time the subscription started.
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from ariadne import SubscriptionType
+from ariadne import ObjectType, SubscriptionType
 
+from graph import similarity
 from graph.errors import DomainError
 from graph.ids import require_id
 from resolvers.context import Info
@@ -97,4 +98,15 @@ for name in (
     subscription.set_field(name, _fresh)
 
 
-bindables = [subscription]
+similarity_change = ObjectType("SimilarityChange")
+
+
+@similarity_change.field("neighbours")
+async def resolve_neighbours(obj: dict[str, Any], info: Info) -> int:
+    """The count the event carries, else the track's edges now (workers publish ids)."""
+    if obj.get("neighbours") is not None:
+        return int(obj["neighbours"])
+    return await similarity.edge_count(info.context.engine, [obj["track_id"]])
+
+
+bindables = [subscription, similarity_change]

@@ -335,3 +335,39 @@ async def test_a_job_waits_for_a_worker_and_reports_progress(
     assert [e["progress"] for e in events] == sorted(e["progress"] for e in events)
     assert {e["jobId"] for e in events} == {job_id}
     assert events[-1]["completed"] is True
+
+
+async def test_similarity_updated_reports_the_new_neighbour_count(
+    live: LiveServer, gql: GraphQLClient, worker: Any
+) -> None:
+    from gql import Client, GraphQLRequest
+    from gql.transport.websockets import WebsocketsTransport
+
+    create = "mutation($t: String!) { createTrack(input: {title: $t}) { id } }"
+    upsert = """mutation($id: ID!, $v: [Float!]!) {
+      upsertEmbedding(trackId: $id, type: "audio", vector: $v) { id } }"""
+    a = (await gql.query(create, {"t": "a"}))["createTrack"]["id"]
+    b = (await gql.query(create, {"t": "b"}))["createTrack"]["id"]
+    await gql.query(upsert, {"id": a, "v": [1.0] + [0.0] * 63})
+    transport = WebsocketsTransport(
+        url=live.url.replace("http://", "ws://") + "/graphql",
+        subprotocols=["graphql-transport-ws"],
+        init_payload={"authorization": gql.headers["authorization"]},
+    )
+    request = GraphQLRequest(
+        "subscription($id: ID!) { similarityUpdated(trackId: $id) { trackId neighbours } }",
+        variable_values={"id": a},
+    )
+    async with Client(transport=transport) as session:
+
+        async def first() -> Any:
+            async for event in session.subscribe(request):
+                if event["similarityUpdated"]["neighbours"] == 1:
+                    return event
+            return None
+
+        waiting = asyncio.create_task(first())
+        await asyncio.sleep(0.3)
+        await gql.query(upsert, {"id": b, "v": [0.8, 0.2] + [0.0] * 62})
+        event = await asyncio.wait_for(waiting, 30)
+    assert event["similarityUpdated"] == {"trackId": a, "neighbours": 1}

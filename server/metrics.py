@@ -1,0 +1,242 @@
+"""Prometheus metrics of the API process, and `/metrics`.
+
+Labels are bounded: a request is counted under the path template of the route that
+served it (`/api/v1/tracks/{id}`, never the raw URL) or `unmatched`; a GraphQL request
+under its operation name, which clients choose freely, so a name must look like a
+GraphQL name of at most 64 characters and only the first `MAX_OPERATIONS` distinct
+names get their own series (later ones are `other`; unnamed documents `anonymous`).
+
+Job figures: `apollonia_job_records{kind,status}` is read from the graph's Job nodes at each
+scrape, so scraping the API alone shows every worker's backlog and outcomes. Run
+counts and durations (`apollonia_jobs_total`, `apollonia_job_duration_seconds`) are
+observed where jobs run, in `apollonia worker` (workers/jobs.py); a worker serves them
+on its own `/metrics` when `APOLLONIA_WORKER_METRICS_PORT` is set.
+"""
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph import jobs
+from graph.engine import GraphEngine
+
+log = logging.getLogger("apollonia.metrics")
+
+HTTP_REQUESTS = Counter(
+    "apollonia_http_requests_total",
+    "HTTP requests answered, by route template, method and status.",
+    ["route", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    "apollonia_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template and method.",
+    ["route", "method"],
+)
+GRAPHQL_OPERATIONS = Counter(
+    "apollonia_graphql_operations_total",
+    "GraphQL requests over HTTP, by operation name and HTTP status.",
+    ["operation", "status"],
+)
+GRAPHQL_DURATION = Histogram(
+    "apollonia_graphql_operation_duration_seconds",
+    "Time to answer a GraphQL request over HTTP, by operation name.",
+    ["operation"],
+)
+WEBSOCKETS = Gauge(
+    "apollonia_websocket_connections",
+    "Open WebSocket connections, by endpoint.",
+    ["route"],
+)
+SUBSCRIPTIONS = Gauge(
+    "apollonia_subscriptions",
+    "Active subscriptions: GraphQL ones by subprotocol, and `/ws` event channels.",
+    ["protocol"],
+)
+JOBS = Gauge(
+    "apollonia_job_records",
+    "Jobs recorded in the graph, by kind and status (read at scrape time).",
+    ["kind", "status"],
+)
+
+MAX_OPERATIONS = 200
+ANONYMOUS = "anonymous"
+OTHER = "other"
+UNMATCHED = "unmatched"
+_NAME_RE = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+# The first named operation of a document: enough for a label, far cheaper than parsing.
+_OPERATION_RE = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+_PEEK_BYTES = 256 * 1024  # bodies beyond this are not looked into for a name
+_JOB_COUNTS_TIMEOUT = 5.0
+
+
+class OperationNames:
+    """Operation names seen so far, up to `limit` distinct ones; the rest are `other`."""
+
+    def __init__(self, limit: int = MAX_OPERATIONS) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def label(self, name: str | None) -> str:
+        if not name:
+            return ANONYMOUS
+        if not _NAME_RE.fullmatch(name):
+            return OTHER
+        if name in self._seen:
+            return name
+        with self._lock:
+            if len(self._seen) >= self.limit:
+                return OTHER
+            self._seen.add(name)
+        return name
+
+
+OPERATION_NAMES = OperationNames()
+
+
+def operation_name(payload: Any) -> str | None:
+    """The operation a GraphQL request runs: `operationName`, else the document's first
+    named operation."""
+    if isinstance(payload, list):
+        return "batch"
+    if not isinstance(payload, dict):
+        return None
+    name = payload.get("operationName")
+    if isinstance(name, str) and name:
+        return name
+    query = payload.get("query")
+    if isinstance(query, str):
+        found = _OPERATION_RE.search(query)
+        return found.group(1) if found else None
+    return None
+
+
+def _route_template(scope: Scope, routes: list[BaseRoute]) -> str:
+    """The matched route's path template (with a mount's prefix), or `unmatched`."""
+    route = scope.get("route")
+    if route is None:
+        # Answered before routing (401, 413): find the route it was meant for.
+        route = next((r for r in routes if r.matches(scope)[0] is Match.FULL), None)
+    if route is None:
+        return UNMATCHED
+    path = str(getattr(route, "path", "") or "")
+    if isinstance(route, Mount):
+        # The mount's inner router set no route of its own: name the mount only.
+        return f"{path}/*" if path else UNMATCHED
+    prefix = str(scope.get("root_path", ""))
+    app_root = str(scope.get("app_root_path", prefix))
+    mounted = prefix[len(app_root) :] if prefix.startswith(app_root) else ""
+    return f"{mounted}{path}" or UNMATCHED
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request, names GraphQL operations, and counts the
+    open WebSockets. It reads at most `_PEEK_BYTES` of a JSON body for the name, as the
+    app consumes it: nothing is buffered or read ahead."""
+
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute] | None = None) -> None:
+        self.app = app
+        self.routes = routes or []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        graphql = scope["path"] == "/graphql"
+        body = bytearray()
+
+        async def peek(message: Message) -> None:
+            if message["type"] == "http.request" and len(body) < _PEEK_BYTES:
+                body.extend(message.get("body", b"")[: _PEEK_BYTES - len(body)])
+
+        async def receive_peeking() -> Message:
+            message = await receive()
+            await peek(message)
+            return message
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive_peeking if graphql else receive, send_status)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope, self.routes)
+            method = scope["method"]
+            HTTP_REQUESTS.labels(route, method, str(status)).inc()
+            HTTP_DURATION.labels(route, method).observe(elapsed)
+            if graphql and method in ("GET", "POST"):
+                name = OPERATION_NAMES.label(_graphql_name(scope, bytes(body)))
+                GRAPHQL_OPERATIONS.labels(name, str(status)).inc()
+                GRAPHQL_DURATION.labels(name).observe(elapsed)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accepted: list[str] = []
+
+        async def send_counting(message: Message) -> None:
+            await send(message)
+            if message["type"] == "websocket.accept" and not accepted:
+                accepted.append(_route_template(scope, self.routes))
+                WEBSOCKETS.labels(accepted[0]).inc()
+
+        try:
+            await self.app(scope, receive, send_counting)
+        finally:
+            if accepted:
+                WEBSOCKETS.labels(accepted[0]).dec()
+
+
+def _graphql_name(scope: Scope, body: bytes) -> str | None:
+    if scope["method"] == "GET":
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return operation_name({k: v[0] for k, v in query.items()})
+    if not body:
+        return None
+    try:
+        return operation_name(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        return None  # multipart uploads, truncated peeks, bad bodies
+
+
+async def refresh_job_counts(engine: GraphEngine | None) -> None:
+    """Set `apollonia_job_records` from the graph; on failure keep the last figures."""
+    if engine is None:
+        return
+    try:
+        rows = await asyncio.wait_for(jobs.counts(engine), _JOB_COUNTS_TIMEOUT)
+    except Exception as e:  # the scrape must answer even when the graph does not
+        log.warning("job counts unavailable for /metrics: %s", type(e).__name__)
+        return
+    JOBS.clear()
+    for row in rows:
+        JOBS.labels(str(row["kind"]), str(row["status"])).set(float(row["n"]))
+
+
+def metrics_endpoint(engine: Callable[[], GraphEngine | None]) -> Callable[..., Any]:
+    """`GET /metrics` in Prometheus' text format, job counts read from `engine()`."""
+
+    async def metrics(_: Request) -> Response:
+        await refresh_job_counts(engine())
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
