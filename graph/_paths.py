@@ -104,22 +104,24 @@ def best_path(
             floor = min(entry[0] for entry in layer) + LENGTH_PENALTY * (length - steps)
             if floor >= best[0]:
                 break
+        room = longest - length
+        # Hops to the goal below which a path is ahead of an even pace towards it, and
+        # the rest of the journey would have to wander.
+        ahead = hops[start] * (wanted - length) / (wanted - 1) - 1
         ends: dict[str, list[tuple[float, tuple[str, ...], int]]] = {}
         for cost, path, closest in layer:
             here = path[-1]
             for there, score in adjacency[here].items():
                 left = hops.get(there)
-                if left is None or length + left > longest or there in path:
+                if left is None or left > room or there in path:
                     continue
                 step = 1.0 - min(max(score, 0.0), 1.0)
                 if step_cost is not None:
                     step += step_cost(here, there, score)
                 if left > closest:  # every step spent further back than the path had come
                     step += DETOUR
-                # Ahead of an even pace towards the goal: the rest would have to wander.
-                pace = hops[start] * (wanted - length) / (wanted - 1)
-                if left < pace - 1:
-                    step += RUSH * (pace - 1 - left)
+                if left < ahead:
+                    step += RUSH * (ahead - left)
                 total = cost + step
                 if there == goal:
                     total += LENGTH_PENALTY * abs(length - steps)
@@ -146,7 +148,8 @@ def best_path(
 
 def tempo_compatible(a: float, b: float, tolerance: float = TEMPO_TOLERANCE) -> bool:
     """Within `tolerance` (a fraction) of each other, or of half or double the tempo."""
-    return any(abs(b * f - a) <= tolerance * a for f in (1.0, 2.0, 0.5))
+    limit = tolerance * a
+    return abs(b - a) <= limit or abs(2.0 * b - a) <= limit or abs(0.5 * b - a) <= limit
 
 
 def harmonic_cost(
@@ -156,18 +159,26 @@ def harmonic_cost(
 ) -> StepCost:
     """A step cost that adds CLASH for a key that is not Camelot-compatible and CLASH
     for tempos further apart than `tolerance`; an unknown key or tempo clashes too,
-    since nothing says that it mixes."""
-
+    since nothing says that it mixes. Each pair is worked out once."""
     fits = {code: frozenset(compatible(code)) for _, code in keys.values() if code}
+    known: dict[tuple[str, str], float] = {}
 
     def cost(here: str, there: str, score: float) -> float:
-        tempo_a, key_a = keys.get(here, (None, None))
-        tempo_b, key_b = keys.get(there, (None, None))
-        extra = 0.0
-        if key_a is None or key_b is None or key_b not in fits[key_a]:
-            extra += CLASH
-        if tempo_a is None or tempo_b is None or not tempo_compatible(tempo_a, tempo_b, tolerance):
-            extra += CLASH
+        pair = (here, there)
+        extra = known.get(pair)
+        if extra is None:
+            tempo_a, key_a = keys.get(here, (None, None))
+            tempo_b, key_b = keys.get(there, (None, None))
+            extra = 0.0
+            if key_a is None or key_b is None or key_b not in fits[key_a]:
+                extra += CLASH
+            if (
+                tempo_a is None
+                or tempo_b is None
+                or not tempo_compatible(tempo_a, tempo_b, tolerance)
+            ):
+                extra += CLASH
+            known[pair] = extra
         return extra
 
     return cost

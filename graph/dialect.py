@@ -17,6 +17,8 @@ FULLTEXT_FIELDS: dict[str, str] = {"Track": "title", "Artist": "name", "Album": 
 NEO4J_FULLTEXT_INDEX = "catalog_fulltext"
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+# Shorter words match too much one edit away ("cat": bat, car, cut...).
+FUZZY_MIN_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class Dialect:
 
     def fulltext_text(self, text: str) -> str | None:
         """User text as this engine's full-text query string (prefix match on the last word)."""
+        raise NotImplementedError
+
+    def fuzzy_fulltext_text(self, text: str) -> str | None:
+        """User text as a typo-tolerant full-text query string: every word also matches
+        words one edit away (Levenshtein distance 1, words of FUZZY_MIN_LENGTH letters
+        or more), and the last word may be a prefix. For `fulltext_query`'s `$q`."""
         raise NotImplementedError
 
     def vector_value(self, param: str) -> str:
@@ -96,6 +104,16 @@ class FalkorDBDialect(Dialect):
             return None
         # RediSearch syntax: words are ANDed; the last one may be a prefix.
         return " ".join([*terms[:-1], f"{terms[-1]}*"])
+
+    def fuzzy_fulltext_text(self, text: str) -> str | None:
+        terms = fulltext_terms(text)
+        if not terms:
+            return None
+        # RediSearch: `%word%` is the word or one edit away; `(a|b)` is either.
+        words = [f"%{t}%" if len(t) >= FUZZY_MIN_LENGTH else t for t in terms[:-1]]
+        last = terms[-1]
+        fuzzy = f"(%{last}%|{last}*)" if len(last) >= FUZZY_MIN_LENGTH else f"{last}*"
+        return " ".join([*words, fuzzy])
 
     def vector_value(self, param: str) -> str:
         # Only vecf32 values are indexed; a plain list is stored but never found.
@@ -155,6 +173,16 @@ class Neo4jDialect(Dialect):
             return None
         # Lucene syntax: all words required; the last one may be a prefix.
         return " AND ".join([*terms[:-1], f"{terms[-1]}*"])
+
+    def fuzzy_fulltext_text(self, text: str) -> str | None:
+        terms = fulltext_terms(text)
+        if not terms:
+            return None
+        # Lucene: `word~1` is the word or one edit away.
+        words = [f"{t}~1" if len(t) >= FUZZY_MIN_LENGTH else t for t in terms[:-1]]
+        last = terms[-1]
+        fuzzy = f"({last}~1 OR {last}*)" if len(last) >= FUZZY_MIN_LENGTH else f"{last}*"
+        return " AND ".join([*words, fuzzy])
 
     def vector_value(self, param: str) -> str:
         return param

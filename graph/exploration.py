@@ -26,8 +26,9 @@ MAX_NODES = 200
 FANOUT = 10  # the strongest edges followed out of each track
 MIN_STEPS, MAX_STEPS = 3, 50
 MODES = ("SIMILARITY", "HARMONIC")
-# The path search's bounds: tracks expanded per side and round, tracks read in all,
-# rounds of expansion, and seconds.
+# The path search's bounds: tracks expanded per side and round, tracks read before
+# the ends meet, rounds of expansion, tracks expanded once they have met per track
+# asked for beyond the shortest path, and seconds.
 PER_ROUND = 100
 MAX_VISITED = 3000
 MAX_ROUNDS = 8
@@ -158,8 +159,8 @@ async def _subgraph(
 ) -> Adjacency:
     """The edges around both ends, expanded from both until they meet; NO_PATH past the
     bounds. Then the tracks found nearest the routes between the ends are expanded too
-    (THICKEN per step asked for): without their edges they would be dead ends, and a
-    journey of many tracks needs room to move sideways."""
+    (THICKEN per track asked for beyond the shortest path): without their edges they
+    would be dead ends, and a journey longer than the shortest needs room sideways."""
     adjacency: Adjacency = defaultdict(dict)
     sides = (_Side(start), _Side(goal))
     fetched: set[str] = set()
@@ -179,9 +180,11 @@ async def _subgraph(
     else:
         raise NoPathError(_NO_PATH, reason="round_limit", visited=len(adjacency))
     from_start, to_goal = _paths.hops_to(adjacency, start), _paths.hops_to(adjacency, goal)
-    around = [t for t in adjacency if t not in fetched and t in from_start and t in to_goal]
-    around.sort(key=lambda t: (from_start[t] + to_goal[t], t))
-    _add(adjacency, await expand(engine, around[: THICKEN * steps], min_score))
+    sideways = steps - (to_goal[start] + 1)  # tracks beyond the shortest path
+    if sideways > 0:
+        around = [t for t in adjacency if t not in fetched and t in from_start and t in to_goal]
+        around.sort(key=lambda t: (from_start[t] + to_goal[t], t))
+        _add(adjacency, await expand(engine, around[: THICKEN * sideways], min_score))
     return adjacency
 
 
@@ -189,6 +192,18 @@ def _features(stored: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not stored or stored.get(FEATURE_PROPS["tempo"]) is None:
         return None
     return {name: stored.get(prop) for name, prop in FEATURE_PROPS.items()}
+
+
+def _check_path(from_id: str, to_id: str, steps: int, mode: str, bpm_tolerance: float) -> None:
+    if not MIN_STEPS <= steps <= MAX_STEPS:
+        message = f"'steps' must be between {MIN_STEPS} and {MAX_STEPS}."
+        raise ValidationError(message, field="steps")
+    if mode not in MODES:
+        raise ValidationError("'mode' must be SIMILARITY or HARMONIC.", field="mode")
+    if not 0.0 <= bpm_tolerance <= 0.5:
+        raise ValidationError("'bpmTolerance' must be between 0 and 0.5.", field="bpmTolerance")
+    if from_id == to_id:
+        raise ValidationError("'fromId' and 'toId' must differ.", field="toId")
 
 
 async def sonic_path(
@@ -206,19 +221,11 @@ async def sonic_path(
     SIMILARITY takes the best total similarity; HARMONIC also charges every step that
     is not Camelot-compatible or whose tempos differ by more than `bpm_tolerance`
     (half and double tempo count as compatible), so it takes such a step only when the
-    subgraph holds no compatible path. NO_PATH when the tracks are not connected
-    within MAX_VISITED tracks, MAX_ROUNDS rounds and TIME_BUDGET seconds.
+    search found no compatible path, even a shorter or longer one. NO_PATH when the
+    tracks are not connected within MAX_VISITED tracks, MAX_ROUNDS rounds and
+    TIME_BUDGET seconds.
     """
-    if not MIN_STEPS <= steps <= MAX_STEPS:
-        raise ValidationError(
-            f"'steps' must be between {MIN_STEPS} and {MAX_STEPS}.", field="steps"
-        )
-    if mode not in MODES:
-        raise ValidationError("'mode' must be SIMILARITY or HARMONIC.", field="mode")
-    if not 0.0 <= bpm_tolerance <= 0.5:
-        raise ValidationError("'bpmTolerance' must be between 0 and 0.5.", field="bpmTolerance")
-    if from_id == to_id:
-        raise ValidationError("'fromId' and 'toId' must differ.", field="toId")
+    _check_path(from_id, to_id, steps, mode, bpm_tolerance)
     min_score = _check_score(min_score)
     rows = await engine.read(
         "explore_tracks_exist", q.TRACKS_EXIST_QUERY, {"ids": [from_id, to_id]}

@@ -2,7 +2,23 @@
 
 from typing import Any
 
-from resolvers import analysis, catalog, catalog_mutations, collections, realtime, users
+from resolvers import (
+    admin,
+    analysis,
+    catalog,
+    catalog_mutations,
+    collections,
+    exploration,
+    genre,
+    listening,
+    metadata,
+    playqueue,
+    realtime,
+    search,
+    users,
+)
+from resolvers import jobs as job_resolvers
+from resolvers import media as media_resolvers
 from resolvers.scalars import datetime_scalar
 
 
@@ -11,9 +27,18 @@ def bindables() -> list[Any]:
     return [
         datetime_scalar,
         *catalog.bindables,
+        *search.bindables,
         *catalog_mutations.bindables,
         *collections.bindables,
         *users.bindables,
         *realtime.bindables,
         *analysis.bindables,
+        *exploration.bindables,
+        *listening.bindables,
+        *playqueue.bindables,
+        *job_resolvers.bindables,
+        *media_resolvers.bindables,
+        *genre.bindables,
+        *metadata.bindables,
+        *admin.bindables,
     ]

@@ -4,7 +4,6 @@ Plain fields resolve synchronously from the row dicts (snake_case keys); relatio
 come from prefetching or the per-request loaders.
 """
 
-import asyncio
 from typing import Any
 
 from ariadne import InterfaceType, ObjectType, QueryType, UnionType
@@ -212,32 +211,6 @@ async def resolve_albums(
         "albums",
         lambda: catalog.albums_count(engine, artist_id, text_key, year_min, year_max),
     )
-
-
-SEARCH_KINDS = {"TRACK": "Track", "ARTIST": "Artist", "ALBUM": "Album"}
-
-
-@query.field("search")
-async def resolve_search(
-    _: Any,
-    info: Info,
-    query: str,
-    first: int | None = None,
-    types: list[str] | None = None,
-) -> list[dict[str, Any]]:
-    size = page_size(first)
-    text = _text(query, "query")
-    if text is None:
-        raise ValidationError("'query' must not be empty.", field="query")
-    kinds = [SEARCH_KINDS[t] for t in types] if types else None
-    hits = await catalog.search(info.context.engine, text, size, kinds)
-    loaders = info.context.loaders
-    nodes = await asyncio.gather(*(loaders.by_label(hit["kind"]).load(hit["id"]) for hit in hits))
-    return [
-        {"score": float(hit["score"]), "node": node}
-        for hit, node in zip(hits, nodes, strict=True)
-        if node is not None
-    ]
 
 
 @track.field("tags")

@@ -56,6 +56,16 @@ class JobsApi(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class AdminApi(Protocol):
+    """Maintenance mode and the system status (server/admin.py)."""
+
+    async def maintenance(self) -> dict[str, Any]: ...
+
+    async def set_maintenance(self, enabled: bool, message: str | None) -> dict[str, Any]: ...
+
+    async def status(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class RequestContext:
     engine: GraphEngine
@@ -66,6 +76,7 @@ class RequestContext:
     request: Any = None
     jobs: JobsApi | None = None
     settings: Any = None
+    admin: AdminApi | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,6 +99,12 @@ class RequestContext:
         if self.jobs is None:
             raise RuntimeError("no job queue in this context")
         return self.jobs
+
+    @property
+    def admin_api(self) -> AdminApi:
+        if self.admin is None:
+            raise RuntimeError("no admin service in this context")
+        return self.admin
 
     async def require_visible_collection(self, collection_id: str) -> None:
         """NOT_FOUND unless the caller may see the collection (private ones: owner, admin)."""

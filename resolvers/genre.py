@@ -8,7 +8,7 @@ from graph import genre_model
 from graph.errors import ValidationError
 from resolvers.context import Info
 from resolvers.jobs import submit
-from workers import tasks_genre
+from workers import tasks_genre, webhooks
 from workers.uploads import chunks_of
 
 query = QueryType()
@@ -48,15 +48,21 @@ async def resolve_predict_genre(_: Any, info: Info, file: Any) -> dict[str, Any]
 
 
 @mutation.field("batchPredict")
-async def resolve_batch_predict(_: Any, info: Info, files: list[Any]) -> dict[str, Any]:
+async def resolve_batch_predict(
+    _: Any, info: Info, files: list[Any], webhook_url: str | None = None
+) -> dict[str, Any]:
     settings = info.context.settings
     limit = settings.max_batch_files
     if not 1 <= len(files) <= limit:
         raise ValidationError(f"'files' takes 1 to {limit} files.", field="files")
+    if webhook_url:
+        webhooks.check_url(webhook_url, settings)
     await genre_model.deployed(info.context.engine)  # NO_MODEL before any file is kept
     uploads = [(getattr(f, "filename", None), chunks_of(f)) for f in files]
     media_dir = settings.resolved_media_dir
     params = await tasks_genre.stage_batch(uploads, media_dir, settings.max_upload_bytes)
+    if webhook_url:
+        params["webhookUrl"] = webhook_url
     try:
         return await submit(info, "batch_predict", params)
     except BaseException:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from aiodataloader import DataLoader
 
-from graph import analysis, catalog, users
+from graph import analysis, catalog, metadata, users
 from graph import collections as graph_collections
 from graph.collections import ANONYMOUS_VIEWER, Viewer
 from graph.engine import GraphEngine
@@ -55,6 +55,7 @@ ArtistsByTrackIdLoader = _loader("ArtistsByTrackIdLoader", catalog.artists_by_tr
 AlbumByTrackIdLoader = _loader("AlbumByTrackIdLoader", catalog.album_by_track)
 GenresByTrackIdLoader = _loader("GenresByTrackIdLoader", catalog.genres_by_track)
 ArtistByAlbumIdLoader = _loader("ArtistByAlbumIdLoader", catalog.artist_by_album)
+MetadataByTrackIdLoader = _loader("MetadataByTrackIdLoader", metadata.metadata_by_track)
 
 
 def _page_loader(name: str, relation: str) -> type[_GraphLoader]:
@@ -242,6 +243,11 @@ class Loaders:
     def embedding_by_track(self) -> AnyLoader:
         """Vectors by EmbeddingKey."""
         return EmbeddingByTrackLoader(self.engine)
+
+    @cached_property
+    def metadata_by_track_id(self) -> AnyLoader:
+        """A track's metadata entries by track id."""
+        return MetadataByTrackIdLoader(self.engine)
 
     @cached_property
     def similar_by_track(self) -> AnyLoader:

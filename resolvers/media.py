@@ -7,7 +7,7 @@ from ariadne import MutationType, ObjectType, upload_scalar
 from graph.errors import DomainError, ValidationError
 from resolvers.context import Info
 from resolvers.jobs import submit
-from workers import library_scan
+from workers import library_scan, webhooks
 from workers.events import MEDIA_ADDED
 from workers.uploads import chunks_of, ingest_upload
 
@@ -67,9 +67,14 @@ async def resolve_batch_upload(_: Any, info: Info, files: list[Any]) -> list[dic
 
 
 @mutation.field("scanLibrary")
-async def resolve_scan_library(_: Any, info: Info, path: str) -> dict[str, Any]:
+async def resolve_scan_library(
+    _: Any, info: Info, path: str, webhook_url: str | None = None
+) -> dict[str, Any]:
     root = library_scan.resolve_root(path, info.context.settings.resolved_scan_roots)
-    return await submit(info, "scan", {"path": str(root)})
+    params = {"path": str(root)}
+    if webhook_url:
+        params["webhookUrl"] = webhooks.check_url(webhook_url, info.context.settings)
+    return await submit(info, "scan", params)
 
 
 bindables = [mutation, track, upload_scalar]

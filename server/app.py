@@ -8,11 +8,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -22,6 +21,8 @@ from graph.engine import GraphEngine, connect
 from graph.migrations import migrate
 from resolvers.loaders import viewer_of
 from resolvers.permissions import Principal
+from schema import load_sdl
+from server.admin import Admin
 from server.auth.keys import token_config
 from server.auth.middleware import Authenticator, AuthMiddleware
 from server.auth.passwords import Passwords
@@ -29,10 +30,16 @@ from server.auth.service import AuthService
 from server.auth.tokens import Tokens
 from server.body_limit import BodyLimitMiddleware
 from server.errors import request_id_var
+from server.explore import explore_routes
 from server.graphql_app import build_schema, graphql_app
+from server.health import Health
 from server.logs import configure_logging
+from server.metrics import MetricsMiddleware, metrics_endpoint
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
+from server.rest.app import rest_app
+from server.rest.errors import RestErrorShape
+from server.rest.openapi import api_routes
 from server.settings import Settings
 from server.subscriptions import SocketAuth
 from server.ws_events import EventSocket
@@ -91,10 +98,6 @@ class _Delegate:
         await self.state[self.key](scope, receive, send)
 
 
-async def metrics(_: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
 def create_app(
     settings: Settings | None = None,
     engine: GraphEngine | None = None,
@@ -107,8 +110,9 @@ def create_app(
     Rate-limit counters live in Redis under `rate_limit_prefix`, by default one per
     graph: every process serving the same graph shares the budgets."""
     settings = settings or Settings.from_env()
-    configure_logging()
+    configure_logging(settings.resolved_log_format, settings.log_level)
     schema = build_schema()
+    sdl = load_sdl()
     tokens = Tokens(token_config(settings))
     passwords = Passwords(settings.password_memory_kib, settings.password_time_cost)
     state: dict[str, Any] = {"engine": engine}
@@ -116,6 +120,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # uvicorn has set up its loggers by now: put them on our handler.
+        configure_logging(settings.resolved_log_format, settings.log_level)
         owned = state["engine"] is None
         if owned:
             state["engine"] = await connect(
@@ -126,6 +132,7 @@ def create_app(
             )
             await migrate(state["engine"])
         redis = connect_redis(settings.resolved_redis_url)
+        state["redis"] = redis
         auth = AuthService(state["engine"], redis, tokens, passwords)
         state["auth"] = auth
         graph_name = getattr(state["engine"], "graph_name", settings.graph_name)
@@ -146,10 +153,18 @@ def create_app(
             events = None
         state["events"] = events
         socket_auth = SocketAuth(authenticator, settings.ws_max_subscriptions)
-        jobs = JobQueue(broker_for(settings, graph_name))
+        jobs = JobQueue(broker_for(settings))
         state["jobs"] = jobs
         state["graphql"], state["graphql_ws"] = graphql_app(
-            settings, schema, state["engine"], auth, limiter, events, socket_auth, jobs
+            settings,
+            schema,
+            state["engine"],
+            auth,
+            limiter,
+            events,
+            socket_auth,
+            jobs,
+            admin=Admin(settings, state, redis),
         )
         # Start-up objects (schema, modules, pools) never die: keep them out of the
         # collector's way, so that full collections under load stay short.
@@ -176,10 +191,16 @@ def create_app(
             if on_shutdown is not None:
                 on_shutdown()
 
-    async def health(_: Request) -> Response:
-        up = state["engine"] is not None and await state["engine"].ping()
-        body = {"status": "ok" if up else "degraded", "components": {"graph": up}}
-        return JSONResponse(body, status_code=200 if up else 503)
+    health = Health(settings, state)
+
+    async def schema_sdl(_: Request) -> Response:
+        # The schema is as secret as introspection makes it (off in production).
+        if not settings.introspection:
+            return PlainTextResponse("Not Found", status_code=404)
+        return PlainTextResponse(
+            sdl,
+            headers={"content-disposition": 'attachment; filename="schema.graphql"'},
+        )
 
     async def can_see_collection(principal: Principal, collection_id: str) -> bool:
         [row] = await collections.collections_by_id(
@@ -204,13 +225,18 @@ def create_app(
             Route("/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]),
             WebSocketRoute("/graphql", _Delegate(state, "graphql_ws")),
             WebSocketRoute("/ws", event_socket),
-            Route("/metrics", metrics),
-            Route("/health", health),
+            Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
+            Route("/metrics", metrics_endpoint(lambda: state["engine"])),
+            *(Route(path, endpoint) for path, endpoint in health.routes()),
+            *api_routes(schema, settings, rest_app(state)),
+            *explore_routes(),
         ],
         lifespan=lifespan,
     )
     app.state.components = state  # for tests and diagnostics
     app.add_middleware(AuthMiddleware, authenticator=authenticator)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RestErrorShape)  # the REST envelope on the middlewares' errors
+    app.add_middleware(MetricsMiddleware, routes=app.routes)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -72,7 +72,7 @@ def serve(args: argparse.Namespace) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
-            access_log=not settings.production,
+            access_log=True,  # redacted by server/logs.py, JSON in production
         )
     finally:
         stop()  # start-up failed, or uvicorn returned normally
@@ -80,9 +80,11 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
+    from server.logs import configure_logging
     from workers.worker import run_worker
 
     settings = _settings(args)
+    configure_logging(settings.resolved_log_format, settings.log_level)
     server = _embedded_server(settings)
     try:
         return run_worker(settings, args.threads or settings.worker_threads)
@@ -174,7 +176,7 @@ async def _scan(settings: Settings, path: str, roots: tuple[Path, ...]) -> dict[
         username=settings.graph_username,
         password=settings.graph_password,
     )
-    queue = JobQueue(broker_for(settings, settings.graph_name))
+    queue = JobQueue(broker_for(settings))
     bar = tqdm(total=0, unit="file", desc=f"scanning {root}")
     try:
         await migrate(engine)

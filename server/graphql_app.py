@@ -17,10 +17,11 @@ from starlette.responses import Response
 
 import resolvers
 from graph.engine import GraphEngine
-from resolvers.context import AuthApi, EventsApi, JobsApi, RequestContext
+from resolvers.context import AdminApi, AuthApi, EventsApi, JobsApi, RequestContext
 from resolvers.directives import DIRECTIVES, protect_root_fields
 from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
+from server.admin import guard_mutations
 from server.documents import DocumentCache
 from server.errors import format_error, production_format_error, request_id_var
 from server.query_limits import QueryLimits
@@ -36,11 +37,12 @@ from server.subscriptions import (
 
 def build_schema() -> GraphQLSchema:
     """Bind every resolver to the SDL; a mismatch fails here, at start-up. Then put the
-    permission checks in front of the root fields."""
+    permission checks in front of the root fields, and the maintenance check in front of
+    the mutations."""
     schema = make_executable_schema(
         load_sdl(), *resolvers.bindables(), directives=DIRECTIVES, convert_names_case=True
     )
-    return protect_root_fields(schema)
+    return guard_mutations(protect_root_fields(schema))
 
 
 def _retry_after(result: dict[str, Any]) -> int | None:
@@ -144,6 +146,7 @@ def graphql_app(
     events: EventsApi | None = None,
     socket_auth: SocketAuth | None = None,
     jobs: JobsApi | None = None,
+    admin: AdminApi | None = None,
 ) -> tuple[GraphQL, SubprotocolRouter | None]:
     """The ASGI apps serving /graphql over HTTP and (with `socket_auth`) WebSocket:
     documents within the settings' limits (depth, aliases, tokens, cost), callers within
@@ -163,6 +166,7 @@ def graphql_app(
             request=request,
             jobs=jobs,
             settings=settings,
+            admin=admin,
         )
 
     def app(websocket_handler: Any = None) -> GraphQL:

@@ -43,7 +43,7 @@ from server.settings import Settings
 log = logging.getLogger("apollonia.ratelimit")
 
 RATE_LIMITED = Counter(
-    "apollonia_rate_limited_total", "Requests refused by a rate limit.", ["budget"]
+    "apollonia_rate_limit_rejections_total", "Requests refused by a rate limit.", ["budget"]
 )
 
 QUERY = "query"

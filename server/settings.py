@@ -18,7 +18,7 @@ def _load_dotenv(path: Path = Path(".env")) -> None:
 
 
 def _bool(value: str | None, default: bool) -> bool:
-    if value is None:
+    if value is None or not value.strip():  # `NAME=` in .env means "the default"
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
 
@@ -35,6 +35,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: str = ""  # json | text; empty: json in production, text otherwise
     explorer: bool = True
     introspection: bool = True
     document_cache_size: int = 1024
@@ -73,10 +74,20 @@ class Settings:
     job_min_backoff_ms: int = 1_000
     similarity_k: int = 10
     similarity_min_score: float = 0.5
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_allow_private: bool = False
+    webhook_secret: str = ""
+    webhook_backoff_ms: int = 1_000
+    worker_metrics_port: int = 0  # 0: a worker serves no /metrics of its own
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def resolved_log_format(self) -> str:
+        """LOG_FORMAT, else JSON lines in production and plain text in development."""
+        return self.log_format or ("json" if self.production else "text")
 
     @property
     def resolved_graph_url(self) -> str:
@@ -128,6 +139,7 @@ class Settings:
             "host": os.environ.get("APOLLONIA_HOST", "127.0.0.1"),
             "port": int(os.environ.get("APOLLONIA_PORT", "8000")),
             "log_level": os.environ.get("LOG_LEVEL", "info").lower(),
+            "log_format": os.environ.get("LOG_FORMAT", "").lower(),
             "explorer": _bool(os.environ.get("APOLLONIA_EXPLORER"), not production),
             "introspection": _bool(os.environ.get("APOLLONIA_INTROSPECTION"), not production),
             "document_cache_size": int(os.environ.get("APOLLONIA_DOCUMENT_CACHE", "1024")),
@@ -175,6 +187,17 @@ class Settings:
             "job_min_backoff_ms": int(os.environ.get("APOLLONIA_JOB_MIN_BACKOFF_MS", "1000")),
             "similarity_k": int(os.environ.get("APOLLONIA_SIMILARITY_K", "10")),
             "similarity_min_score": float(os.environ.get("APOLLONIA_SIMILARITY_MIN_SCORE", "0.5")),
+            "worker_metrics_port": int(os.environ.get("APOLLONIA_WORKER_METRICS_PORT", "0")),
+            "webhook_allowed_hosts": tuple(
+                host.strip()
+                for host in os.environ.get("APOLLONIA_WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                if host.strip()
+            ),
+            "webhook_allow_private": _bool(
+                os.environ.get("APOLLONIA_WEBHOOK_ALLOW_PRIVATE"), False
+            ),
+            "webhook_secret": os.environ.get("APOLLONIA_WEBHOOK_SECRET", ""),
+            "webhook_backoff_ms": int(os.environ.get("APOLLONIA_WEBHOOK_BACKOFF_MS", "1000")),
             "max_body_bytes": int(
                 os.environ.get("APOLLONIA_MAX_BODY_BYTES", str(50 * 1024 * 1024))
             ),

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 from graph.errors import UnauthenticatedError
 from resolvers.permissions import Principal
 from server.auth.middleware import Authenticator
+from server.metrics import SUBSCRIPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,18 @@ def _too_many(limit: int) -> list[dict[str, Any]]:
 
 
 class _Authenticated:
-    """What both subprotocol handlers add: the socket's auth, and its background tasks
-    cancelled when the socket goes."""
+    """What both subprotocol handlers add: the socket's auth, its background tasks
+    cancelled when the socket goes, and its running subscriptions counted."""
+
+    protocol = ""
 
     def __init__(self, auth: SocketAuth, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.socket_auth = auth
+
+    async def observe_async_results(self, *args: Any, **kwargs: Any) -> None:
+        with SUBSCRIPTIONS.labels(self.protocol).track_inprogress():
+            await super().observe_async_results(*args, **kwargs)  # type: ignore[misc]
 
     async def handle_websocket(self, websocket: WebSocket) -> None:
         try:
@@ -94,6 +101,8 @@ class _Authenticated:
 
 
 class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
+    protocol = "graphql-transport-ws"
+
     async def handle_websocket_connection_init_message(
         self, websocket: WebSocket, message: dict[str, Any], client_context: Any
     ) -> None:
@@ -128,6 +137,8 @@ class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
 
 
 class LegacyWSHandler(_Authenticated, GraphQLWSHandler):
+    protocol = "graphql-ws"
+
     async def handle_websocket_connection_init_message(
         self, websocket: WebSocket, message: dict[str, Any]
     ) -> None:

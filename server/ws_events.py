@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from graph.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ADMIN_ACCESS, READ_MEDIA, Principal
 from server.auth.middleware import Authenticator
+from server.metrics import SUBSCRIPTIONS
 from workers.events import RAW, SYSTEM_STATUS, Events, SlowConsumer, is_channel
 
 AUTH_SECONDS = 10.0
@@ -103,12 +104,13 @@ class EventSocket:
 
     async def forward(self, channel: str) -> None:
         try:
-            async with self.events.subscribe(channel) as stream:
-                await self.send({"type": "subscription_confirmed", "event_type": channel})
-                async for event in stream:
-                    # The envelope as published: encoded once for every socket.
-                    async with self.send_lock:
-                        await self.websocket.send_text(event[RAW])
+            with SUBSCRIPTIONS.labels("ws").track_inprogress():
+                async with self.events.subscribe(channel) as stream:
+                    await self.send({"type": "subscription_confirmed", "event_type": channel})
+                    async for event in stream:
+                        # The envelope as published: encoded once for every socket.
+                        async with self.send_lock:
+                            await self.websocket.send_text(event[RAW])
         except SlowConsumer:
             self.subscriptions.pop(channel, None)
             await self.error(

@@ -11,16 +11,39 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph import analysis, catalog, catalog_writes, migrations, similarity, users
+from graph import (
+    analysis,
+    analysis_store,
+    catalog,
+    catalog_writes,
+    jobs,
+    media,
+    migrations,
+    models,
+    similarity,
+    users,
+)
 from graph import collections as graph_collections
-from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J
+from graph import search as graph_search
+from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from graph.engine import GraphEngine, Params, Row
-from graph.errors import ForbiddenError, NotFoundError
+from graph.errors import ForbiddenError, NotFoundError, ValidationError
 from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import analysis as analysis_queries
+from graph.queries import analysis_store as store_queries
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as write_queries
 from graph.queries import collections as collection_queries
+from graph.queries import exploration as exploration_queries
+from graph.queries import genre_model as genre_queries
+from graph.queries import jobs as job_queries
+from graph.queries import listening as listening_queries
+from graph.queries import media as media_queries
+from graph.queries import metadata as metadata_queries
+from graph.queries import models as model_queries
+from graph.queries import playqueue as playqueue_queries
+from graph.queries import preferences as preference_queries
+from graph.queries import search as search_queries
 from graph.queries import similarity as similarity_queries
 from graph.queries import users as user_queries
 from tests.conftest import graph_queries
@@ -37,6 +60,17 @@ QUERY_MODULES = [
     collection_queries,
     similarity_queries,
     analysis_queries,
+    store_queries,
+    job_queries,
+    media_queries,
+    model_queries,
+    genre_queries,
+    exploration_queries,
+    listening_queries,
+    playqueue_queries,
+    metadata_queries,
+    preference_queries,
+    search_queries,
     migrations,
 ]
 # Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
@@ -75,17 +109,47 @@ def _builders() -> Iterator[str]:
     for by_artist in (False, True):
         yield catalog_queries.albums_page(by_artist)
         yield catalog_queries.albums_count(by_artist)
+    for search_filter in (
+        search_queries.SearchFilter(),
+        search_queries.SearchFilter(artist_id="art_x", genre_keys=["jazz"]),
+        search_queries.SearchFilter(
+            genre_keys=["a"],
+            year_min=1,
+            year_max=2,
+            tempo_min=1.0,
+            tempo_max=2.0,
+            energy_min=0.1,
+            energy_max=0.9,
+            camelot=["8A"],
+        ),
+    ):
+        yield search_queries.filter_tracks(search_filter)[0]
     for kind in analysis_queries.EMBEDDING_TYPES:
         yield analysis_queries.embeddings_by_track(kind)
         yield analysis_queries.embedding_dims(kind)
-        yield analysis_queries.set_embedding(kind)
+        yield analysis_queries.set_embedding(kind, NEO4J)
         yield analysis_queries.remove_embedding(kind)
+    for data in metadata_queries.MISSING:
+        yield from metadata_queries.tracks_missing(data)
+
+
+def _dialect_builders(dialect: Dialect) -> Iterator[str]:
+    """The queries built for one engine's dialect (vector values and vector search)."""
+    yield analysis_queries.set_embedding("audio", dialect)
+    for build in (
+        store_queries.store_analysis,
+        store_queries.set_embeddings,
+        store_queries.vector_neighbours,
+        store_queries.vector_search,
+    ):
+        yield build(dialect)
 
 
 def _dialect() -> Iterator[str]:
     for spec in migrations.SCHEMA:
         yield from NEO4J.ddl(spec)
     yield NEO4J.fulltext_query()
+    yield from _dialect_builders(NEO4J)
 
 
 def neo4j_queries() -> list[str]:
@@ -182,6 +246,7 @@ async def _workload(engine: GraphEngine) -> None:
     await _collections_workload(engine, [track_id, tracks[1]["id"]])
     await _similarity_workload(engine, [track_id, tracks[1]["id"]])
     await _analysis_workload(engine, [track_id, tracks[1]["id"]])
+    await _jobs_workload(engine, [track_id, tracks[1]["id"]])
     await catalog_writes.delete_album(engine, other["id"])
     await catalog_writes.delete_track(engine, track_id)
     await catalog_writes.delete_artist(engine, artist["id"], cascade=True)
@@ -223,6 +288,44 @@ async def _similarity_workload(engine: GraphEngine, track_ids: list[str]) -> Non
     await similarity.edge_count(engine, track_ids)
 
 
+async def _jobs_workload(engine: GraphEngine, track_ids: list[str]) -> None:
+    a, b = track_ids
+    job = await jobs.create_job(engine, "analyze", {"trackId": a}, None, a)
+    await jobs.jobs_by_id(engine, [job["id"]])
+    await jobs.jobs_page(engine, None, ["queued"], (1, job["id"]), 5)
+    await jobs.start(engine, job["id"])
+    await jobs.progress(engine, job["id"], 0.5, "half")
+    await jobs.requeue(engine, job["id"], "TRANSIENT_ERROR", "again")
+    await jobs.finish(engine, job["id"], result={"ok": True})
+    await jobs.counts(engine)
+    version = await models.next_version(engine, "scaler")
+    await models.save(engine, "scaler", version, "{}", {}, deploy=True)
+    await models.deployed(engine, "scaler")
+    await models.list_models(engine, "scaler")
+    await models.deploy(engine, "scaler", version)
+    await media.track_by_hash(engine, "0" * 64)
+    await media.files_under(engine, "/music/")
+    await media.mark_missing(engine, ["/music/x.wav"])
+    await media.update_file(engine, "/music/x.wav", {"file_size": 1})
+    with pytest.raises(ValidationError):
+        await analysis_store.track_file(engine, a)
+    await analysis_store.set_status(engine, [a], "QUEUED")
+    vector = [1.0] + [0.0] * 63
+    await analysis_store.store(engine, a, {}, vector, vector, 1, 10.0)
+    await analysis_store.store(engine, b, {}, vector, vector, 1, 10.0)
+    await analysis_store.nearest(engine, a, vector, 5)
+    await analysis_store.search(engine, vector, 5)
+    await analysis_store.trim_edges(engine, [a], 5)
+    await graph_search.search(engine, "so whta", 5, hybrid=True)
+    flt = search_queries.SearchFilter(artist_id="art_x", genre_keys=["jazz"])
+    await graph_search.search(engine, "so", 5, flt=flt, hybrid=True)
+    for field in graph_search.LABELS:
+        await graph_search.suggest(engine, "so", field, 5)
+    async for _ in analysis_store.pages(engine, store_queries.RAW_EMBEDDINGS_PAGE_QUERY, "raw"):
+        pass
+    await analysis_store.set_embeddings(engine, [{"id": a, "vector": vector}], 2)
+
+
 async def _analysis_workload(engine: GraphEngine, track_ids: list[str]) -> None:
     a, b = track_ids
     await analysis.set_features(engine, a, {"tempo": 120.0, "key": "A", "mode": "minor"})
@@ -249,5 +352,6 @@ async def test_enumeration_covers_what_the_engine_sends(engine: GraphEngine) -> 
         for size in range(1, len(FULLTEXT_FIELDS) + 1)
         for kinds in itertools.combinations(FULLTEXT_FIELDS, size)
     }
+    search |= set(_dialect_builders(FALKORDB))
     missing = recording.sent - enumerated - search
     assert not missing, missing

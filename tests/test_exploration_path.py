@@ -94,6 +94,42 @@ async def test_similarity_and_harmonic_modes(engine: GraphEngine, gql: GraphQLCl
     assert "compatible" in key["description"] and "not" not in key["description"]
 
 
+def _families() -> tuple[dict[str, Mix | None], list[tuple[str, str, float]]]:
+    """Four families of five tracks, each family one rhythm and key. From F0 to F3,
+    the more similar way passes F1, whose key clashes with both; F2 mixes with both."""
+    keys = {
+        "F0": (124.0, "A", "minor"),  # 8A
+        "F1": (124.0, "F#", "major"),  # 2B
+        "F2": (126.0, "E", "minor"),  # 9A
+        "F3": (125.0, "B", "minor"),  # 10A
+    }
+    mixes: dict[str, Mix | None] = {f"{f}.{i}": mix for f, mix in keys.items() for i in range(5)}
+    edges = [
+        (f"{f}.{i}", f"{f}.{j}", 0.9 - 0.01 * (j - i))
+        for f in keys
+        for i, j in itertools.combinations(range(5), 2)
+    ]
+    for a, b, score in (("F0", "F1", 0.8), ("F1", "F3", 0.8), ("F0", "F2", 0.6), ("F2", "F3", 0.6)):
+        edges += [(f"{a}.{i}", f"{b}.{i}", score) for i in (3, 4)]
+    return mixes, edges
+
+
+async def test_harmonic_paths_stay_compatible_across_families(
+    engine: GraphEngine, gql: GraphQLClient
+) -> None:
+    mixes, edges = _families()
+    ids = await _catalogue(engine, mixes, edges)
+    similar = _titles(await _path(gql, ids, "F0.0", "F3.0", steps=8))
+    assert any(t.startswith("F1") for t in similar), similar
+    for steps in (4, 8, 12):
+        path = _titles(await _path(gql, ids, "F0.0", "F3.0", steps=steps, mode="HARMONIC"))
+        assert abs(len(path) - steps) <= _paths.slack(steps) and len(set(path)) == len(path)
+        assert not any(t.startswith("F1") for t in path), path
+        assert all(_mixes_well(mixes[a], mixes[b]) for a, b in itertools.pairwise(path))  # type: ignore[arg-type]
+        families = [t[:2] for t in path]
+        assert families == sorted(families, key=["F0", "F2", "F3"].index), path
+
+
 async def test_tempo_tolerance(engine: GraphEngine, gql: GraphQLClient) -> None:
     mixes: dict[str, Mix | None] = {
         "A": (120.0, "A", "minor"),

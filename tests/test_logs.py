@@ -1,5 +1,7 @@
 """Credentials never reach the server's logs."""
 
+import dataclasses
+import json
 import logging
 
 import httpx
@@ -7,6 +9,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from graph.engine import GraphEngine
+from server.settings import Settings
 from tests.conftest import LiveServer
 
 SERVER_LOGGERS = ("uvicorn.access", "uvicorn.error", "apollonia", "apollonia.errors")
@@ -51,3 +55,76 @@ async def test_tokens_in_query_strings_are_redacted(
     assert "token=[redacted]" in text
     assert secret not in text
     assert "c2VjcmV0LXBheWxvYWQ" not in text
+
+
+LOGIN = 'mutation($p: String!) { login(input: {login: "nobody", password: $p}) { accessToken } }'
+
+
+async def test_json_lines_carry_request_ids_and_no_credential(
+    engine: GraphEngine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A live server logging JSON: requests carrying a token in the Authorization header,
+    in the query string, and a password in a login mutation (as a variable, and inline
+    in a GET); not one of them appears in any line, and every line has a request id."""
+    header_token = "eyJhbGciOiJIUzI1NiJ9.aGVhZGVyLXNlY3JldA.c2lnMQ"
+    query_token = "eyJhbGciOiJIUzI1NiJ9.cXVlcnktc2VjcmV0.c2lnMg"
+    password = "correct-horse-battery-staple-42"
+    server = LiveServer(engine, dataclasses.replace(settings, log_format="json"))
+    await server.start()
+    access = logging.getLogger("uvicorn.access")
+    level = access.level
+    access.setLevel(logging.INFO)
+    capsys.readouterr()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            await http.post(
+                "/graphql",
+                json={"query": "{ genres { name } }"},
+                headers={"authorization": f"Bearer {header_token}", "x-request-id": "req-header"},
+            )
+            await http.get(
+                "/graphql",
+                params={"query": "{ genres { name } }", "access_token": query_token},
+                headers={"x-request-id": "req-query"},
+            )
+            await http.post(
+                "/graphql",
+                json={"query": LOGIN, "variables": {"p": password}},
+                headers={"x-request-id": "req-login"},
+            )
+            inline = LOGIN.replace("$p", json.dumps(password)).replace("($p: String!)", "")
+            await http.get("/graphql", params={"query": inline, "token": query_token})
+        url = server.url.replace("http://", "ws://") + f"/ws?token={query_token}"
+        async with connect(url) as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+    finally:
+        access.setLevel(level)
+        await server.stop()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    served = [line for line in lines if not line["logger"].startswith(("httpx", "websockets"))]
+    assert served, "the server logged nothing"
+    for line in served:
+        assert {"time", "level", "logger", "message", "request_id"} <= line.keys()
+        text = json.dumps(line)
+        for secret in (header_token, query_token, password, "aGVhZGVyLXNlY3JldA"):
+            assert secret not in text, line
+    by_id = {line["request_id"]: line for line in served if line["logger"] == "uvicorn.access"}
+    assert by_id["req-header"]["status"] == 401 and by_id["req-header"]["path"] == "/graphql"
+    assert by_id["req-query"]["path"].endswith("access_token=[redacted]")
+    assert by_id["req-login"]["method"] == "POST"
+
+
+async def test_text_lines_show_the_request_id(
+    live: LiveServer, client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    access = logging.getLogger("uvicorn.access")
+    level = access.level
+    access.setLevel(logging.INFO)
+    capsys.readouterr()
+    try:
+        await client.get("/health/live", headers={"x-request-id": "text-id-1"})
+    finally:
+        access.setLevel(level)
+    err = capsys.readouterr().err
+    assert any("[text-id-1]" in line and "/health/live" in line for line in err.splitlines())

@@ -37,7 +37,8 @@ SCHEMA = build_schema()
 assert SCHEMA.mutation_type is not None
 MUTATIONS: dict[str, GraphQLField] = dict(SCHEMA.mutation_type.fields)
 PUBLIC_MUTATIONS = {"register", "login", "refreshToken"}
-PUBLIC_FIELDS = PUBLIC_MUTATIONS | {"me"}
+# Query.maintenance: whether writes are refused, for anyone to ask.
+PUBLIC_FIELDS = PUBLIC_MUTATIONS | {"me", "maintenance"}
 WELL_FORMED_ID = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
 SCALAR_SAMPLES: dict[str, Any] = {
     "ID": WELL_FORMED_ID,
@@ -131,7 +132,7 @@ def test_every_root_field_has_a_rule() -> None:
 # (schema/collections.graphql); every other delete removes catalogue media.
 OWN_DATA_DELETES = {"deleteCollection"}
 # Deletes of a sub-resource of a track, with their own arguments (not just `id`).
-SUB_RESOURCE_DELETES = {"deleteEmbedding"}
+SUB_RESOURCE_DELETES = {"deleteEmbedding", "deleteMetadata"}
 DELETE = "mutation Delete($id: ID!) {{ {name}(id: $id) {{ deletedId }} }}"
 
 

@@ -77,7 +77,7 @@ def assert_limited(response: httpx.Response, limit: int) -> None:
 
 async def rate_limited_total(client: httpx.AsyncClient, budget: str) -> float:
     text = (await client.get("/metrics")).text
-    prefix = f'apollonia_rate_limited_total{{budget="{budget}"}} '
+    prefix = f'apollonia_rate_limit_rejections_total{{budget="{budget}"}} '
     lines = [line for line in text.splitlines() if line.startswith(prefix)]
     return float(lines[0].removeprefix(prefix)) if lines else 0.0
 

@@ -16,6 +16,7 @@ re-runs the whole handler (graph writes MERGE, files are content-addressed).
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +33,24 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
+from prometheus_client import Counter, Histogram
 
 from graph import jobs as records
 from graph.engine import GraphEngine, Row
 from graph.errors import DomainError, GraphUnavailableError
 
 log = logging.getLogger("apollonia.jobs")
+
+# Observed in the process that runs the job (a worker; see server/metrics.py).
+JOB_RUNS = Counter(
+    "apollonia_jobs_total", "Job runs ended, by kind and outcome.", ["kind", "status"]
+)
+JOB_DURATION = Histogram(
+    "apollonia_job_duration_seconds",
+    "Time a job run took, by kind and outcome.",
+    ["kind", "status"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 7200),
+)
 
 QUEUE = "apollonia"
 ACTOR = "run_job"
@@ -168,6 +181,29 @@ async def execute(
     if job is None:
         log.info("job %s is finished or gone; nothing to do", job_id)
         return None
+    kind = job["kind"] if job["kind"] in HANDLERS else "unknown"
+    started, status = time.perf_counter(), "error"
+    try:
+        outcome = await _run(engine, job, publish, queue, settings, retries)
+        status = str(outcome.get("status") or "unknown")
+        return outcome
+    except Transient:
+        status = "retrying"
+        raise
+    finally:
+        JOB_RUNS.labels(kind, status).inc()
+        JOB_DURATION.labels(kind, status).observe(time.perf_counter() - started)
+
+
+async def _run(
+    engine: GraphEngine,
+    job: Row,
+    publish: Callable[[str, str, dict[str, Any]], Awaitable[None]],
+    queue: JobQueue,
+    settings: Any,
+    retries: int,
+) -> Row:
+    job_id = job["id"]
     run = HANDLERS.get(job["kind"])
     ctx = JobContext(engine, job, publish, queue, settings)
     if run is None:

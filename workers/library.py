@@ -17,7 +17,7 @@ from typing import Any
 from graph import catalog_writes, media
 from graph.engine import GraphEngine
 from graph.errors import DomainError
-from workers import ingest, library_scan
+from workers import ingest, library_scan, webhooks
 from workers.jobs import JobContext, handler
 from workers.uploads import title_from_name, track_input
 
@@ -109,4 +109,6 @@ async def scan(ctx: JobContext) -> dict[str, Any]:
             ctx.engine, "analyze", {"trackId": track_id}, ctx.job["owner_id"], track_id
         )
 
-    return await scan_folder(ctx.engine, root, progress, enqueue)
+    summary = await scan_folder(ctx.engine, root, progress, enqueue)
+    await webhooks.notify(ctx, summary)
+    return summary

@@ -22,7 +22,7 @@ from graph import genre_model as graph_genre
 from graph import models
 from graph.engine import GraphEngine
 from graph.errors import DomainError, ValidationError
-from workers import genre_model, ingest
+from workers import genre_model, ingest, webhooks
 from workers.analysis import EMBEDDING_DIMS, analyze_file, embedding
 from workers.jobs import JobContext, handler
 
@@ -53,9 +53,21 @@ async def predict_upload(
     model = await graph_genre.deployed(engine)
     staged = await ingest.receive(chunks, media_dir, max_bytes)
     try:
-        return await asyncio.to_thread(predict_file, model, staged.path)
+        # One analysis at a time per API process: it is CPU-bound and would otherwise
+        # starve the event loop's thread of the GIL under a burst of predictions.
+        async with _predicting():
+            return await asyncio.to_thread(predict_file, model, staged.path)
     finally:
         ingest.discard(staged)
+
+
+_PREDICTING: dict[int, asyncio.Semaphore] = {}
+
+
+def _predicting() -> asyncio.Semaphore:
+    """The running loop's prediction slot (semaphores belong to one loop)."""
+    loop = id(asyncio.get_running_loop())
+    return _PREDICTING.setdefault(loop, asyncio.Semaphore(1))
 
 
 async def stage_batch(
@@ -120,11 +132,13 @@ async def batch_predict(ctx: JobContext) -> dict[str, Any]:
         results.append(await _predict_item(model, folder, item))
         await ctx.progress(done / max(len(files), 1), "predicting")
     await asyncio.to_thread(discard_batch, _media_dir(ctx), batch)
-    return {
+    outcome = {
         "modelVersion": model.version,
         "predicted": sum(1 for r in results if "error" not in r),
         "predictions": results,
     }
+    await webhooks.notify(ctx, outcome)
+    return outcome
 
 
 async def _predict_item(

@@ -39,10 +39,12 @@ class WorkerEnv:
         await self.engine.close()
 
 
-def broker_for(settings: Any, graph_name: str) -> Any:
+def broker_for(settings: Any) -> Any:
+    """The queue of this configuration's graph: `apollonia:<GRAPH_NAME>` on either engine,
+    so API processes and workers always meet (whatever a Neo4j database is called)."""
     return make_broker(
         settings.resolved_redis_url,
-        f"apollonia:{graph_name}",
+        f"apollonia:{settings.graph_name}",
         heartbeat_timeout_ms=settings.worker_heartbeat_ms,
         maintenance_chance=settings.worker_maintenance_chance,
         min_backoff_ms=settings.job_min_backoff_ms,
@@ -71,7 +73,7 @@ def build_worker(settings: Any, threads: int = 1) -> tuple[Worker, JobQueue]:
         retries = int(message.options.get("retries", 0)) if message is not None else 0
         runtime.run(job_id, retries)
 
-    broker = broker_for(settings, settings.graph_name)
+    broker = broker_for(settings)
     broker.add_middleware(ThreadCleanup(runtime))
     queue = JobQueue(broker, run_job)
     holder["queue"] = queue
@@ -88,6 +90,13 @@ def run_worker(settings: Any, threads: int = 1) -> int:
     log.info("warming up the analysis (numba) ...")
     log.info("warm-up took %.1f s", warm_up())
     worker, queue = build_worker(settings, threads)
+    port = getattr(settings, "worker_metrics_port", 0)
+    if port:
+        # Job runs and durations are counted in this process (workers/jobs.py).
+        from prometheus_client import start_http_server
+
+        start_http_server(port)
+        log.info("worker metrics on :%d/metrics", port)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,0 +1,134 @@
+"""The REST error envelope and the HTTP status of each error code.
+
+`{"success": false, "error": {"code", "message", "details", "timestamp", "request_id"}}`,
+with the same stable codes as GraphQL's `extensions.code`. The middlewares in front of
+every route (credentials, body size) answer in GraphQL's shape; `RestErrorShape` puts
+their answers under /api/v1 into the envelope too.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import request_id_var
+
+STATUS: dict[str, int] = {
+    "BAD_REQUEST": 400,
+    "QUERY_TOO_COMPLEX": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "NO_PATH": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
+    "NO_MODEL": 409,
+    "FILE_TOO_LARGE": 413,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_FORMAT": 415,
+    "VALIDATION_ERROR": 422,
+    "INVALID_AUDIO": 422,
+    "SILENT_AUDIO": 422,
+    "PATH_NOT_ALLOWED": 403,
+    "RATE_LIMITED": 429,
+    "INTERNAL": 500,
+    "MAINTENANCE": 503,
+}
+
+# Codes documented on every route of the OpenAPI document.
+COMMON_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+
+
+def status_of(code: str) -> int:
+    """The HTTP status of an error code; 400 for a code this table does not know."""
+    return STATUS.get(code, 400)
+
+
+def envelope(
+    code: str, message: str, details: dict[str, Any] | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "success": False,
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or {},
+            "timestamp": datetime.now(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "request_id": request_id or request_id_var.get(),
+        },
+    }
+
+
+def error_response(
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    status: int | None = None,
+) -> Response:
+    return Response(
+        orjson.dumps(envelope(code, message, details)),
+        status_code=status or status_of(code),
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+def from_graphql_error(error: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """Code, message and details of one formatted GraphQL error."""
+    extensions = dict(error.get("extensions") or {})
+    code = str(extensions.pop("code", "INTERNAL"))
+    extensions.pop("requestId", None)
+    if error.get("path"):
+        extensions["path"] = error["path"]
+    return code, str(error.get("message", "")), extensions
+
+
+class RestErrorShape:
+    """Rewrites GraphQL-shaped error answers (`{"errors": [...]}`) of the middlewares
+    in front of the REST routes into the envelope, keeping their status and headers."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def shaping_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                held.append(message)
+                return
+            if held and message["type"] == "http.response.body":
+                held.append(message)
+                if message.get("more_body"):
+                    return
+                await _send_shaped(send, held)
+                held.clear()
+                return
+            await send(message)
+
+        await self.app(scope, receive, shaping_send)
+
+
+async def _send_shaped(send: Send, messages: list[Message]) -> None:
+    start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("errors"), list) and parsed["errors"]:
+        code, message, details = from_graphql_error(parsed["errors"][0])
+        body = orjson.dumps(envelope(code, message, details))
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        start = {**start, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
