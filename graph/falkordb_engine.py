@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.dialect import FALKORDB, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
-from graph.errors import ConflictError, GraphUnavailableError
+from graph.errors import ConflictError, GraphUnavailableError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class FalkorDBEngine:
         return cls(FalkorDB(connection_pool=pool), graph_name)
 
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        _refuse_nul(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             result = await self._graph.ro_query(query, dict(params) if params else None)
@@ -73,6 +74,7 @@ class FalkorDBEngine:
         return _rows(result)
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        _refuse_nul(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             result = await self._graph.query(query, dict(params) if params else None)
@@ -151,3 +153,22 @@ class FalkorDBEngine:
 
     async def close(self) -> None:
         await self._db.aclose()
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        if value and isinstance(value[0], float):
+            return False  # a vector: numbers only
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul(params: Params | None) -> None:
+    """The client sends parameters inside the command text, where a NUL character ends
+    it (FalkorDB then answers "empty key"): refuse such text as the client's error."""
+    if params and _has_nul(params):
+        raise ValidationError("Text must not contain NUL characters.")

@@ -347,3 +347,13 @@ async def test_error_responses_give_nothing_away(gql: GraphQLClient) -> None:
                 "CONFLICT",
                 "INTERNAL",
             ), error
+
+
+async def test_nul_characters_are_a_validation_error_not_a_crash(gql: Any) -> None:
+    """FalkorDB's client puts parameters in the command text, where NUL ends it."""
+    # Search keeps words only: NUL is not part of one.
+    assert await gql.query("query($q: String!) { search(query: $q) { score } }", {"q": "a\u0000"})
+    error = await gql.error(
+        "mutation($t: String!) { createTrack(input: {title: $t}) { id } }", {"t": "a\u0000b"}
+    )
+    assert error["extensions"]["code"] == "VALIDATION_ERROR"

@@ -115,6 +115,9 @@ async def test_train_predict_and_classify(
     for genre in GENRES:
         for seed in TRAIN_SEEDS:
             await analysed_upload(gql, wav(tmp_path, genre, seed), f"{genre}{seed}.wav", [genre])
+    # Analysed before any model exists: it stays without a genre until classifyTracks.
+    content = wav(tmp_path, "pop", UNLABELLED_SEED)
+    track_id = await analysed_upload(gql, content, "untagged.wav", None)
 
     job = await run_job(gql, TRAIN)
     assert job["status"] == "completed", job
@@ -136,7 +139,7 @@ async def test_train_predict_and_classify(
         assert {p["genre"] for p in prediction["probabilities"]} == set(GENRES)
         assert prediction["processingTimeMs"] > 0
     tracks = await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n")
-    assert tracks == [{"n": len(GENRES) * len(TRAIN_SEEDS)}]
+    assert tracks == [{"n": len(GENRES) * len(TRAIN_SEEDS) + 1}]  # + the untagged one
 
     # A batch: one prediction or error per file, in order; the staged files are gone.
     files = {
@@ -156,8 +159,6 @@ async def test_train_predict_and_classify(
 
     # A track without a genre gets the model's, marked as a prediction; the others keep
     # their own genre and get no second one.
-    content = wav(tmp_path, "pop", UNLABELLED_SEED)
-    track_id = await analysed_upload(gql, content, "untagged.wav", None)
     assert (await gql.query(TRACK_GENRES, {"id": track_id}))["track"]["genres"] == []
     job = await run_job(gql, CLASSIFY)
     assert job["status"] == "completed", job
@@ -176,6 +177,17 @@ async def test_train_predict_and_classify(
     # Labelling again changes nothing.
     job = await run_job(gql, CLASSIFY)
     assert (job["status"], job["result"]["labelled"]) == ("completed", 0)
+
+    # With a model deployed, analysis labels a new untagged track itself; a tagged one
+    # keeps its own genre only.
+    content = wav(tmp_path, "techno", UNLABELLED_SEED + 1)
+    later = await analysed_upload(gql, content, "later.wav", None)
+    assert (await gql.query(TRACK_GENRES, {"id": later}))["track"]["genres"] == [{"name": "techno"}]
+    [edge] = await genre_model.predicted_genres(engine, [later])
+    assert edge["version"] == 1
+    content = wav(tmp_path, "ambient", UNLABELLED_SEED + 2)
+    tagged = await analysed_upload(gql, content, "tagged.wav", ["Jazz"])
+    assert await genre_model.predicted_genres(engine, [tagged]) == []
 
     # A second version is kept but not deployed until asked.
     job = await run_job(gql, TRAIN)

@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 
 from graph import analysis, analysis_store, models, similarity
+from graph import genre_model as graph_genre
 from graph.errors import DomainError
+from graph.genre_model import NoModelError
 from graph.queries import analysis_store as store_queries
-from workers import embedding_scaler
+from workers import embedding_scaler, genre_model
 from workers.analysis import AudioFeatures, analyze_file, embedding
 from workers.events import TRACK_UPDATED
 from workers.jobs import JobContext, handler
@@ -131,6 +133,7 @@ async def analyze(ctx: JobContext) -> dict[str, Any]:
         scaler.version if scaler else 0,
         features.duration_seconds,
     )
+    genre = await _classify(ctx, track_id, raw)
     await _processing(ctx, track_id, "similarity", 0.8)
     neighbours = await link_track(ctx, track_id, vector.tolist())
     await _processing(ctx, track_id, "completed", 1.0, completed=True)
@@ -143,8 +146,23 @@ async def analyze(ctx: JobContext) -> dict[str, Any]:
         "mode": features.mode,
         "camelot": features.camelot,
         "neighbours": neighbours,
+        "predictedGenre": genre,
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+async def _classify(ctx: JobContext, track_id: str, raw: Any) -> str | None:
+    """With a genre model deployed, a track that has no genre gets the predicted one
+    (IN_GENRE {source: "model"}); a genre a person gave is never replaced."""
+    try:
+        model = await graph_genre.deployed(ctx.engine)
+    except NoModelError:
+        return None
+    prediction = genre_model.predict(model, np.asarray(raw, dtype=np.float64))
+    written = await graph_genre.write_predictions(
+        ctx.engine, [(track_id, prediction.genre, prediction.confidence)], model.version
+    )
+    return prediction.genre if written else None
 
 
 @handler("link_similarity")
