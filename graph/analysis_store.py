@@ -68,6 +68,26 @@ async def store(
     return dict(rows[0]["row"])
 
 
+async def embedding_state(engine: GraphEngine, track_id: str) -> Row:
+    """`{kept}`: True when the track's embedding came from its audio or was given as a
+    vector, and must not be replaced by one derived from features."""
+    rows = await engine.read("embedding_state", q.EMBEDDING_STATE_QUERY, {"id": track_id})
+    if not rows:
+        raise NotFoundError("No such track.", id=track_id)
+    r = rows[0]
+    return {"kept": bool(r["analysed"]) or (bool(r["embedded"]) and r["source"] != "features")}
+
+
+async def store_feature_embedding(
+    engine: GraphEngine, track_id: str, vector: Sequence[float], version: int
+) -> None:
+    await engine.write(
+        "feature_embedding",
+        q.store_feature_embedding(engine.dialect),
+        {"id": track_id, "vector": [float(v) for v in vector], "version": version},
+    )
+
+
 async def nearest(
     engine: GraphEngine, track_id: str, vector: Sequence[float], k: int
 ) -> list[tuple[str, float]]:

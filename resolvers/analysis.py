@@ -76,6 +76,16 @@ async def resolve_set_audio_features(
 ) -> dict[str, Any]:
     require_id(track_id, "Track", "trackId")
     row = await analysis.set_features(info.context.engine, track_id, input)
+    if info.context.jobs is not None:
+        # The track joins the similarity graph from these features (unless its audio or
+        # a given vector already placed it there).
+        await info.context.jobs.submit(
+            info.context.engine,
+            "embed_features",
+            {"trackId": track_id},
+            info.context.principal.user_id,
+            track_id,
+        )
     return _written(info, row)
 
 

@@ -138,6 +138,7 @@ def _dialect_builders(dialect: Dialect) -> Iterator[str]:
     yield analysis_queries.set_embedding("audio", dialect)
     for build in (
         store_queries.store_analysis,
+        store_queries.store_feature_embedding,
         store_queries.set_embeddings,
         store_queries.vector_neighbours,
         store_queries.vector_search,
@@ -324,6 +325,8 @@ async def _jobs_workload(engine: GraphEngine, track_ids: list[str]) -> None:
     async for _ in analysis_store.pages(engine, store_queries.RAW_EMBEDDINGS_PAGE_QUERY, "raw"):
         pass
     await analysis_store.set_embeddings(engine, [{"id": a, "vector": vector}], 2)
+    await analysis_store.embedding_state(engine, a)
+    await analysis_store.store_feature_embedding(engine, b, vector, 2)
 
 
 async def _analysis_workload(engine: GraphEngine, track_ids: list[str]) -> None:

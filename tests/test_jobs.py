@@ -371,3 +371,39 @@ async def test_similarity_updated_reports_the_new_neighbour_count(
         await gql.query(upsert, {"id": b, "v": [0.8, 0.2] + [0.0] * 62})
         event = await asyncio.wait_for(waiting, 30)
     assert event["similarityUpdated"] == {"trackId": a, "neighbours": 1}
+
+
+async def test_features_given_through_the_api_join_the_similarity_graph(
+    live: LiveServer, gql: GraphQLClient, worker: Any, engine: GraphEngine
+) -> None:
+    create = "mutation($t: String!) { createTrack(input: {title: $t}) { id } }"
+    features = """mutation($id: ID!, $in: AudioFeaturesInput!) {
+      setAudioFeatures(trackId: $id, input: $in) { id } }"""
+    ids = {}
+    for title, tempo, key, mode, energy in [
+        ("house a", 124.0, "A", "minor", 0.8),
+        ("house b", 125.0, "A", "minor", 0.78),
+        ("ballad", 68.0, "D#", "major", 0.2),
+    ]:
+        ids[title] = (await gql.query(create, {"t": title}))["createTrack"]["id"]
+        value = {"tempo": tempo, "key": key, "mode": mode, "energy": energy, "danceability": energy}
+        await gql.query(features, {"id": ids[title], "in": value})
+    query = """query($id: ID!) { track(id: $id) { embedding similar(first: 2) {
+      score track { title } } } }"""
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (found := (await gql.query(query, {"id": ids["house a"]}))["track"])["similar"]:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)
+    assert len(found["embedding"]) == 64
+    assert found["similar"][0]["track"]["title"] == "house b"
+    # A vector given directly is kept: features set later do not replace it.
+    given = [0.0] * 63 + [1.0]
+    await gql.query(
+        """mutation($id: ID!, $v: [Float!]!) {
+          upsertEmbedding(trackId: $id, type: "audio", vector: $v) { id } }""",
+        {"id": ids["ballad"], "v": given},
+    )
+    await gql.query(features, {"id": ids["ballad"], "in": {"tempo": 70.0}})
+    await asyncio.sleep(1.0)
+    vector = (await gql.query(query, {"id": ids["ballad"]}))["track"]["embedding"]
+    assert vector == pytest.approx(given)

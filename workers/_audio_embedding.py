@@ -27,7 +27,8 @@ Layout (EMBEDDING_LAYOUT names every dimension):
 """
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -103,3 +104,54 @@ def embedding(features: "AudioFeatures") -> npt.NDArray[np.float32]:
     if vector.shape != (EMBEDDING_DIMS,):
         raise ValueError(f"embedding has {vector.size} dimensions, expected {EMBEDDING_DIMS}")
     return vector
+
+
+def partial_embedding(values: Mapping[str, Any]) -> npt.NDArray[np.float64]:
+    """The embedding of features given through the API (GraphQL field names, as stored),
+    NaN where they say nothing: loudness range, MFCC spreads, chroma and spectral contrast
+    never come that way, and any feature may be left out. The caller fills the gaps with
+    the catalogue's mean (0 once standardised), so a partly described track sits where
+    its known features put it and nowhere in particular on the rest."""
+    nan = math.nan
+
+    def get(name: str) -> float:
+        value = values.get(name)
+        return nan if value is None else float(value)
+
+    tempo = get("tempo")
+    key, mode = values.get("key"), values.get("mode")
+    loudness, lufs = get("loudness"), get("lufs")
+    head = [
+        *(_circle(math.log2(tempo)) if tempo == tempo and tempo > 0 else (nan, nan)),
+        get("tempo_confidence"),
+        *(_circle((camelot_number(key, mode) - 1) / 12.0) if key and mode else (nan, nan)),
+        (1.0 if mode == "major" else -1.0) if mode else nan,
+        get("key_confidence"),
+        get("energy"),
+        get("danceability"),
+        (loudness + 20.0) / 10.0,
+        ((lufs if lufs == lufs else loudness) + 14.0) / 10.0,
+        nan,
+        get("dynamic_range") / 20.0,
+        *(
+            math.log2(max(v, 1.0) / ref) if v == v else nan
+            for v, ref in (
+                (get("spectral_centroid"), 2000.0),
+                (get("spectral_rolloff"), 4000.0),
+                (get("spectral_bandwidth"), 2000.0),
+            )
+        ),
+        (math.log10(max(get("spectral_flatness"), 1e-10)) + 3.0) / 2.0
+        if values.get("spectral_flatness") is not None
+        else nan,
+        get("zero_crossing_rate") * 10.0,
+        get("onset_rate") / 4.0,
+    ]
+    mfcc = values.get("mfcc_mean")
+    mfcc_mean = (
+        _affine(tuple(float(v) for v in mfcc), (-250.0, 100.0, 0.0), (150.0, 50.0, 20.0))
+        if mfcc is not None and len(mfcc) == 13
+        else np.full(13, nan)
+    )
+    rest = np.full(EMBEDDING_DIMS - len(head) - 13, nan)
+    return np.concatenate([np.asarray(head, dtype=np.float64), mfcc_mean, rest])

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graph import analysis, analysis_store, models, similarity
 from graph import genre_model as graph_genre
@@ -17,6 +18,7 @@ from graph.errors import DomainError
 from graph.genre_model import NoModelError
 from graph.queries import analysis_store as store_queries
 from workers import embedding_scaler, genre_model
+from workers._audio_embedding import partial_embedding
 from workers.analysis import AudioFeatures, analyze_file, embedding
 from workers.events import TRACK_UPDATED
 from workers.jobs import JobContext, handler
@@ -163,6 +165,39 @@ async def _classify(ctx: JobContext, track_id: str, raw: Any) -> str | None:
         ctx.engine, [(track_id, prediction.genre, prediction.confidence)], model.version
     )
     return prediction.genre if written else None
+
+
+def fill_and_scale(
+    raw: npt.NDArray[np.float64], scaler: embedding_scaler.ScalerArtifact | None
+) -> npt.NDArray[np.float64]:
+    """A partial raw vector standardised like the catalogue's, its unknown dimensions at
+    the catalogue mean (0), L2-normalised."""
+    scaled = (raw - np.asarray(scaler.mean)) / np.asarray(scaler.scale) if scaler else raw
+    filled = np.nan_to_num(scaled, nan=0.0)
+    norm = float(np.linalg.norm(filled))
+    return filled / norm if norm > 0 else filled
+
+
+@handler("embed_features")
+async def embed_features(ctx: JobContext) -> dict[str, Any]:
+    """Features given through the API (setAudioFeatures) place a track in the similarity
+    graph like an analysed one, from what they describe. A track whose embedding came
+    from its audio or was given directly keeps it."""
+    track_id = ctx.job["track_id"]
+    [row] = await analysis.analysis_by_track(ctx.engine, [track_id])
+    state = await analysis_store.embedding_state(ctx.engine, track_id)
+    if row is None or row["features"] is None or state["kept"]:
+        return {"trackId": track_id, "embedded": False}
+    scaler = await current_scaler(ctx)
+    vector = fill_and_scale(partial_embedding(row["features"]), scaler)
+    if not vector.any():
+        return {"trackId": track_id, "embedded": False}
+    await analysis_store.store_feature_embedding(
+        ctx.engine, track_id, vector.tolist(), scaler.version if scaler else 0
+    )
+    neighbours = await link_track(ctx, track_id, vector.tolist())
+    await ctx.publish(f"similarity.{track_id}", "similarity.updated", {"track_id": track_id})
+    return {"trackId": track_id, "embedded": True, "neighbours": neighbours}
 
 
 @handler("link_similarity")

@@ -30,6 +30,13 @@ EMBEDDINGS_PAGE_QUERY = (
     "RETURN t.id AS id, t.embedding_audio AS vector ORDER BY t.id LIMIT $first"
 )
 
+# Whether a track's embedding must be kept: from its audio (a raw vector) or given
+# directly (no source); a features-derived one (source "features") may be redone.
+EMBEDDING_STATE_QUERY = (
+    "MATCH (t:Track {id: $id}) RETURN t.embedding_raw IS NOT NULL AS analysed, "
+    "t.embedding_audio IS NOT NULL AS embedded, t.embedding_source AS source"
+)
+
 # Keep each track's `$k` strongest outgoing edges (reverse edges may push it past k).
 TRIM_SIMILAR_QUERY = (
     "UNWIND $ids AS id\n"
@@ -52,6 +59,15 @@ def store_analysis(dialect: Dialect) -> str:
         "t.analysis_error_code = null, t.analysis_error = null, t.analyzed_at = $now, "
         "t.duration = coalesce(t.duration, $duration) "
         f"RETURN t {TRACK_MAP} AS row"
+    )
+
+
+def store_feature_embedding(dialect: Dialect) -> str:
+    """An embedding derived from API-given features, marked as such."""
+    return (
+        "MATCH (t:Track {id: $id}) "
+        f"SET t.embedding_audio = {dialect.vector_value('$vector')}, "
+        "t.embedding_source = 'features', t.embedding_version = $version RETURN t.id AS id"
     )
 
 
