@@ -7,7 +7,7 @@ from graph import ids
 from graph._batch import by_id
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
-from graph.errors import ConflictError
+from graph.errors import ConflictError, NotFoundError
 from graph.names import name_key
 from graph.queries import users as q
 
@@ -178,6 +178,28 @@ async def revoke_api_key(engine: GraphEngine, user_id: str, key_id: str) -> Row 
     return rows[0]["row"] if rows else None
 
 
-async def is_revoked(engine: GraphEngine, jti: str) -> bool:
-    """The durable answer, for when the Redis cache cannot give one."""
-    return bool(await engine.read("revoked_jti", q.REVOKED_JTI_QUERY, {"jti": jti}))
+async def is_revoked(engine: GraphEngine, jtis: Sequence[str]) -> bool:
+    """Whether any of `jtis` is revoked: the durable answer, for when the Redis cache
+    cannot give one."""
+    return bool(await engine.read("revoked_jti", q.REVOKED_JTI_QUERY, {"jtis": list(jtis)}))
+
+
+async def delete_user(engine: GraphEngine, user_id: str, entry: str, expires_at: int) -> Row:
+    """Delete a user with their collections, sessions, API keys, plays, queue and
+    preferences, and record the revocation `entry` until `expires_at` (epoch ms), all in
+    one transaction.
+
+    Returns the ids of the collections and API keys that went. The last admin cannot be
+    deleted (CONFLICT); a user that is already gone is NOT_FOUND.
+    """
+    params = {"id": user_id, "admin": "admin", "entry": entry, "expires_at": expires_at}
+    rows = await engine.write("delete_user", q.DELETE_USER_QUERY, params)
+    if rows:
+        return rows[0]
+    found = await engine.read("user_role", q.USER_ROLE_QUERY, {"id": user_id})
+    if not found:
+        raise NotFoundError(f"User {user_id} does not exist.")
+    raise ConflictError(
+        "You are the only admin: make another admin (`apollonia create-admin`) "
+        "before deleting your account."
+    )

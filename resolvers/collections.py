@@ -117,7 +117,8 @@ def _wrote(info: Info, row: dict[str, Any], track_count: int | None = None) -> d
     return row
 
 
-async def _publish(info: Info, collection_id: str, action: str, track_ids: list[str]) -> None:
+async def publish_change(info: Info, collection_id: str, action: str, track_ids: list[str]) -> None:
+    """Tell the collection's subscribers what changed, once the change has committed."""
     data = {"collection_id": collection_id, "action": action, "track_ids": track_ids}
     await info.context.publish(f"collection.{collection_id}", EVENT_TYPE, data)
 
@@ -125,7 +126,7 @@ async def _publish(info: Info, collection_id: str, action: str, track_ids: list[
 async def _changed(info: Info, change: Change, action: str) -> dict[str, Any]:
     row = _wrote(info, change.row, change.track_count)
     if change.track_ids:
-        await _publish(info, row["id"], action, change.track_ids)
+        await publish_change(info, row["id"], action, change.track_ids)
     return row
 
 
@@ -141,7 +142,7 @@ async def resolve_update_collection(
     _: Any, info: Info, id: str, input: dict[str, Any]
 ) -> dict[str, Any]:
     row = await graph_collections.update_collection(info.context.engine, _viewer(info), id, input)
-    await _publish(info, id, "updated", [])
+    await publish_change(info, id, "updated", [])
     return _wrote(info, row)
 
 
@@ -151,7 +152,7 @@ async def resolve_delete_collection(_: Any, info: Info, id: str) -> dict[str, An
     loaders = info.context.loaders
     loaders.collection_by_id(_viewer(info)).clear(deleted)
     loaders.collections_by_track_id(_viewer(info)).clear_all()
-    await _publish(info, deleted, "deleted", [])
+    await publish_change(info, deleted, "deleted", [])
     return {"deleted_id": deleted}
 
 

@@ -7,6 +7,7 @@ from ariadne import EnumType, MutationType, ObjectType, QueryType
 from graph import users
 from graph.errors import ForbiddenError
 from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
+from resolvers.collections import publish_change
 from resolvers.context import Info
 
 query = QueryType()
@@ -82,6 +83,17 @@ async def resolve_change_password(_: Any, info: Info, input: dict[str, Any]) -> 
     return await info.context.auth_api.change_password(
         principal, input["current_password"], input["new_password"], principal.family
     )
+
+
+@mutation.field("deleteAccount")
+async def resolve_delete_account(_: Any, info: Info, password: str) -> bool:
+    principal = info.context.principal
+    if principal.via == "api_key":
+        raise ForbiddenError("Sign in with your password to delete your account, not an API key.")
+    collection_ids = await info.context.auth_api.delete_account(principal, password)
+    for collection_id in collection_ids:
+        await publish_change(info, collection_id, "deleted", [])
+    return True
 
 
 @mutation.field("createApiKey")

@@ -27,7 +27,7 @@ from graph import collections as graph_collections
 from graph import search as graph_search
 from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from graph.engine import GraphEngine, Params, Row
-from graph.errors import ForbiddenError, NotFoundError, ValidationError
+from graph.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import analysis as analysis_queries
 from graph.queries import analysis_store as store_queries
@@ -277,6 +277,12 @@ async def _collections_workload(engine: GraphEngine, track_ids: list[str]) -> No
     await graph_collections.track_pages(engine, [(cid, None, 5), (cid, [0, track_ids[0]], 5)])
     await graph_collections.track_counts(engine, [cid])
     await graph_collections.delete_collection(engine, viewer, cid)
+    await graph_collections.create_collection(engine, other["id"], {"name": "Theirs"})
+    await users.delete_user(engine, other["id"], f"user:{other['id']}", 1)
+    await users.is_revoked(engine, ["jti", f"user:{other['id']}"])
+    admin = await users.create_user(engine, "a@example.com", "admin", "not-a-hash", "admin")
+    with pytest.raises(ConflictError):  # the only admin stays; the refusal reads why
+        await users.delete_user(engine, admin["id"], f"user:{admin['id']}", 1)
 
 
 async def _similarity_workload(engine: GraphEngine, track_ids: list[str]) -> None:

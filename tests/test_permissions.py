@@ -129,8 +129,9 @@ def test_every_root_field_has_a_rule() -> None:
 
 
 # A collection belongs to its owner, who may delete it with WRITE_MEDIA
-# (schema/collections.graphql); every other delete removes catalogue media.
-OWN_DATA_DELETES = {"deleteCollection"}
+# (schema/collections.graphql), and so does an account (schema/users.graphql); every
+# other delete removes catalogue media.
+OWN_DATA_DELETES = {"deleteCollection", "deleteAccount"}
 # Deletes of a sub-resource of a track, with their own arguments (not just `id`).
 SUB_RESOURCE_DELETES = {"deleteEmbedding", "deleteMetadata"}
 DELETE = "mutation Delete($id: ID!) {{ {name}(id: $id) {{ deletedId }} }}"

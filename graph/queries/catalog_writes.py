@@ -58,7 +58,18 @@ UPDATE_TRACK_QUERY = (
     f"RETURN t {TRACK_MAP} AS row"
 )
 
-DELETE_TRACK_QUERY = "MATCH (t:Track {id: $id}) WITH t, t.id AS id DETACH DELETE t RETURN id"
+# A track's Metadata nodes are its alone: they go with it, in the same query.
+DELETE_TRACK_QUERY = (
+    "MATCH (t:Track {id: $id}) OPTIONAL MATCH (t)-[:HAS_METADATA]->(m:Metadata) "
+    "WITH t, t.id AS id, collect(m) AS entries "
+    "FOREACH (x IN entries | DETACH DELETE x) "
+    "DETACH DELETE t RETURN id"
+)
+# The Metadata nodes of a list `tracks` (possibly empty: [null] keeps the row), as `m`.
+_TRACKS_METADATA = (
+    "UNWIND CASE WHEN size(tracks) = 0 THEN [null] ELSE tracks END AS track "
+    "OPTIONAL MATCH (track)-[:HAS_METADATA]->(m:Metadata) "
+)
 
 MERGE_ARTIST_QUERY = (
     "MERGE (a:Artist {name_key: $key}) "
@@ -88,6 +99,8 @@ _ARTIST_HOLDINGS = (
 ARTIST_HOLDINGS_QUERY = _ARTIST_HOLDINGS + "RETURN size(tracks) AS tracks"
 DELETE_ARTIST_QUERY = (
     _ARTIST_HOLDINGS + "WHERE $cascade OR size(tracks) = 0 "
+    f"{_TRACKS_METADATA}WITH a, albums, tracks, collect(m) AS entries "
+    "FOREACH (x IN entries | DETACH DELETE x) "
     "FOREACH (x IN tracks | DETACH DELETE x) "
     "FOREACH (x IN albums | DETACH DELETE x) "
     "WITH a, size(tracks) AS removed DETACH DELETE a RETURN removed"
@@ -130,6 +143,8 @@ _ALBUM_HOLDINGS = (
 ALBUM_HOLDINGS_QUERY = _ALBUM_HOLDINGS + "RETURN size(tracks) AS tracks"
 DELETE_ALBUM_QUERY = (
     _ALBUM_HOLDINGS + "WHERE $cascade OR size(tracks) = 0 "
+    f"{_TRACKS_METADATA}WITH b, tracks, collect(m) AS entries "
+    "FOREACH (x IN entries | DETACH DELETE x) "
     "FOREACH (x IN tracks | DETACH DELETE x) "
     "WITH b, size(tracks) AS removed DETACH DELETE b RETURN removed"
 )

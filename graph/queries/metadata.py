@@ -1,9 +1,9 @@
 """Track metadata (key/value facts by source) and what the catalogue lacks.
 
 `(Track)-[:HAS_METADATA]->(Metadata {source, key, value, updated_at})`: one node per
-track, source and key. Statistics and searches go through the track, so a Metadata node
-left behind by a deleted track is never counted. Feature and embedding property names
-come from the allow-lists in graph/queries/analysis.py.
+track, source and key, deleted with its track (graph/queries/catalog_writes.py).
+Statistics and searches go through the track. Feature and embedding property names come
+from the allow-lists in graph/queries/analysis.py.
 """
 
 from graph.queries.analysis import EMBEDDING_TYPES, FEATURE_PROPS

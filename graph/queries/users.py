@@ -80,4 +80,33 @@ REVOKE_API_KEY_QUERY = (
     "MATCH (:User {id: $user_id})-[:HAS_KEY]->(k:ApiKey {id: $id}) "
     f"SET k.revoked_at = coalesce(k.revoked_at, $now) RETURN k {KEY_MAP} AS row"
 )
-REVOKED_JTI_QUERY = "MATCH (r:RevokedToken {jti: $jti}) RETURN r.jti AS jti"
+REVOKED_JTI_QUERY = (
+    "UNWIND $jtis AS jti MATCH (r:RevokedToken {jti: jti}) RETURN r.jti AS jti LIMIT 1"
+)
+
+# An account goes in one transaction: its collections, sessions and API keys, then the
+# user with its PLAYED and QUEUED edges and its preferences (a property). `$entry`, a
+# RevokedToken, refuses the user's access tokens until the last of them would expire.
+# The last admin stays: no row comes back. Deleting an admin first writes to the other
+# admins, so that on Neo4j two admins deleting themselves at once serialise (one waits,
+# deadlocks and is retried) instead of both seeing the other still there.
+DELETE_USER_QUERY = (
+    "MATCH (u:User {id: $id}) "
+    "OPTIONAL MATCH (other:User {role: $admin}) WHERE u.role = $admin AND other.id <> u.id "
+    "WITH u, collect(other) AS admins "
+    "FOREACH (a IN admins | SET a.role = a.role) "
+    "WITH u, admins WHERE u.role <> $admin OR size(admins) > 0 "
+    "OPTIONAL MATCH (u)-[:OWNS]->(c:Collection) "
+    "WITH u, collect(c) AS collections "
+    "OPTIONAL MATCH (u)-[:HAS_SESSION]->(f:TokenFamily) "
+    "WITH u, collections, collect(f) AS families "
+    "OPTIONAL MATCH (u)-[:HAS_KEY]->(k:ApiKey) "
+    "WITH u, collections, families, collect(k) AS keys "
+    "WITH u, collections + families + keys AS owned, "
+    "[c IN collections | c.id] AS collection_ids, [k IN keys | k.id] AS key_ids "
+    "FOREACH (x IN owned | DETACH DELETE x) "
+    "MERGE (r:RevokedToken {jti: $entry}) SET r.expires_at = $expires_at "
+    "WITH u, collection_ids, key_ids, u.id AS id DETACH DELETE u "
+    "RETURN id, collection_ids, key_ids"
+)
+USER_ROLE_QUERY = "MATCH (u:User {id: $id}) RETURN u.role AS role"

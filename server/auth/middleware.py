@@ -85,7 +85,8 @@ class Authenticator:
             if principal.expires_at is not None and time.time() >= principal.expires_at:
                 return
             try:
-                if await self.auth.revocations.is_revoked(principal.jti):  # type: ignore[arg-type]
+                revocations = self.auth.revocations
+                if await revocations.is_revoked(str(principal.jti), principal.user_id):
                     return
             except DomainError:
                 # Neither Redis nor the graph could answer: ask again soon rather than

@@ -4,6 +4,9 @@ Each request asks Redis for its token's jti and for a marker saying the cache is
 loaded, in one round trip. A Redis that lost its data (restarted without persistence)
 has no marker: the cache is refilled from the graph before answering. If Redis cannot
 be reached, the graph answers instead.
+
+A deleted user's access tokens are refused as a whole, by one entry for the user
+(`user_entry`) that every token of theirs is checked against along with its own jti.
 """
 
 import logging
@@ -21,6 +24,12 @@ PREFIX = "apollonia:revoked:"
 LOADED = "apollonia:revoked:loaded"
 
 
+def user_entry(user_id: str) -> str:
+    """The revocation entry that stands for every access token of a user. Real jtis
+    are hex UUIDs, so it cannot clash with one."""
+    return f"user:{user_id}"
+
+
 class Revocations:
     def __init__(self, engine: GraphEngine, redis: aioredis.Redis) -> None:
         self.engine = engine
@@ -29,6 +38,10 @@ class Revocations:
     async def revoke(self, jti: str, expires_at: int) -> None:
         """Revoke an access token (expires_at in epoch seconds) on every process."""
         await users.revoke_jti(self.engine, jti, expires_at * 1000)
+        await self.remember(jti, expires_at)
+
+    async def remember(self, jti: str, expires_at: int) -> None:
+        """Cache a revocation the graph holds already (expires_at in epoch seconds)."""
         ttl_ms = max(1, expires_at * 1000 - int(time.time() * 1000))
         try:
             await self.redis.set(PREFIX + jti, "1", px=ttl_ms)
@@ -43,13 +56,16 @@ class Revocations:
             pipe.set(LOADED, "1")
             await pipe.execute()
 
-    async def is_revoked(self, jti: str) -> bool:
+    async def is_revoked(self, jti: str, user_id: str | None = None) -> bool:
+        """Whether the access token `jti` of `user_id` is revoked, alone or with its user."""
+        entries = [jti] if user_id is None else [jti, user_entry(user_id)]
+        keys = [PREFIX + e for e in entries]
         try:
-            loaded, revoked = await self.redis.mget(LOADED, PREFIX + jti)
+            loaded, *revoked = await self.redis.mget(LOADED, *keys)
             if loaded is None:
                 await self._reload()
-                revoked = await self.redis.get(PREFIX + jti)
-            return revoked is not None
+                revoked = await self.redis.mget(*keys)
+            return any(r is not None for r in revoked)
         except RedisError as e:
             log.warning("revocation cache unavailable (%s); asking the graph", e)
-            return await users.is_revoked(self.engine, jti)
+            return await users.is_revoked(self.engine, entries)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -19,7 +20,7 @@ from graph.engine import GraphEngine, Row
 from graph.errors import NotFoundError, UnauthenticatedError, ValidationError
 from resolvers.permissions import Principal
 from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
-from server.auth.revocations import Revocations
+from server.auth.revocations import Revocations, user_entry
 from server.auth.tokens import ACCESS, REFRESH, Tokens
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,}$")
@@ -62,7 +63,7 @@ class AuthService:
         if credential.startswith("apk_"):
             return await self._api_key_principal(credential)
         claims = self.tokens.decode(credential, ACCESS)
-        if await self.revocations.is_revoked(claims["jti"]):
+        if await self.revocations.is_revoked(claims["jti"], claims["sub"]):
             raise UnauthenticatedError("The token has been revoked.")
         return Principal.for_role(
             claims["sub"],
@@ -192,6 +193,25 @@ class AuthService:
         await users.set_password(self.engine, user_id, await self.passwords.hash(new))
         await users.revoke_other_families(self.engine, user_id, keep=family or "")
         return True
+
+    async def delete_account(self, principal: Principal, password: str) -> list[str]:
+        """Delete the caller's account once the password is confirmed. Every session,
+        access token and API key of the user stops working at once. Returns the ids of
+        the collections that went with it."""
+        user_id = principal.require_user()
+        stored = await users.password_hash(self.engine, user_id)
+        if not await self.passwords.verify(stored, password):
+            raise UnauthenticatedError(INVALID_LOGIN)
+        # Every access token of the user was issued before now: none outlives `until`.
+        until = int(time.time()) + self.tokens.config.access_ttl + self.tokens.config.leeway
+        entry = user_entry(user_id)
+        deleted = await users.delete_user(self.engine, user_id, entry, until * 1000)
+        await self.revocations.remember(entry, until)
+        if deleted["key_ids"]:
+            # Should Redis be down, the cache entries expire within API_KEY_CACHE_SECONDS.
+            with contextlib.suppress(RedisError):
+                await self.redis.delete(*(API_KEY_CACHE + k for k in deleted["key_ids"]))
+        return [str(c) for c in deleted["collection_ids"]]
 
     # API keys ---------------------------------------------------------------------------
 

@@ -674,6 +674,12 @@ OTHER_ROUTES: tuple[Route, ...] = (
         result=_nothing, summary="Change your password (other sessions end)", tag=USERS, status=204,
         body=obj({"current_password": STR, "new_password": STR}),
     ),
+    Route("DELETE", "/users/me", "DeleteAccount",
+        "mutation DeleteAccount($password: String!) { deleteAccount(password: $password) }",
+        variables=lambda c: {"password": c.b("password")}, result=_nothing,
+        summary="Delete your account, with your collections (your password confirms it)",
+        tag=USERS, status=204, body=obj({"password": STR}),
+    ),
     Route("GET", "/users", "ListUsers",
         f"query ListUsers($first: Int, $after: String) {{ users(first: $first, after: $after) "
         f"{{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {s.USER} }} }} }} }}",
