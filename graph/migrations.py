@@ -5,7 +5,7 @@ from graph.engine import GraphEngine
 
 LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA: tuple[IndexSpec, ...] = (
     *(IndexSpec("unique", label, ("id",)) for label in LABELS),
@@ -27,8 +27,10 @@ SCHEMA: tuple[IndexSpec, ...] = (
     IndexSpec("range", "Track", ("created_at",)),
     IndexSpec("range", "Track", ("duration",)),
     IndexSpec("range", "Collection", ("name_key",)),
-    IndexSpec("range", "Track", ("content_hash",)),
-    IndexSpec("range", "Track", ("file_path",)),
+    # One track per stored content (uploads) and per library file (scans), whichever
+    # process gets there first; tracks without a file have neither property.
+    IndexSpec("unique", "Track", ("content_hash",)),
+    IndexSpec("unique", "Track", ("file_path",)),
     IndexSpec("range", "Job", ("created_at",)),
     IndexSpec("vector", "Track", ("embedding_audio",), 64),
     *(IndexSpec("fulltext", label, (prop,)) for label, prop in FULLTEXT_FIELDS.items()),

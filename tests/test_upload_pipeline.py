@@ -167,3 +167,16 @@ async def test_too_large_upload_is_refused(
     assert body["errors"][0]["extensions"]["code"] == "FILE_TOO_LARGE"
     assert await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n") == [{"n": 0}]
     assert stored_files(settings) == []
+
+
+async def test_the_same_bytes_uploaded_at_once_are_one_track(
+    live: LiveServer, gql: GraphQLClient, engine: GraphEngine, settings: Settings, tmp_path: Path
+) -> None:
+    content = wav_bytes(tmp_path, af.click_track(110, seconds=5), "same.wav")
+    bodies = await asyncio.gather(*(upload(gql, content, f"copy{i}.wav") for i in range(6)))
+    payloads = [b["data"]["uploadTrack"] for b in bodies]
+    assert len({p["track"]["id"] for p in payloads}) == 1
+    assert sorted(p["duplicate"] for p in payloads) == [False] + [True] * 5
+    assert await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n") == [{"n": 1}]
+    assert await engine.read("count", "MATCH (j:Job) RETURN count(j) AS n") == [{"n": 1}]
+    assert len([p for p in stored_files(settings) if ".incoming" not in str(p)]) == 1

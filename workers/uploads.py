@@ -17,7 +17,7 @@ from typing import Any
 
 from graph import catalog_writes, media
 from graph.engine import GraphEngine, Row
-from graph.errors import ValidationError
+from graph.errors import ConflictError, ValidationError
 from workers import ingest
 
 CHUNK = 1 << 20
@@ -102,6 +102,12 @@ async def ingest_upload(
     }
     try:
         [track] = await catalog_writes.create_tracks(engine, [{**values, "file_props": file_props}])
+    except ConflictError:
+        # The same bytes, uploaded at the same moment by another request: it won.
+        winner = await media.track_by_hash(engine, stored.sha256)
+        if winner is None:
+            raise
+        return winner, False
     except BaseException:
         if await _unused(engine, stored.sha256):
             with contextlib.suppress(OSError):
