@@ -149,7 +149,11 @@ def _track_album(
         ]
     if data.get("album_title") is not None:
         title = _text(data["album_title"], "albumTitle")
-        owner = [{k: artists[0][k] for k in ("key", "name", "id")}] if artists else []
+        if data.get("album_artist_name"):
+            # A compilation's album belongs to its album artist, not its first track's.
+            owner = [_new_artist_ref(_text(data["album_artist_name"], "albumArtistName"))]
+        else:
+            owner = [{k: artists[0][k] for k in ("key", "name", "id")}] if artists else []
         return [
             {
                 "key": album_key(owner[0]["key"] if owner else None, title),
@@ -184,6 +188,8 @@ def validate_track_input(data: Mapping[str, Any]) -> None:
     _names(data.get("genres"), "genres")
     if data.get("album_title") is not None:
         _text(data["album_title"], "albumTitle")
+    if data.get("album_artist_name") is not None:
+        _text(data["album_artist_name"], "albumArtistName")
 
 
 async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]) -> list[Row]:

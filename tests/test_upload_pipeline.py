@@ -180,3 +180,38 @@ async def test_the_same_bytes_uploaded_at_once_are_one_track(
     assert await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n") == [{"n": 1}]
     assert await engine.read("count", "MATCH (j:Job) RETURN count(j) AS n") == [{"n": 1}]
     assert len([p for p in stored_files(settings) if ".incoming" not in str(p)]) == 1
+
+
+async def test_tags_are_read_and_a_compilation_belongs_to_its_album_artist(
+    live: LiveServer, gql: GraphQLClient, tmp_path: Path
+) -> None:
+    from mutagen.easyid3 import EasyID3
+
+    path = af.write(tmp_path / "c.mp3", af.click_track(100, seconds=5), 22050)
+    tags = EasyID3()
+    tags.update(
+        {
+            "title": "Opening",
+            "artist": "Band X",
+            "album": "Now 1",
+            "albumartist": "Various Artists",
+            "genre": "Pop",
+            "date": "1999-04-01",
+            "tracknumber": "3/12",
+        }
+    )
+    tags.save(str(path))
+    document = UPLOAD.replace("album { title }", "album { title artist { name } } year trackNumber")
+    operations = {"query": document, "variables": {"file": None, "metadata": None}}
+    response = await gql.http.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("c.mp3", path.read_bytes(), "audio/mpeg")},
+        headers=gql.headers,
+    )
+    track = response.json()["data"]["uploadTrack"]["track"]
+    assert track["title"] == "Opening"
+    assert track["artists"] == [{"name": "Band X"}]
+    assert track["album"] == {"title": "Now 1", "artist": {"name": "Various Artists"}}
+    assert track["genres"] == [{"name": "Pop"}]
+    assert (track["year"], track["trackNumber"]) == (1999, 3)

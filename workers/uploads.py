@@ -35,6 +35,7 @@ def track_input(
         "title": tags.title,
         "artist_names": list(tags.artists or ([tags.album_artist] if tags.album_artist else [])),
         "album_title": tags.album,
+        "album_artist_name": tags.album_artist if tags.album else None,
         "genres": [tags.genre] if tags.genre else None,
         "year": tags.year,
         "track_number": tags.track_number,
