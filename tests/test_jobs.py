@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from graph.engine import GraphEngine
@@ -396,6 +397,7 @@ async def test_features_given_through_the_api_join_the_similarity_graph(
         await asyncio.sleep(0.1)
     assert len(found["embedding"]) == 64
     assert found["similar"][0]["track"]["title"] == "house b"
+    before = found["embedding"]
     # A vector given directly is kept: features set later do not replace it.
     given = [0.0] * 63 + [1.0]
     await gql.query(
@@ -405,5 +407,26 @@ async def test_features_given_through_the_api_join_the_similarity_graph(
     )
     await gql.query(features, {"id": ids["ballad"], "in": {"tempo": 70.0}})
     await asyncio.sleep(1.0)
+    vector = (await gql.query(query, {"id": ids["ballad"]}))["track"]["embedding"]
+    assert vector == pytest.approx(given)
+
+    # A rebuild with a fitted scaler (two analysed-like raw vectors) places the
+    # features-only tracks again, with the new scaler's version; the given one stays.
+    for title in ("raw 1", "raw 2"):
+        track = (await gql.query(create, {"t": title}))["createTrack"]["id"]
+        raw = list(np.random.default_rng(len(title) + ord(title[-1])).normal(size=64))
+        await engine.write(
+            "raw", "MATCH (t:Track {id: $id}) SET t.embedding_raw = $raw", {"id": track, "raw": raw}
+        )
+    job = (await gql.query("mutation { rebuildSimilarity { id } }"))["rebuildSimilarity"]
+    assert (await wait_for_job(gql, job["id"]))["result"]["scalerVersion"] == 1
+    rows = await engine.read(
+        "v",
+        "MATCH (t:Track) WHERE t.title IN ['house a', 'ballad'] "
+        "RETURN t.title AS title, t.embedding_version AS v",
+    )
+    assert {r["title"]: r["v"] for r in rows} == {"house a": 1, "ballad": None}
+    after = (await gql.query(query, {"id": ids["house a"]}))["track"]["embedding"]
+    assert after != pytest.approx(before)
     vector = (await gql.query(query, {"id": ids["ballad"]}))["track"]["embedding"]
     assert vector == pytest.approx(given)

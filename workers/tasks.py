@@ -222,6 +222,20 @@ async def _collect(ctx: JobContext, query: str, column: str) -> tuple[list[str],
     return ids, values
 
 
+async def _reembed_from_features(ctx: JobContext, scaler: embedding_scaler.ScalerArtifact) -> None:
+    """Tracks placed by API-given features are placed again with the new scaler."""
+    ids, _ = await _collect(ctx, store_queries.FEATURE_EMBEDDED_PAGE_QUERY, "source")
+    for start in range(0, len(ids), analysis_store.PAGE):
+        batch = ids[start : start + analysis_store.PAGE]
+        rows = []
+        found = await analysis.analysis_by_track(ctx.engine, batch)
+        for track_id, row in zip(batch, found, strict=True):
+            if row is not None and row["features"] is not None:
+                vector = fill_and_scale(partial_embedding(row["features"]), scaler)
+                rows.append({"id": track_id, "vector": vector.tolist()})
+        await analysis_store.set_embeddings(ctx.engine, rows, scaler.version)
+
+
 @handler("rebuild_similarity")
 async def rebuild_similarity(ctx: JobContext) -> dict[str, Any]:
     """Refit the scaler on the catalogue's raw vectors (a new version), re-embed every
@@ -238,6 +252,7 @@ async def rebuild_similarity(ctx: JobContext) -> dict[str, Any]:
         vectors = embedding_scaler.transform(scaler, np.asarray(raws, dtype=np.float64))
         rows = [{"id": i, "vector": v} for i, v in zip(ids, vectors.tolist(), strict=True)]
         await analysis_store.set_embeddings(ctx.engine, rows, version)
+        await _reembed_from_features(ctx, scaler)
         metrics = {"samples": len(ids)}
         await models.save(ctx.engine, SCALER, version, scaler.to_json(), metrics, deploy=True)
     await ctx.progress(0.4, "searching")

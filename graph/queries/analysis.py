@@ -117,7 +117,11 @@ def set_embedding(embedding_type: str, dialect: Dialect) -> str:
     prop = _prop(embedding_type)
     value = dialect.vector_value("$vector") if embedding_type == "audio" else "$vector"
     # A vector given for audio replaces one derived from features, and is kept.
-    source = ", t.embedding_source = null" if embedding_type == "audio" else ""
+    source = (
+        ", t.embedding_source = null, t.embedding_version = null"
+        if embedding_type == "audio"
+        else ""
+    )
     return (
         f"MATCH (t:Track {{id: $id}}) SET t.{prop} = {value}{source}, {_ANALYZED} "
         f"RETURN t {TRACK_MAP} AS row"

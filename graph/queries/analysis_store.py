@@ -24,6 +24,12 @@ RAW_EMBEDDINGS_PAGE_QUERY = (
     "RETURN t.id AS id, t.embedding_raw AS raw ORDER BY t.id LIMIT $first"
 )
 
+# Tracks whose embedding was derived from API-given features, by id (for re-embedding).
+FEATURE_EMBEDDED_PAGE_QUERY = (
+    "MATCH (t:Track) WHERE t.embedding_source = 'features' AND t.id > $after "
+    "RETURN t.id AS id, t.embedding_source AS source ORDER BY t.id LIMIT $first"
+)
+
 # Every track with an audio embedding, by id: the rows a similarity rebuild compares.
 EMBEDDINGS_PAGE_QUERY = (
     "MATCH (t:Track) WHERE t.embedding_audio IS NOT NULL AND t.id > $after "
