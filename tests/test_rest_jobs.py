@@ -183,3 +183,29 @@ def test_webhook_urls_are_checked() -> None:
         with pytest.raises(webhooks.ValidationError):
             webhooks.check_url(url, anywhere)
     webhooks.check_url("http://127.0.0.1/x", Settings(webhook_allow_private=True))
+
+
+async def test_a_failed_job_tells_its_webhook(
+    client: httpx.AsyncClient, engine: GraphEngine, settings: Settings, receiver: Receiver
+) -> None:
+    from workers.worker import build_worker
+
+    admin = await _admin(engine, settings)
+    folder = Path(settings.scan_roots[0]) / "gone"
+    folder.mkdir()
+    started = await client.post(
+        f"{V1}/scan", json={"path": str(folder), "webhook_url": receiver.url}, headers=admin
+    )
+    assert started.status_code == 202, started.text
+    folder.rmdir()  # before any worker runs the job: the scan fails for good
+    running, queue = build_worker(settings, threads=1)
+    running.start()
+    try:
+        await asyncio.wait_for(receiver.delivered.wait(), 60)
+    finally:
+        running.stop(timeout=10_000)
+        queue.close()
+    payload = json.loads(receiver.requests[-1][1])
+    assert (payload["event"], payload["status"]) == ("job.failed", "failed")
+    assert payload["error"]["code"] == "PATH_NOT_FOUND"
+    assert payload["jobId"] == started.json()["id"]

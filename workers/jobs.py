@@ -218,6 +218,7 @@ async def _run(
         log.info("job %s failed: %s %s", job_id, e.code, e.details)
         if (on_failure := ON_FAILURE.get(job["kind"])) is not None:
             await on_failure(ctx, e)
+        await _tell_webhook(ctx, e)
         return await records.finish(engine, job_id, error_code=e.code, error_message=e.message)
     except Exception as e:  # a bug or an outage: worth another try, never shown raw
         return await _transient(ctx, retries, e)
@@ -237,9 +238,20 @@ async def _transient(ctx: JobContext, retries: int, error: BaseException) -> Row
         failure = DomainError("The job failed.")
     if (on_failure := ON_FAILURE.get(ctx.job["kind"])) is not None:
         await on_failure(ctx, failure)
+    await _tell_webhook(ctx, failure)
     return await records.finish(
         ctx.engine, job_id, error_code=failure.code, error_message=failure.message
     )
+
+
+async def _tell_webhook(ctx: JobContext, failure: DomainError) -> None:
+    """A batch job's webhook hears of its failure too (never of a retry)."""
+    from workers import webhooks
+
+    try:
+        await webhooks.notify(ctx, None, {"code": failure.code, "message": failure.message})
+    except Exception:  # the job's outcome is recorded whatever the webhook does
+        log.exception("webhook for failed job %s", ctx.job["id"])
 
 
 class ThreadRuntime:

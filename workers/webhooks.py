@@ -106,17 +106,19 @@ async def deliver(url: str, payload: dict[str, Any], settings: Any, backoff: flo
     return False
 
 
-async def notify(ctx: Any, result: Any) -> None:
-    """Deliver a finished job's result to its `webhookUrl`, if it has one."""
+async def notify(ctx: Any, result: Any, error: dict[str, str] | None = None) -> None:
+    """Deliver a finished job's result (or, with `error`, why it failed for good) to its
+    `webhookUrl`, if it has one."""
     url = (ctx.job.get("params") or {}).get("webhookUrl")
     if not url:
         return
     payload = {
-        "event": "job.completed",
+        "event": "job.failed" if error else "job.completed",
         "jobId": ctx.job["id"],
         "kind": ctx.job["kind"],
-        "status": "completed",
+        "status": "failed" if error else "completed",
         "result": result,
+        "error": error,
         "timestamp": int(time.time() * 1000),
     }
     settings = ctx.settings
