@@ -253,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--data-dir", default=None, help="data folder (./data)")
     admin.set_defaults(run=run_with_engine)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from server.logs import configure_logging
+
+    configured = Settings.from_env()
+    configure_logging(configured.resolved_log_format, configured.log_level)
     return int(args.run(args))
 
 
