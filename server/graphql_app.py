@@ -8,7 +8,7 @@ import orjson
 from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
-from ariadne.explorer import ExplorerGraphiQL, ExplorerHttp405
+from ariadne.explorer import ExplorerHttp405
 from ariadne.graphql import handle_graphql_errors
 from ariadne.types import GraphQLResult
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
@@ -24,6 +24,7 @@ from schema import load_sdl
 from server.admin import guard_mutations
 from server.documents import DocumentCache
 from server.errors import format_error, production_format_error, request_id_var
+from server.explorer import LocalGraphiQL
 from server.query_limits import QueryLimits
 from server.ratelimit import RateLimiter, Verdict, budget_of
 from server.settings import Settings
@@ -179,9 +180,7 @@ def graphql_app(
             execute_get_queries=True,
             debug=False,
             introspection=settings.introspection,
-            explorer=(
-                ExplorerGraphiQL(title="Apollonia") if settings.explorer else ExplorerHttp405()
-            ),
+            explorer=LocalGraphiQL(title="Apollonia") if settings.explorer else ExplorerHttp405(),
             error_formatter=production_format_error if settings.production else format_error,
             http_handler=JSONHandler(documents, limiter),
             websocket_handler=websocket_handler,
