@@ -72,7 +72,7 @@ def serve(args: argparse.Namespace) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
-            access_log=True,  # redacted by server/logs.py, JSON in production
+            access_log=settings.access_log,  # redacted by server/logs.py
         )
     finally:
         stop()  # start-up failed, or uvicorn returned normally

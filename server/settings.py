@@ -35,6 +35,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    access_log: bool = True
     log_format: str = ""  # json | text; empty: json in production, text otherwise
     explorer: bool = True
     introspection: bool = True
@@ -168,6 +169,7 @@ class Settings:
             "ws_init_timeout": float(os.environ.get("APOLLONIA_WS_INIT_TIMEOUT", "10")),
             "ws_keepalive": float(os.environ.get("APOLLONIA_WS_KEEPALIVE", "15")),
             "ws_queue_size": int(os.environ.get("APOLLONIA_WS_QUEUE", "256")),
+            "access_log": _bool(os.environ.get("APOLLONIA_ACCESS_LOG"), True),
             "media_dir": os.environ.get("APOLLONIA_MEDIA_DIR", ""),
             "scan_roots": tuple(
                 root
