@@ -62,6 +62,33 @@ async def set_password(engine: GraphEngine, user_id: str, new_hash: str) -> None
     )
 
 
+async def update_profile(
+    engine: GraphEngine,
+    user_id: str,
+    email: str | None,
+    username: str | None,
+    password_hash: str | None = None,
+) -> Row:
+    """Set a user's email, username and password hash, each only when given, in one
+    write. An email or username another user has is a CONFLICT and changes nothing; a
+    user that is gone is NOT_FOUND."""
+    params = {
+        "id": user_id,
+        "email": email,
+        "username": username,
+        "username_key": name_key(username) if username is not None else None,
+        "password_hash": password_hash,
+        "now": now_ms(),
+    }
+    try:
+        rows = await engine.write("update_profile", q.UPDATE_PROFILE_QUERY, params)
+    except ConflictError as e:
+        raise ConflictError("That email or username belongs to another account.") from e
+    if not rows:
+        raise NotFoundError(f"User {user_id} does not exist.")
+    return rows[0]["row"]  # type: ignore[no-any-return]
+
+
 async def users_page(
     engine: GraphEngine, after_id: str | None, limit: int
 ) -> tuple[list[Row], list[Any]]:

@@ -28,6 +28,16 @@ class AuthApi(Protocol):
         self, principal: Principal, current: str, new: str, family: str | None
     ) -> bool: ...
 
+    async def update_profile(
+        self,
+        principal: Principal,
+        email: str | None,
+        username: str | None,
+        current_password: str | None = None,
+        new_password: str | None = None,
+        family: str | None = None,
+    ) -> dict[str, Any]: ...
+
     async def delete_account(self, principal: Principal, password: str) -> list[str]: ...
 
     async def create_api_key(self, principal: Principal, name: str) -> dict[str, Any]: ...

@@ -85,6 +85,22 @@ async def resolve_change_password(_: Any, info: Info, input: dict[str, Any]) -> 
     )
 
 
+@mutation.field("updateProfile")
+async def resolve_update_profile(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    principal = info.context.principal
+    # Email and username sign in: whoever holds only an API key must not take the account.
+    if principal.via == "api_key":
+        raise ForbiddenError("Sign in with your password to change your profile, not an API key.")
+    return await info.context.auth_api.update_profile(
+        principal,
+        input.get("email"),
+        input.get("username"),
+        input.get("current_password"),
+        input.get("new_password"),
+        principal.family,
+    )
+
+
 @mutation.field("deleteAccount")
 async def resolve_delete_account(_: Any, info: Info, password: str) -> bool:
     principal = info.context.principal

@@ -278,6 +278,7 @@ async def _collections_workload(engine: GraphEngine, track_ids: list[str]) -> No
     await graph_collections.track_counts(engine, [cid])
     await graph_collections.delete_collection(engine, viewer, cid)
     await graph_collections.create_collection(engine, other["id"], {"name": "Theirs"})
+    await users.update_profile(engine, other["id"], "y@example.com", "Other")
     await users.delete_user(engine, other["id"], f"user:{other['id']}", 1)
     await users.is_revoked(engine, ["jti", f"user:{other['id']}"])
     admin = await users.create_user(engine, "a@example.com", "admin", "not-a-hash", "admin")

@@ -20,6 +20,15 @@ SET_PASSWORD_QUERY = (
     "MATCH (u:User {id: $id}) SET u.password_hash = $password_hash, u.updated_at = $now "
     "RETURN u.id AS id"
 )
+# A null parameter keeps the property; the unique constraints on `email` and
+# `username_key` refuse a value another user has, and the whole SET with it.
+UPDATE_PROFILE_QUERY = (
+    "MATCH (u:User {id: $id}) "
+    "SET u.email = coalesce($email, u.email), u.username = coalesce($username, u.username), "
+    "u.username_key = coalesce($username_key, u.username_key), "
+    "u.password_hash = coalesce($password_hash, u.password_hash), u.updated_at = $now "
+    f"RETURN u {USER_MAP} AS row"
+)
 USERS_PAGE_QUERY = (
     "MATCH (u:User) WHERE $after_id IS NULL OR u.id > $after_id "
     f"WITH u ORDER BY u.id LIMIT $limit RETURN u {USER_MAP} AS row, u.id AS sort_key"

@@ -1,4 +1,4 @@
-"""Sign-up, sign-in, token rotation, logout, password changes and API keys.
+"""Sign-up, sign-in, token rotation, logout, password and profile changes, and API keys.
 
 Resolvers reach this through `info.context.auth`; it is the only place that issues
 credentials.
@@ -33,6 +33,21 @@ INVALID_LOGIN = "Invalid login or password."
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _clean_email(email: str) -> str:
+    """The email as stored (trimmed, lower-cased); VALIDATION_ERROR if it is not one."""
+    email = email.strip().lower()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise ValidationError("That is not an email address.", field="email")
+    return email
+
+
+def _check_username(username: str) -> None:
+    if not USERNAME_RE.match(username):
+        raise ValidationError(
+            "A username has 3 to 40 letters, digits, '.', '_' or '-'.", field="username"
+        )
 
 
 def _check_password(password: str, field: str = "password") -> None:
@@ -118,13 +133,8 @@ class AuthService:
         }
 
     async def _new_user(self, email: str, username: str, password: str, role: str) -> Row:
-        email = email.strip().lower()
-        if len(email) > 254 or not EMAIL_RE.match(email):
-            raise ValidationError("That is not an email address.", field="email")
-        if not USERNAME_RE.match(username):
-            raise ValidationError(
-                "A username has 3 to 40 letters, digits, '.', '_' or '-'.", field="username"
-            )
+        email = _clean_email(email)
+        _check_username(username)
         _check_password(password)
         password_hash = await self.passwords.hash(password)
         return await users.create_user(self.engine, email, username, password_hash, role)
@@ -193,6 +203,45 @@ class AuthService:
         await users.set_password(self.engine, user_id, await self.passwords.hash(new))
         await users.revoke_other_families(self.engine, user_id, keep=family or "")
         return True
+
+    async def update_profile(
+        self,
+        principal: Principal,
+        email: str | None,
+        username: str | None,
+        current_password: str | None = None,
+        new_password: str | None = None,
+        family: str | None = None,
+    ) -> Row:
+        """Change the caller's email, username and password, each only when given, under
+        the rules of `register`, in one write: everything is checked first (the current
+        password included), so a refusal changes nothing. A new password ends the
+        caller's other sessions. Asking for no change returns the user without a write."""
+        user_id = principal.require_user()
+        if email is not None:
+            email = _clean_email(email)
+        if username is not None:
+            _check_username(username)
+        password_hash = None
+        if new_password is not None or current_password is not None:
+            if new_password is None or current_password is None:
+                raise ValidationError(
+                    "Give 'currentPassword' and 'newPassword' together.", field="newPassword"
+                )
+            _check_password(new_password, "newPassword")
+            stored = await users.password_hash(self.engine, user_id)
+            if not await self.passwords.verify(stored, current_password):
+                raise UnauthenticatedError(INVALID_LOGIN)
+            password_hash = await self.passwords.hash(new_password)
+        if email is None and username is None and password_hash is None:
+            [found] = await users.users_by_id(self.engine, [user_id])
+            if found is None:
+                raise NotFoundError(f"User {user_id} does not exist.")
+            return found
+        row = await users.update_profile(self.engine, user_id, email, username, password_hash)
+        if password_hash is not None:
+            await users.revoke_other_families(self.engine, user_id, keep=family or "")
+        return row
 
     async def delete_account(self, principal: Principal, password: str) -> list[str]:
         """Delete the caller's account once the password is confirmed. Every session,

@@ -237,6 +237,26 @@ def _me(data: Any, call: Call) -> Any:
     return s.snake(data["me"])
 
 
+# PATCH /users/me: one mutation, so that a refused field (a taken name, a wrong current
+# password) changes nothing at all.
+_UPDATE_ME_DOC = (
+    "mutation UpdateMe($profile: UpdateProfileInput!) "
+    f"{{ updateProfile(input: $profile) {{ {s.USER} }} }}"
+)
+
+
+def _profile_and_password(call: Call) -> dict[str, Any]:
+    """The fields given: username, email, and the password change."""
+    return {
+        "profile": {
+            "username": call.b("username"),
+            "email": call.b("email"),
+            "currentPassword": call.b("current_password"),
+            "newPassword": call.b("new_password"),
+        }
+    }
+
+
 def _upload(data: Any, call: Call) -> Any:
     got = data["uploadTrack"]
     return {

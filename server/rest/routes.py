@@ -19,6 +19,7 @@ from server.rest._mapping import (
     _TRACK_DOC,
     _TRACKS_DOC,
     _UPDATE_DOC,
+    _UPDATE_ME_DOC,
     _UPLOAD_ONE,
     _UPSERT_EMBEDDING_DOC,
     EMBEDDING,
@@ -51,6 +52,7 @@ from server.rest._mapping import (
     _metadata_entry,
     _nothing,
     _offset_page,
+    _profile_and_password,
     _range,
     _recommendation_input,
     _stats_doc,
@@ -663,16 +665,17 @@ OTHER_ROUTES: tuple[Route, ...] = (
         f"query Me {{ me {{ {s.USER} }} }}", variables=lambda c: {}, result=_me,
         summary="The signed-in user", tag=USERS, response=REF["User"],
     ),
-    Route("PATCH", "/users/me", "ChangePassword",
-        "mutation ChangePassword($input: ChangePasswordInput!) { changePassword(input: $input) }",
-        variables=lambda c: {
-            "input": {
-                "currentPassword": c.b("current_password"),
-                "newPassword": c.b("new_password"),
-            }
-        },
-        result=_nothing, summary="Change your password (other sessions end)", tag=USERS, status=204,
-        body=obj({"current_password": STR, "new_password": STR}),
+    Route("PATCH", "/users/me", "UpdateMe",
+        _UPDATE_ME_DOC, variables=_profile_and_password,
+        result=_field("updateProfile", what="user"),
+        summary="Change your username or email (only those given), and your password when "
+        "`current_password` and `new_password` are given (other sessions end)",
+        tag=USERS,
+        body=obj(
+            {"username": STR, "email": STR, "current_password": STR, "new_password": STR},
+            required=(),
+        ),
+        response=REF["User"],
     ),
     Route("DELETE", "/users/me", "DeleteAccount",
         "mutation DeleteAccount($password: String!) { deleteAccount(password: $password) }",
