@@ -102,6 +102,22 @@ def test_truncated_file_is_invalid(fmt: str, encoded: dict[str, bytes], tmp_path
     assert error.message in OUR_MESSAGES
 
 
+@pytest.mark.parametrize("fmt", ["mp3", "wav", "flac", "ogg"])
+def test_a_quick_check_reads_the_start_only(fmt: str, tmp_path: Path) -> None:
+    """Scans check the first block; the analysis job decodes the rest (and refuses it)."""
+    from tests import audio_fixtures as af
+
+    # 20 s, so that the first block (65,536 frames, 3 s) lies well before the cut.
+    long = af.write(tmp_path / f"long.{fmt}", af.click_track(120, seconds=20), 22050)
+    whole = long.read_bytes()
+    half = _file(tmp_path, f"half.{fmt}", whole[: len(whole) // 2])
+    assert check_audio(half, full=False) == fmt
+    _refused(half, "INVALID_AUDIO")
+    text = _file(tmp_path, "notes.mp3", b"not audio at all\n" * 100)
+    with pytest.raises(IngestError):
+        check_audio(text, full=False)
+
+
 def test_corrupt_file_is_invalid_and_decoder_text_stays_in_details(
     encoded: dict[str, bytes], tmp_path: Path
 ) -> None:

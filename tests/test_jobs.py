@@ -430,3 +430,27 @@ async def test_features_given_through_the_api_join_the_similarity_graph(
     assert after != pytest.approx(before)
     vector = (await gql.query(query, {"id": ids["ballad"]}))["track"]["embedding"]
     assert vector == pytest.approx(given)
+
+
+async def test_a_scanned_file_cut_short_is_catalogued_and_fails_its_analysis(
+    live: LiveServer, gql: GraphQLClient, worker: Any, settings: Settings
+) -> None:
+    library = Path(settings.scan_roots[0])
+    whole = af.write(library / "whole.flac", af.click_track(120, seconds=20), 22050)
+    (library / "cut.flac").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    whole.unlink()
+    done = await wait_for_job(
+        gql, (await gql.query(SCAN, {"p": str(library)}))["scanLibrary"]["id"]
+    )
+    assert (done["result"]["added"], done["result"]["refused"]) == (1, 0)
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        [track] = [e["node"] for e in (await gql.query(TRACKS))["tracks"]["edges"]]
+        if track["analysisStatus"] == "FAILED":
+            break
+        assert asyncio.get_running_loop().time() < deadline, track
+        await asyncio.sleep(0.1)
+    failed = await gql.query(
+        "query($id: ID!) { track(id: $id) { analysisError { code } } }", {"id": track["id"]}
+    )
+    assert failed["track"]["analysisError"]["code"] == "INVALID_AUDIO"

@@ -150,10 +150,14 @@ def _finish(out: BinaryIO, tail: bytes) -> None:
     os.fsync(out.fileno())
 
 
-def check_audio(path: str | os.PathLike[str]) -> str:
+def check_audio(path: str | os.PathLike[str], *, full: bool = True) -> str:
     """The format of `path` ("wav", "flac", "mp3", ...), judged by its bytes, once a full
     trial decode has shown it is whole audio we can read; else IngestError. CPU-bound (it
     decodes the file, one block at a time): run it in a thread.
+
+    `full=False` decodes only the first block: for a library scan, where the analysis job
+    decodes every file anyway (and marks a bad one FAILED with its code), a second full
+    decode at scan time would double the work for no gain.
 
     INVALID_AUDIO: empty, not audio (a text file renamed .mp3), undecodable, truncated (fewer
     frames than declared, a WAV data chunk longer than the file, an Ogg stream with no end),
@@ -176,8 +180,14 @@ def check_audio(path: str | os.PathLike[str]) -> str:
                     break
                 frames += len(block)
                 finite = finite and bool(np.isfinite(block).all())
+                if not full:
+                    break
     except _DECODER_ERRORS as e:
         raise IngestError(IngestErrorCode.INVALID_AUDIO, reason=str(e), format=fmt) from e
+    if not full:
+        if frames == 0 or not finite:
+            raise IngestError(IngestErrorCode.INVALID_AUDIO, "The file holds no audio.")
+        return fmt
     truncated = frames < declared
     truncated |= fmt == "wav" and _wav_truncated(file)
     truncated |= fmt in ("ogg", "opus") and _ogg_truncated(file)

@@ -28,7 +28,8 @@ Enqueue = Callable[[str], Awaitable[Any]]
 
 
 async def _read(found: library_scan.FoundFile) -> tuple[str, ingest.Tags]:
-    fmt = await asyncio.to_thread(ingest.check_audio, found.path)
+    # The first block only: the analysis job decodes the whole file (see check_audio).
+    fmt = await asyncio.to_thread(ingest.check_audio, found.path, full=False)
     tags = await asyncio.to_thread(ingest.read_tags, found.path, fmt)
     return fmt, tags
 
