@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -454,3 +455,58 @@ async def test_a_scanned_file_cut_short_is_catalogued_and_fails_its_analysis(
         "query($id: ID!) { track(id: $id) { analysisError { code } } }", {"id": track["id"]}
     )
     assert failed["track"]["analysisError"]["code"] == "INVALID_AUDIO"
+
+
+async def test_queued_jobs_survive_a_restart_of_the_database_and_redis(tmp_path: Path) -> None:
+    """The queue lives in the embedded server's Redis (AOF on), the job record in its
+    graph: a job queued before a restart runs after it."""
+    from graph.embedded import ensure_server
+    from graph.falkordb_engine import FalkorDBEngine
+    from graph.migrations import migrate
+    from tests.conftest import make_settings, user_token
+    from workers.worker import build_worker
+
+    own = ensure_server(tmp_path / "db", appendfsync="always")
+    graph_name = "restart"
+    settings = make_settings(own, graph_name=graph_name, media_dir=str(tmp_path / "media"))
+    first = FalkorDBEngine.from_socket(own.socket_path, graph_name)
+    try:
+        await migrate(first)
+        live = LiveServer(first, settings)
+        await live.start()
+        try:
+            async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+                _, token = await user_token(first, settings, "admin")
+                client = GraphQLClient(http, token)
+                content = wav_bytes(tmp_path, af.click_track(100, seconds=5), "r.wav")
+                job_id = (await upload(client, content, "r.wav"))["data"]["uploadTrack"]["job"][
+                    "id"
+                ]
+        finally:
+            await live.stop()
+    finally:
+        await first.close()
+    own.stop()
+
+    again = ensure_server(tmp_path / "db")
+    second = FalkorDBEngine.from_socket(again.socket_path, graph_name)
+    running, queue = build_worker(settings, threads=1)
+    running.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
+            rows = await second.read(
+                "job",
+                "MATCH (j:Job {id: $id}) RETURN j.status AS s, j.attempts AS a",
+                {"id": job_id},
+            )
+            if rows and rows[0]["s"] in ("completed", "failed"):
+                break
+            assert asyncio.get_running_loop().time() < deadline, rows
+            await asyncio.sleep(0.1)
+        assert rows == [{"s": "completed", "a": 1}]
+    finally:
+        running.stop(timeout=10_000)
+        queue.close()
+        await second.close()
+        again.stop()
