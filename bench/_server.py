@@ -80,8 +80,10 @@ def start_server(
     defaults: Mapping[str, str],
     overrides: Mapping[str, str],
     timeout: float = 120.0,
+    ready_path: str = "/health",
 ) -> ServerProcess:
-    """`apollonia serve` on a free port of 127.0.0.1 over `data_dir`, once it is healthy.
+    """`apollonia serve` on a free port of 127.0.0.1 over `data_dir`, once `ready_path`
+    answers 200 (`/health` needs a worker too; `/health/ready` only the graph and Redis).
 
     Its environment: `defaults`, then the caller's environment, then `overrides`."""
     port = free_port()
@@ -108,7 +110,7 @@ def start_server(
             if process.poll() is not None:
                 raise BenchError(f"the server exited at start-up:\n{server.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                if http.get("/health").status_code == 200:
+                if http.get(ready_path).status_code == 200:
                     return server
             time.sleep(0.1)
     server.stop()
