@@ -9,12 +9,13 @@ serve: venv
 	.venv/bin/apollonia serve $(ARGS)
 
 test: venv
-	.venv/bin/ruff check graph resolvers server workers tests bench
-	.venv/bin/ruff format --check graph resolvers server workers tests bench
+	.venv/bin/ruff check music events taskqueue graph resolvers server workers tests bench
+	.venv/bin/ruff format --check music events taskqueue graph resolvers server workers tests bench
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 	.venv/bin/python -m pytest -q $(ARGS)
 
 lint: venv
-	.venv/bin/ruff check graph resolvers server workers tests bench
-	.venv/bin/ruff format --check graph resolvers server workers tests bench
+	.venv/bin/ruff check music events taskqueue graph resolvers server workers tests bench
+	.venv/bin/ruff format --check music events taskqueue graph resolvers server workers tests bench
 	.venv/bin/mypy

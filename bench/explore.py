@@ -52,8 +52,8 @@ from graph.embedded import ensure_server
 from graph.engine import GraphEngine
 from graph.falkordb_engine import FalkorDBEngine
 from graph.migrations import migrate
+from music.keys import PITCH_CLASSES, camelot
 from workers import similarity as sim
-from workers.keys import PITCH_CLASSES, camelot
 
 DIM, K, FAMILY, GENRE_FAMILIES, BATCH = 64, 10, 20, 10, 5000
 GRAPH_NAME = "apollonia"

@@ -32,7 +32,7 @@ What it does, only on 127.0.0.1 and bounded in count and time:
    Then publishes warm-up events until every socket has received one (its subscription is
    live), and reads the server's VmRSS again: (after - before) / sockets = RSS per
    connection.
-5. Publishes from this process through `workers.events.Events(redis_url)` (as a worker
+5. Publishes from this process through `events.Events(redis_url)` (as a worker
    process would), each event carrying its publish time `time.time_ns()` (in the event
    data, and as "<seq> <sent>" in the track title, which the GraphQL subscription
    returns); each client records receipt - sent. Two phases:
@@ -90,7 +90,7 @@ from bench._fanout_client import (
     worker_main,
 )
 from bench._server import BenchError, ServerProcess
-from workers.events import Events
+from events import Events
 
 TRACK_ID = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
 PASSWORD = "fan-out-bench-password"

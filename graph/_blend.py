@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graph.errors import ValidationError
-from workers.keys import PITCH_CLASSES
+from music.errors import ValidationError
+from music.keys import PITCH_CLASSES
 
 # The blend, over the parts in use: the vector part needs a seed with an audio
 # embedding, the target part a `target`.

@@ -16,10 +16,10 @@ from typing import Any
 
 from graph import _blend, catalog
 from graph.engine import GraphEngine, Row
-from graph.errors import NotFoundError, ValidationError
 from graph.ids import require_id
 from graph.names import name_key
 from graph.queries import exploration as q
+from music.errors import NotFoundError, ValidationError
 
 MAX_SEEDS = 5
 MAX_FIRST = 100

@@ -1,7 +1,7 @@
 """Audio features and embeddings computed elsewhere: validated, stored on the Track,
 read in batches, and compared to explain why two tracks are similar.
 
-Camelot and Open Key codes are derived here from key and mode (workers/keys.py), never
+Camelot and Open Key codes are derived here from key and mode (music/keys.py), never
 taken from a client.
 """
 
@@ -11,38 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graph.engine import GraphEngine, Row
-from graph.errors import NotFoundError, ValidationError
 from graph.queries import analysis as q
-from workers.keys import PITCH_CLASSES, camelot, compatible, open_key
+from music.errors import NotFoundError, ValidationError
+from music.features import FEATURE_BOUNDS, FEATURE_NAMES, MAX_MFCC, camel_case
+from music.keys import MODES, PITCH_CLASSES, camelot, compatible, open_key
 
 MAX_FIRST = 100
 MAX_DIMS = 1024
-MAX_MFCC = 40
 PENDING = "PENDING"
-
-# Inclusive bounds of the numeric features a client may store.
-RANGES: dict[str, tuple[float, float]] = {
-    "tempo": (20.0, 300.0),
-    "tempo_confidence": (0.0, 1.0),
-    "key_confidence": (0.0, 1.0),
-    "loudness": (-120.0, 10.0),
-    "lufs": (-120.0, 10.0),
-    "energy": (0.0, 1.0),
-    "danceability": (0.0, 1.0),
-    "spectral_centroid": (0.0, 100_000.0),
-    "spectral_rolloff": (0.0, 100_000.0),
-    "spectral_bandwidth": (0.0, 100_000.0),
-    "spectral_flatness": (0.0, 1.0),
-    "zero_crossing_rate": (0.0, 1.0),
-    "onset_rate": (0.0, 100.0),
-    "dynamic_range": (0.0, 200.0),
-}
-MODES = ("major", "minor")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _finite(value: float, field: str) -> float:
@@ -56,12 +32,12 @@ def feature_props(values: Mapping[str, Any]) -> dict[str, Any]:
     """The `af_` properties for validated features (snake_case keys, as GraphQL gives
     them); every feature not given is None. Raises ValidationError before anything is
     written."""
-    clean: dict[str, Any] = dict.fromkeys(q.FEATURE_FIELDS)
-    for name, (low, high) in RANGES.items():
+    clean: dict[str, Any] = dict.fromkeys(FEATURE_NAMES)
+    for name, (low, high) in FEATURE_BOUNDS.items():
         value = values.get(name)
         if value is None:
             continue
-        field = f"input.{_camel(name)}"
+        field = f"input.{camel_case(name)}"
         number = _finite(value, field)
         if not low <= number <= high:
             raise ValidationError(f"'{field}' must be between {low:g} and {high:g}.", field=field)

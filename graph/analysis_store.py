@@ -7,8 +7,8 @@ from typing import Any
 
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
-from graph.errors import NotFoundError, ValidationError
 from graph.queries import analysis_store as q
+from music.errors import NotFoundError, ValidationError
 
 PAGE = 5000
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from graph import ids
 from graph.engine import GraphEngine, Row
-from graph.errors import ConflictError, NotFoundError, ValidationError
 from graph.names import album_key, name_key
 from graph.queries import catalog as rq
 from graph.queries import catalog_writes as q
+from music.errors import ConflictError, NotFoundError, ValidationError
 
 MAX_TITLE = 500
 MAX_NAMES = 20

@@ -14,10 +14,10 @@ from typing import Any
 from graph import _paths, analysis
 from graph._recommend import recommendations
 from graph.engine import GraphEngine, Row
-from graph.errors import DomainError, NotFoundError, ValidationError
 from graph.queries import exploration as q
 from graph.queries.analysis import FEATURE_PROPS
-from workers.keys import compatible
+from music.errors import DomainError, NotFoundError, ValidationError
+from music.keys import compatible
 
 __all__ = ["NoPathError", "neighborhood", "recommendations", "sonic_path"]
 

@@ -15,7 +15,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.dialect import FALKORDB, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
-from graph.errors import ConflictError, GraphUnavailableError, ValidationError
+from graph.errors import GraphUnavailableError
+from music.errors import ConflictError, ValidationError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import re
 
 from ulid import ULID
 
-from graph.errors import ValidationError
+from music.errors import ValidationError
 
 PREFIXES: dict[str, str] = {
     "Track": "trk",

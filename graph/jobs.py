@@ -12,11 +12,10 @@ from typing import Any
 from graph._batch import by_id
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
-from graph.errors import ValidationError
 from graph.ids import new_id, require_id
 from graph.queries import jobs as q
+from music.errors import ValidationError
 
-STATUSES = ("queued", "running", "completed", "failed")
 MAX_FIRST = 100
 
 

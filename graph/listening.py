@@ -12,10 +12,10 @@ from typing import Any
 
 from graph import catalog, ids
 from graph.catalog_writes import now_ms
-from graph.collections import Viewer
+from graph.collection_store import Viewer
 from graph.engine import GraphEngine, Row
-from graph.errors import NotFoundError, ValidationError
 from graph.queries import listening as q
+from music.errors import NotFoundError, ValidationError
 
 # A client's clock may run a little ahead of ours.
 MAX_FUTURE_SKEW_MS = 5 * 60 * 1000

@@ -7,9 +7,9 @@ from typing import Any
 
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
-from graph.errors import NotFoundError, ValidationError
 from graph.queries import metadata as q
 from graph.queries.analysis import EMBEDDING_TYPES
+from music.errors import NotFoundError, ValidationError
 
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")

@@ -5,9 +5,9 @@ from typing import Any
 
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
-from graph.errors import NotFoundError
 from graph.ids import new_id
 from graph.queries import models as q
+from music.errors import NotFoundError
 
 
 def _row(model: Row) -> Row:

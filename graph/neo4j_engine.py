@@ -14,7 +14,8 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 
 from graph.dialect import NEO4J, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
-from graph.errors import ConflictError, GraphUnavailableError
+from graph.errors import GraphUnavailableError
+from music.errors import ConflictError
 
 log = logging.getLogger(__name__)
 

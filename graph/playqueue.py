@@ -15,8 +15,8 @@ from typing import Any
 from graph import ids
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Params, Row
-from graph.errors import ConflictError, NotFoundError, ValidationError
 from graph.queries import playqueue as q
+from music.errors import ConflictError, NotFoundError, ValidationError
 
 MAX_QUEUE = 1000
 

@@ -5,8 +5,8 @@ from typing import Any
 import orjson
 
 from graph.engine import GraphEngine
-from graph.errors import NotFoundError, ValidationError
 from graph.queries import preferences as q
+from music.errors import NotFoundError, ValidationError
 
 MAX_BYTES = 16 * 1024
 MAX_KEYS = 100

@@ -7,9 +7,9 @@ from graph import ids
 from graph._batch import by_id
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
-from graph.errors import ConflictError, NotFoundError
 from graph.names import name_key
 from graph.queries import users as q
+from music.errors import ConflictError, NotFoundError
 
 ROLES = ("guest", "user", "moderator", "admin")
 

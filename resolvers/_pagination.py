@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from graph.errors import ValidationError
 from graph.ids import label_of
+from music.errors import ValidationError
 
 MAX_FIRST = 100
 

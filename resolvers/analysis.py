@@ -5,8 +5,8 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 
 from graph import analysis
-from graph.errors import NotFoundError
 from graph.ids import require_id
+from music.errors import NotFoundError
 from resolvers.context import Info
 from resolvers.loaders import EmbeddingKey, SimilarKey
 

@@ -9,17 +9,11 @@ from typing import Any
 from ariadne import InterfaceType, ObjectType, QueryType, UnionType
 
 from graph import catalog
-from graph.errors import ValidationError
 from graph.ids import label_of, require_id
 from graph.names import name_key
 from graph.queries.catalog import TRACK_SORT_KEYS, TrackFilter
-from resolvers._pagination import (
-    Shape,
-    connection,
-    decode_cursor,
-    page_size,
-    resolve_total_count,
-)
+from music.errors import ValidationError
+from resolvers._pagination import Shape, connection, decode_cursor, page_size, resolve_total_count
 from resolvers._prefetch import node_selections, prefetch, prefetched_or_load
 from resolvers.context import Info
 from resolvers.loaders import PageKey

@@ -9,15 +9,10 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
 
-from graph import collections as graph_collections
-from graph.collections import Change, Viewer
+from graph import collection_store as graph_collections
+from graph.collection_store import Change, Viewer
 from graph.ids import require_id
-from resolvers._pagination import (
-    connection,
-    decode_cursor,
-    page_size,
-    resolve_total_count,
-)
+from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
 from resolvers._prefetch import node_selections, prefetch
 from resolvers.context import Info
 from resolvers.loaders import PageKey, viewer_of

@@ -3,12 +3,13 @@
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from graphql import GraphQLResolveInfo
 
 from graph.engine import GraphEngine
-from graph.errors import NotFoundError
+from music.errors import NotFoundError
 from resolvers.loaders import Loaders, viewer_of
 from resolvers.permissions import ANONYMOUS, Principal
 
@@ -46,7 +47,7 @@ class AuthApi(Protocol):
 
 
 class EventsApi(Protocol):
-    """The event bus (workers/events.py)."""
+    """The event bus (events/)."""
 
     async def publish(self, channel: str, event_type: str, data: dict[str, Any]) -> None: ...
 
@@ -56,7 +57,7 @@ class EventsApi(Protocol):
 
 
 class JobsApi(Protocol):
-    """The job queue (workers/jobs.py JobQueue)."""
+    """The job queue (taskqueue/ JobQueue)."""
 
     async def submit(
         self,
@@ -66,6 +67,24 @@ class JobsApi(Protocol):
         owner_id: str | None,
         track_id: str | None = None,
     ) -> dict[str, Any]: ...
+
+
+class MediaApi(Protocol):
+    """Audio a request brings in, and the paths and URLs it names (server/media.py)."""
+
+    async def ingest_upload(
+        self, engine: GraphEngine, upload: Any, metadata: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], bool]: ...
+
+    async def predict_upload(self, engine: GraphEngine, upload: Any) -> dict[str, Any]: ...
+
+    async def stage_batch(self, uploads: list[Any]) -> dict[str, Any]: ...
+
+    def discard_batch(self, batch: str) -> None: ...
+
+    def scan_root(self, path: str) -> Path: ...
+
+    def check_webhook(self, url: str) -> str: ...
 
 
 class AdminApi(Protocol):
@@ -89,6 +108,7 @@ class RequestContext:
     jobs: JobsApi | None = None
     settings: Any = None
     admin: AdminApi | None = None
+    media: MediaApi | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +131,12 @@ class RequestContext:
         if self.jobs is None:
             raise RuntimeError("no job queue in this context")
         return self.jobs
+
+    @property
+    def media_api(self) -> MediaApi:
+        if self.media is None:
+            raise RuntimeError("no media service in this context")
+        return self.media
 
     @property
     def admin_api(self) -> AdminApi:

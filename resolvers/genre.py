@@ -4,12 +4,10 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
 
-from graph import genre_model
-from graph.errors import ValidationError
+from graph import genre_models
+from music.errors import ValidationError
 from resolvers.context import Info
 from resolvers.jobs import submit
-from workers import tasks_genre, webhooks
-from workers.uploads import chunks_of
 
 query = QueryType()
 mutation = MutationType()
@@ -23,7 +21,7 @@ def resolve_macro_f1(obj: dict[str, Any], *_: Any) -> float:
 
 @query.field("models")
 async def resolve_models(_: Any, info: Info) -> list[dict[str, Any]]:
-    return await genre_model.list_versions(info.context.engine)
+    return await genre_models.list_versions(info.context.engine)
 
 
 @mutation.field("trainGenreModel")
@@ -33,46 +31,38 @@ async def resolve_train_genre_model(_: Any, info: Info) -> dict[str, Any]:
 
 @mutation.field("deployModel")
 async def resolve_deploy_model(_: Any, info: Info, version: int) -> dict[str, Any]:
-    return await genre_model.deploy(info.context.engine, version)
+    return await genre_models.deploy(info.context.engine, version)
 
 
 @mutation.field("predictGenre")
 async def resolve_predict_genre(_: Any, info: Info, file: Any) -> dict[str, Any]:
-    settings = info.context.settings
-    return await tasks_genre.predict_upload(
-        info.context.engine,
-        chunks_of(file),
-        settings.resolved_media_dir,
-        settings.max_upload_bytes,
-    )
+    return await info.context.media_api.predict_upload(info.context.engine, file)
 
 
 @mutation.field("batchPredict")
 async def resolve_batch_predict(
     _: Any, info: Info, files: list[Any], webhook_url: str | None = None
 ) -> dict[str, Any]:
-    settings = info.context.settings
-    limit = settings.max_batch_files
+    media = info.context.media_api
+    limit = info.context.settings.max_batch_files
     if not 1 <= len(files) <= limit:
         raise ValidationError(f"'files' takes 1 to {limit} files.", field="files")
     if webhook_url:
-        webhooks.check_url(webhook_url, settings)
-    await genre_model.deployed(info.context.engine)  # NO_MODEL before any file is kept
-    uploads = [(getattr(f, "filename", None), chunks_of(f)) for f in files]
-    media_dir = settings.resolved_media_dir
-    params = await tasks_genre.stage_batch(uploads, media_dir, settings.max_upload_bytes)
+        media.check_webhook(webhook_url)
+    await genre_models.deployed(info.context.engine)  # NO_MODEL before any file is kept
+    params = await media.stage_batch(files)
     if webhook_url:
         params["webhookUrl"] = webhook_url
     try:
         return await submit(info, "batch_predict", params)
     except BaseException:
-        tasks_genre.discard_batch(media_dir, params["batch"])
+        media.discard_batch(params["batch"])
         raise
 
 
 @mutation.field("classifyTracks")
 async def resolve_classify_tracks(_: Any, info: Info) -> dict[str, Any]:
-    await genre_model.deployed(info.context.engine)
+    await genre_models.deployed(info.context.engine)
     return await submit(info, "classify_tracks", {})
 
 

@@ -6,8 +6,8 @@ from ariadne import MutationType, ObjectType, QueryType, ScalarType
 
 from graph import analysis_store
 from graph import jobs as records
-from graph.errors import ValidationError
 from graph.ids import require_id
+from music.errors import ValidationError
 from resolvers._pagination import connection, decode_cursor, page_size
 from resolvers.context import Info
 from resolvers.permissions import ADMIN_ACCESS

@@ -14,7 +14,7 @@ from aiodataloader import DataLoader
 from ariadne import MutationType, ObjectType, QueryType
 
 from graph import listening
-from graph.collections import Viewer
+from graph.collection_store import Viewer
 from graph.engine import GraphEngine
 from graph.ids import require_id
 from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count

@@ -11,8 +11,8 @@ from typing import Any, NamedTuple
 from aiodataloader import DataLoader
 
 from graph import analysis, catalog, metadata, users
-from graph import collections as graph_collections
-from graph.collections import ANONYMOUS_VIEWER, Viewer
+from graph import collection_store as graph_collections
+from graph.collection_store import ANONYMOUS_VIEWER, Viewer
 from graph.engine import GraphEngine
 from resolvers.permissions import Principal
 

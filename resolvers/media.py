@@ -4,12 +4,10 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, upload_scalar
 
-from graph.errors import DomainError, ValidationError
+from events import MEDIA_ADDED
+from music.errors import DomainError, ValidationError
 from resolvers.context import Info
 from resolvers.jobs import submit
-from workers import library_scan, webhooks
-from workers.events import MEDIA_ADDED
-from workers.uploads import chunks_of, ingest_upload
 
 mutation = MutationType()
 track = ObjectType("Track")
@@ -27,14 +25,8 @@ async def resolve_analysis_error(obj: dict[str, Any], info: Info) -> Any:
 
 
 async def _upload(info: Info, file: Any, metadata: dict[str, Any] | None) -> dict[str, Any]:
-    settings = info.context.settings
-    track_row, created = await ingest_upload(
-        info.context.engine,
-        chunks_of(file),
-        getattr(file, "filename", None),
-        metadata,
-        settings.resolved_media_dir,
-        settings.max_upload_bytes,
+    track_row, created = await info.context.media_api.ingest_upload(
+        info.context.engine, file, metadata
     )
     if not created:
         return {"track": track_row, "job": None, "duplicate": True}
@@ -70,10 +62,10 @@ async def resolve_batch_upload(_: Any, info: Info, files: list[Any]) -> list[dic
 async def resolve_scan_library(
     _: Any, info: Info, path: str, webhook_url: str | None = None
 ) -> dict[str, Any]:
-    root = library_scan.resolve_root(path, info.context.settings.resolved_scan_roots)
-    params = {"path": str(root)}
+    media = info.context.media_api
+    params = {"path": str(media.scan_root(path))}
     if webhook_url:
-        params["webhookUrl"] = webhooks.check_url(webhook_url, info.context.settings)
+        params["webhookUrl"] = media.check_webhook(webhook_url)
     return await submit(info, "scan", params)
 
 

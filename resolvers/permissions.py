@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from graph.errors import ForbiddenError, UnauthenticatedError
+from music.errors import ForbiddenError, UnauthenticatedError
 
 READ_MEDIA = "read:media"
 WRITE_MEDIA = "write:media"

@@ -10,8 +10,8 @@ from typing import Any
 from ariadne import ObjectType, SubscriptionType
 
 from graph import similarity
-from graph.errors import DomainError
 from graph.ids import require_id
+from music.errors import DomainError
 from resolvers.context import Info
 from resolvers.loaders import Loaders
 
@@ -23,7 +23,7 @@ class SlowConsumerError(DomainError):
 
 
 async def _events(info: Info, *channels: str) -> AsyncGenerator[dict[str, Any], None]:
-    from workers.events import SlowConsumer
+    from events import SlowConsumer
 
     async with info.context.events_api.subscribe(*channels) as stream:
         try:

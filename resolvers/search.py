@@ -6,10 +6,10 @@ from typing import Any
 from ariadne import QueryType
 
 from graph import search
-from graph.errors import ValidationError
 from graph.ids import require_id
 from graph.names import name_key
 from graph.queries.search import SearchFilter
+from music.errors import ValidationError
 from resolvers._pagination import page_size
 from resolvers.context import Info
 

@@ -5,7 +5,7 @@ from typing import Any
 from ariadne import EnumType, MutationType, ObjectType, QueryType
 
 from graph import users
-from graph.errors import ForbiddenError
+from music.errors import ForbiddenError
 from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
 from resolvers.collections import publish_change
 from resolvers.context import Info

@@ -15,7 +15,7 @@ from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, default_fiel
 from redis.asyncio import Redis
 
 from graph import jobs as job_records
-from graph.errors import DomainError
+from music.errors import DomainError
 from server.health import DOWN, UP, Health, version
 from server.settings import Settings
 

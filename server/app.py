@@ -16,7 +16,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from graph import collections
+from events import SYSTEM_STATUS, Events
+from graph import collection_store
 from graph.engine import GraphEngine, connect
 from graph.migrations import migrate
 from resolvers.loaders import viewer_of
@@ -30,10 +31,11 @@ from server.auth.service import AuthService
 from server.auth.tokens import Tokens
 from server.body_limit import BodyLimitMiddleware
 from server.errors import request_id_var
-from server.explore import explore_routes
+from server.explore_page import explore_routes
 from server.graphql_app import build_schema, graphql_app
 from server.health import Health
 from server.logs import configure_logging
+from server.media import MediaService
 from server.metrics import MetricsMiddleware, metrics_endpoint
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
@@ -43,9 +45,7 @@ from server.rest.openapi import api_routes
 from server.settings import Settings
 from server.subscriptions import SocketAuth
 from server.ws_events import EventSocket
-from workers.events import SYSTEM_STATUS, Events
-from workers.jobs import JobQueue
-from workers.worker import broker_for
+from taskqueue import JobQueue, broker_for
 
 log = logging.getLogger("apollonia")
 
@@ -165,6 +165,7 @@ def create_app(
             socket_auth,
             jobs,
             admin=Admin(settings, state, redis),
+            media=MediaService(settings),
         )
         # Start-up objects (schema, modules, pools) never die: keep them out of the
         # collector's way, so that full collections under load stay short.
@@ -203,7 +204,7 @@ def create_app(
         )
 
     async def can_see_collection(principal: Principal, collection_id: str) -> bool:
-        [row] = await collections.collections_by_id(
+        [row] = await collection_store.collections_by_id(
             state["engine"], viewer_of(principal), [collection_id]
         )
         return row is not None

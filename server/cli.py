@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from graph.embedded import EmbeddedServer
-from graph.errors import DomainError
+from music.errors import DomainError
 from server.settings import Settings
 
 log = logging.getLogger("apollonia")
@@ -164,10 +164,9 @@ async def _scan(settings: Settings, path: str, roots: tuple[Path, ...]) -> dict[
 
     from graph.engine import connect
     from graph.migrations import migrate
+    from taskqueue import JobQueue, broker_for
     from workers import library_scan
-    from workers.jobs import JobQueue
     from workers.library import scan_folder
-    from workers.worker import broker_for
 
     root = library_scan.resolve_root(path, roots)
     engine = await connect(

@@ -7,13 +7,19 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from graph.errors import DomainError
+from music.errors import DomainError
 
 log = logging.getLogger("apollonia.errors")
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 INTERNAL_MESSAGE = "Internal server error."
+
+
+class RateLimitedError(DomainError):
+    """Too many requests for a budget (server/ratelimit.py); HTTP 429."""
+
+    code = "RATE_LIMITED"
 
 
 def _root_cause(error: GraphQLError) -> BaseException | None:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 import resolvers
 from graph.engine import GraphEngine
-from resolvers.context import AdminApi, AuthApi, EventsApi, JobsApi, RequestContext
+from resolvers.context import AdminApi, AuthApi, EventsApi, JobsApi, MediaApi, RequestContext
 from resolvers.directives import DIRECTIVES, protect_root_fields
 from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
@@ -28,12 +28,7 @@ from server.explorer import LocalGraphiQL
 from server.query_limits import QueryLimits
 from server.ratelimit import RateLimiter, Verdict, budget_of
 from server.settings import Settings
-from server.subscriptions import (
-    LegacyWSHandler,
-    SocketAuth,
-    SubprotocolRouter,
-    TransportWSHandler,
-)
+from server.subscriptions import LegacyWSHandler, SocketAuth, SubprotocolRouter, TransportWSHandler
 
 
 def build_schema() -> GraphQLSchema:
@@ -148,6 +143,7 @@ def graphql_app(
     socket_auth: SocketAuth | None = None,
     jobs: JobsApi | None = None,
     admin: AdminApi | None = None,
+    media: MediaApi | None = None,
 ) -> tuple[GraphQL, SubprotocolRouter | None]:
     """The ASGI apps serving /graphql over HTTP and (with `socket_auth`) WebSocket:
     documents within the settings' limits (depth, aliases, tokens, cost), callers within
@@ -168,6 +164,7 @@ def graphql_app(
             jobs=jobs,
             settings=settings,
             admin=admin,
+            media=media,
         )
 
     def app(websocket_handler: Any = None) -> GraphQL:

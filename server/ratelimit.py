@@ -35,9 +35,9 @@ from limits.storage import storage_from_string
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from graph.errors import RateLimitedError
 from graph.names import name_key
 from resolvers.permissions import Principal
+from server.errors import RateLimitedError
 from server.settings import Settings
 
 log = logging.getLogger("apollonia.ratelimit")

@@ -18,7 +18,7 @@ from ariadne.asgi.handlers import GraphQLTransportWSHandler, GraphQLWSHandler
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from graph.errors import UnauthenticatedError
+from music.errors import UnauthenticatedError
 from resolvers.permissions import Principal
 from server.auth.middleware import Authenticator
 from server.metrics import SUBSCRIPTIONS

@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from graph.errors import DomainError, UnauthenticatedError
+from events import RAW, SYSTEM_STATUS, Events, SlowConsumer, is_channel
+from music.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ADMIN_ACCESS, READ_MEDIA, Principal
 from server.auth.middleware import Authenticator
 from server.metrics import SUBSCRIPTIONS
-from workers.events import RAW, SYSTEM_STATUS, Events, SlowConsumer, is_channel
 
 AUTH_SECONDS = 10.0
 MAX_MESSAGE = 4096

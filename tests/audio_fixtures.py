@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]
 
-from workers.keys import PITCH_CLASSES, Mode
+from music.keys import PITCH_CLASSES, Mode
 
 Signal = npt.NDArray[np.float32]
 

@@ -9,11 +9,11 @@ import librosa
 import numpy as np
 import pytest
 
+from music.keys import camelot, open_key
 from tests import audio_fixtures
 from tests.audio_fixtures import Fixture
 from workers import _audio_spectral
 from workers.analysis import AudioFeatures, analyze_file, analyze_signal, warm_up
-from workers.keys import camelot, open_key
 
 TEMPO_TOLERANCE = 0.02
 

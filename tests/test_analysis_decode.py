@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graph.errors import DomainError
+from music.errors import DomainError
 from tests import audio_fixtures
 from workers.analysis import AnalysisError, analyze_file, analyze_signal, sniff_format, warm_up
 

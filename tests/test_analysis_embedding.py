@@ -6,16 +6,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from music.embedding import EMBEDDING_DIMS, EMBEDDING_LAYOUT
+from music.keys import Mode
 from tests import audio_fixtures
-from workers.analysis import (
-    EMBEDDING_DIMS,
-    EMBEDDING_LAYOUT,
-    AudioFeatures,
-    analyze_signal,
-    embedding,
-    warm_up,
-)
-from workers.keys import Mode
+from workers.analysis import AudioFeatures, analyze_signal, embedding, warm_up
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from workers import keys
+from music import keys
 
 # The wheels as printed by Mixed In Key and Traktor, hour by hour.
 CAMELOT_WHEEL = [

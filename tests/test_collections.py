@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from graph import catalog_writes
-from graph import collections as graph_collections
+from graph import collection_store as graph_collections
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests.conftest import GraphQLClient, graph_queries, user_token

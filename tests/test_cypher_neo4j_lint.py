@@ -23,11 +23,10 @@ from graph import (
     similarity,
     users,
 )
-from graph import collections as graph_collections
+from graph import collection_store as graph_collections
 from graph import search as graph_search
 from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from graph.engine import GraphEngine, Params, Row
-from graph.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import analysis as analysis_queries
 from graph.queries import analysis_store as store_queries
@@ -46,6 +45,7 @@ from graph.queries import preferences as preference_queries
 from graph.queries import search as search_queries
 from graph.queries import similarity as similarity_queries
 from graph.queries import users as user_queries
+from music.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from tests.conftest import graph_queries
 
 try:

@@ -7,8 +7,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from workers import embedding_scaler
-from workers.embedding_scaler import ScalerArtifact, compatible, fit, transform
+from music.embedding import LAYOUT_HASH
+from music.scaler_artifact import ScalerArtifact, compatible
+from workers.embedding_scaler import fit, transform
 from workers.similarity import validate
 
 DIMS = 64
@@ -96,7 +97,7 @@ def test_a_changed_layout_is_detected() -> None:
     assert not compatible(stale)
     with pytest.raises(ValueError, match="another embedding layout"):
         transform(stale, _catalogue()[:1])
-    assert artifact.layout_hash == embedding_scaler.LAYOUT_HASH
+    assert artifact.layout_hash == LAYOUT_HASH
 
 
 @pytest.mark.parametrize(

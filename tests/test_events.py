@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
+from events import Events, SlowConsumer, is_channel
 from graph.embedded import EmbeddedServer
-from workers.events import Events, SlowConsumer, is_channel
 
 PUBLISH_FROM_ANOTHER_PROCESS = """
 import asyncio, sys
-from workers.events import Events
+from events import Events
 
 async def main() -> None:
     async with Events(sys.argv[1]) as events:

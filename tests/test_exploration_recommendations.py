@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from graph import analysis, catalog, catalog_writes, listening, similarity
-from graph import collections as graph_collections
+from graph import collection_store as graph_collections
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests.conftest import GraphQLClient, graph_queries, user_token

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from graph import genre_model
+from graph import genre_models
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
@@ -163,7 +163,7 @@ async def test_train_predict_and_classify(
     job = await run_job(gql, CLASSIFY)
     assert job["status"] == "completed", job
     assert job["result"]["labelled"] == 1
-    [edge] = await genre_model.predicted_genres(engine, [track_id])
+    [edge] = await genre_models.predicted_genres(engine, [track_id])
     assert (edge["genre"], edge["version"]) == ("pop", 1)
     assert 0.0 < edge["confidence"] <= 1.0
     genres = (await gql.query(TRACK_GENRES, {"id": track_id}))["track"]["genres"]
@@ -183,11 +183,11 @@ async def test_train_predict_and_classify(
     content = wav(tmp_path, "techno", UNLABELLED_SEED + 1)
     later = await analysed_upload(gql, content, "later.wav", None)
     assert (await gql.query(TRACK_GENRES, {"id": later}))["track"]["genres"] == [{"name": "techno"}]
-    [edge] = await genre_model.predicted_genres(engine, [later])
+    [edge] = await genre_models.predicted_genres(engine, [later])
     assert edge["version"] == 1
     content = wav(tmp_path, "ambient", UNLABELLED_SEED + 2)
     tagged = await analysed_upload(gql, content, "tagged.wav", ["Jazz"])
-    assert await genre_model.predicted_genres(engine, [tagged]) == []
+    assert await genre_models.predicted_genres(engine, [tagged]) == []
 
     # A second version is kept but not deployed until asked.
     job = await run_job(gql, TRAIN)

@@ -8,18 +8,12 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from music.embedding import EMBEDDING_DIMS
+from music.genre_artifact import GenreModel, compatible
+from music.keys import Mode
 from tests import audio_fixtures
-from workers.analysis import EMBEDDING_DIMS, analyze_signal, embedding, warm_up
-from workers.genre_model import (
-    MIN_PER_GENRE,
-    GenreModel,
-    compatible,
-    fit_pipeline,
-    predict,
-    predict_proba,
-    train,
-)
-from workers.keys import Mode
+from workers.analysis import analyze_signal, embedding, warm_up
+from workers.genre_classifier import MIN_PER_GENRE, fit_pipeline, predict, predict_proba, train
 
 SR = 22050
 SECONDS = 5.0

@@ -14,7 +14,7 @@ from mutagen.id3 import TALB, TCON, TDRC, TIT2, TPE1, TRCK
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from graph.errors import DomainError
+from music.errors import DomainError
 from tests import audio_fixtures
 from workers.ingest import (
     INCOMING,

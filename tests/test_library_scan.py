@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import DomainError
+from music.errors import DomainError
 from workers.library_scan import FoundFile, Known, ScanPlan, plan, resolve_root, walk
 
 

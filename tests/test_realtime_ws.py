@@ -131,7 +131,7 @@ async def test_subscription_cap(engine: GraphEngine, settings: Settings) -> None
 
 PUBLISH_AS_A_WORKER = """
 import asyncio, sys
-from workers.events import Events
+from events import Events
 
 async def main() -> None:
     async with Events(sys.argv[1]) as events:

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]
 
-from graph.errors import DomainError
+from music.errors import DomainError
 
 READABLE = frozenset({"wav", "aiff", "flac", "mp3", "mp2", "ogg", "opus"})
 _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")

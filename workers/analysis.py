@@ -24,10 +24,11 @@ import librosa
 import numpy as np
 import numpy.typing as npt
 
+from music.embedding import EMBEDDING_DIMS, EMBEDDING_LAYOUT
+from music.keys import Mode, camelot, open_key
 from workers import _audio_loudness, _audio_rhythm, _audio_spectral, _audio_tonal
 from workers._audio_decode import AnalysisError, AnalysisErrorCode, decode, sniff_format
-from workers._audio_embedding import EMBEDDING_DIMS, EMBEDDING_LAYOUT, embedding
-from workers.keys import Mode, camelot, open_key
+from workers._audio_embedding import embedding
 
 __all__ = [
     "EMBEDDING_DIMS",

@@ -18,85 +18,20 @@ The artifact is JSON, not a pickle: it is stored as a string property on a graph
 and loading a pickle from a database would run whatever code it holds.
 """
 
-import hashlib
-import json
-import math
 import time
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sklearn.preprocessing import StandardScaler
 
-from workers._audio_embedding import EMBEDDING_DIMS, EMBEDDING_LAYOUT
+from music.embedding import EMBEDDING_DIMS
+from music.scaler_artifact import ScalerArtifact, compatible
 
 Vectors = npt.NDArray[np.float32]
 
-LAYOUT_HASH = hashlib.sha256("\n".join(EMBEDDING_LAYOUT).encode()).hexdigest()
-KIND = "embedding_scaler"
 # Below this norm a vector has no direction to keep; it stays (near) zero instead of being
 # blown up into noise by the division.
 _MIN_NORM = 1e-12
-
-
-@dataclass(frozen=True)
-class ScalerArtifact:
-    """One fit of the catalogue standardisation: subtract `mean`, divide by `scale`."""
-
-    version: int
-    fitted_at_ms: int
-    n_samples: int
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    layout_hash: str = LAYOUT_HASH
-
-    def to_json(self) -> str:
-        """Plain JSON (finite floats only); `from_json` gives back an equal artifact."""
-        return json.dumps(
-            {
-                "kind": KIND,
-                "version": self.version,
-                "fitted_at_ms": self.fitted_at_ms,
-                "n_samples": self.n_samples,
-                "layout_hash": self.layout_hash,
-                "mean": list(self.mean),
-                "scale": list(self.scale),
-            },
-            allow_nan=False,
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> "ScalerArtifact":
-        """Parse `to_json` output; ValueError when it is malformed. An artifact for another
-        layout still parses (so it can be reported); `compatible` tells it apart."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError("scaler artifact is not valid JSON") from e
-        if not isinstance(data, dict) or data.get("kind") != KIND:
-            raise ValueError("not an embedding scaler artifact")
-        try:
-            artifact = cls(
-                version=_int(data["version"]),
-                fitted_at_ms=_int(data["fitted_at_ms"]),
-                n_samples=_int(data["n_samples"]),
-                mean=_floats(data["mean"]),
-                scale=_floats(data["scale"]),
-                layout_hash=str(data["layout_hash"]),
-            )
-        except KeyError as e:
-            raise ValueError(f"scaler artifact lacks {e.args[0]!r}") from e
-        if len(artifact.mean) != len(artifact.scale):
-            raise ValueError("scaler artifact has mean and scale of different lengths")
-        if any(s <= 0.0 for s in artifact.scale):
-            raise ValueError("scaler artifact has a non-positive scale")
-        return artifact
-
-
-def compatible(artifact: ScalerArtifact) -> bool:
-    """True when `artifact` was fitted on the current embedding layout."""
-    return artifact.layout_hash == LAYOUT_HASH and len(artifact.mean) == EMBEDDING_DIMS
 
 
 def fit(raw: npt.ArrayLike, version: int, *, fitted_at_ms: int | None = None) -> ScalerArtifact:
@@ -147,17 +82,3 @@ def _matrix(raw: npt.ArrayLike) -> npt.NDArray[np.float64]:
     if not np.isfinite(matrix).all():
         raise ValueError("embeddings must be finite")
     return matrix
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer, got {value!r}")
-    return int(value)
-
-
-def _floats(values: Any) -> tuple[float, ...]:
-    if not isinstance(values, list) or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
-    ):
-        raise ValueError("expected a list of finite numbers")
-    return tuple(float(v) for v in values)

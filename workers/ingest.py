@@ -43,7 +43,7 @@ from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from graph.errors import DomainError
+from music.errors import DomainError
 
 # Truncation checks are the decoder's; sharing them keeps "whole file" one definition.
 from workers._audio_decode import READABLE, _ogg_truncated, _wav_truncated, sniff_format

@@ -1,9 +1,5 @@
-"""The task queue: dramatiq on Redis, carrying job ids; the graph holds the job records.
-
-Why dramatiq: it is maintained, runs on redis-py 8 (beside FalkorDB's client), keeps a
-message unacknowledged until its actor returns, and hands the messages of a worker that
-stopped sending heartbeats to the workers still alive (so a killed worker's job runs
-again), with retries and exponential backoff as middleware.
+"""Running jobs in a worker; the queue they come through is taskqueue/ (which the API
+process uses to submit them), and the graph holds the job records.
 
 What a job means lives here, not in the queue: the actor loads the Job node, skips it if
 it is already finished (a duplicated or redelivered message), runs the handler registered
@@ -21,23 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import dramatiq
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import (
-    AgeLimit,
-    Callbacks,
-    CurrentMessage,
-    Middleware,
-    Pipelines,
-    Retries,
-    ShutdownNotifications,
-    TimeLimit,
-)
+from dramatiq.middleware import Middleware
 from prometheus_client import Counter, Histogram
 
 from graph import jobs as records
 from graph.engine import GraphEngine, Row
-from graph.errors import DomainError, GraphUnavailableError
+from graph.errors import GraphUnavailableError
+from music.errors import DomainError
+from taskqueue import MAX_RETRIES, JobQueue, Transient
 
 log = logging.getLogger("apollonia.jobs")
 
@@ -51,15 +38,6 @@ JOB_DURATION = Histogram(
     ["kind", "status"],
     buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 7200),
 )
-
-QUEUE = "apollonia"
-ACTOR = "run_job"
-MAX_RETRIES = 3
-TIME_LIMIT_MS = 2 * 3600 * 1000  # a full similarity rebuild at 100k tracks fits easily
-
-
-class Transient(Exception):
-    """A failure worth retrying (the graph or Redis was unreachable, a worker bug)."""
 
 
 @dataclass
@@ -94,78 +72,6 @@ def handler(kind: str, on_failure: Failure | None = None) -> Callable[[Handler],
         return fn
 
     return register
-
-
-def make_broker(
-    redis_url: str,
-    namespace: str,
-    *,
-    heartbeat_timeout_ms: int = 60_000,
-    maintenance_chance: int = 1_000,
-    min_backoff_ms: int = 1_000,
-) -> RedisBroker:
-    """A broker on `redis_url` whose keys start with `namespace` (one per graph)."""
-    middleware = [
-        AgeLimit(),
-        TimeLimit(time_limit=TIME_LIMIT_MS),
-        ShutdownNotifications(),
-        Callbacks(),
-        Pipelines(),
-        CurrentMessage(),
-        Retries(
-            min_backoff=min_backoff_ms,
-            max_backoff=60_000,
-            retry_when=lambda retries, e: isinstance(e, Transient) and retries < MAX_RETRIES,
-        ),
-    ]
-    return RedisBroker(  # type: ignore[no-untyped-call]
-        url=redis_url,
-        namespace=namespace,
-        middleware=middleware,
-        heartbeat_timeout=heartbeat_timeout_ms,
-        maintenance_chance=maintenance_chance,
-    )
-
-
-class JobQueue:
-    """Submits jobs: a `queued` Job node first, then a message carrying its id."""
-
-    def __init__(self, broker: RedisBroker, runner: Callable[[str], None] | None = None) -> None:
-        self.broker = broker
-        self.actor: Any = dramatiq.actor(  # type: ignore[call-overload]
-            runner or _not_here,
-            actor_name=ACTOR,
-            queue_name=QUEUE,
-            broker=broker,
-            max_retries=MAX_RETRIES,
-        )
-
-    async def submit(
-        self,
-        engine: GraphEngine,
-        kind: str,
-        params: dict[str, Any],
-        owner_id: str | None,
-        track_id: str | None = None,
-    ) -> Row:
-        if kind not in HANDLERS:
-            raise ValueError(f"no handler for job kind {kind!r}")
-        job = await records.create_job(engine, kind, params, owner_id, track_id)
-        try:
-            await asyncio.to_thread(self.actor.send, job["id"])
-        except Exception as e:
-            await records.finish(
-                engine, job["id"], error_code="INTERNAL", error_message="Could not queue the job."
-            )
-            raise GraphUnavailableError("The job queue is unavailable.") from e
-        return job
-
-    def close(self) -> None:
-        self.broker.close()
-
-
-def _not_here(job_id: str) -> None:
-    raise RuntimeError("jobs run in `apollonia worker`, not in the API process")
 
 
 async def execute(

@@ -16,7 +16,7 @@ from typing import Any
 
 from graph import catalog_writes, media
 from graph.engine import GraphEngine
-from graph.errors import DomainError
+from music.errors import DomainError
 from workers import ingest, library_scan, webhooks
 from workers.jobs import JobContext, handler
 from workers.uploads import title_from_name, track_input

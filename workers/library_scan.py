@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path, PurePath
 from typing import Any
 
-from graph.errors import DomainError, ValidationError
+from music.errors import DomainError, ValidationError
 
 log = logging.getLogger(__name__)
 

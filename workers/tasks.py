@@ -12,15 +12,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from events import TRACK_UPDATED
 from graph import analysis, analysis_store, models, similarity
-from graph import genre_model as graph_genre
-from graph.errors import DomainError
-from graph.genre_model import NoModelError
+from graph import genre_models as graph_genre
+from graph.genre_models import NoModelError
 from graph.queries import analysis_store as store_queries
-from workers import embedding_scaler, genre_model
+from music.errors import DomainError
+from music.scaler_artifact import ScalerArtifact
+from music.scaler_artifact import compatible as scaler_compatible
+from workers import embedding_scaler, genre_classifier
 from workers._audio_embedding import partial_embedding
 from workers.analysis import AudioFeatures, analyze_file, embedding
-from workers.events import TRACK_UPDATED
 from workers.jobs import JobContext, handler
 from workers.similarity import top_k
 
@@ -54,12 +56,12 @@ def feature_values(f: AudioFeatures) -> dict[str, Any]:
     }
 
 
-async def current_scaler(ctx: JobContext) -> embedding_scaler.ScalerArtifact | None:
+async def current_scaler(ctx: JobContext) -> ScalerArtifact | None:
     found = await models.deployed(ctx.engine, SCALER)
     if found is None:
         return None
-    artifact = embedding_scaler.ScalerArtifact.from_json(found[1])
-    return artifact if embedding_scaler.compatible(artifact) else None
+    artifact = ScalerArtifact.from_json(found[1])
+    return artifact if scaler_compatible(artifact) else None
 
 
 def _k(ctx: JobContext) -> tuple[int, float]:
@@ -160,7 +162,7 @@ async def _classify(ctx: JobContext, track_id: str, raw: Any) -> str | None:
         model = await graph_genre.deployed(ctx.engine)
     except NoModelError:
         return None
-    prediction = genre_model.predict(model, np.asarray(raw, dtype=np.float64))
+    prediction = genre_classifier.predict(model, np.asarray(raw, dtype=np.float64))
     written = await graph_genre.write_predictions(
         ctx.engine, [(track_id, prediction.genre, prediction.confidence)], model.version
     )
@@ -168,7 +170,7 @@ async def _classify(ctx: JobContext, track_id: str, raw: Any) -> str | None:
 
 
 def fill_and_scale(
-    raw: npt.NDArray[np.float64], scaler: embedding_scaler.ScalerArtifact | None
+    raw: npt.NDArray[np.float64], scaler: ScalerArtifact | None
 ) -> npt.NDArray[np.float64]:
     """A partial raw vector standardised like the catalogue's, its unknown dimensions at
     the catalogue mean (0), L2-normalised."""
@@ -222,7 +224,7 @@ async def _collect(ctx: JobContext, query: str, column: str) -> tuple[list[str],
     return ids, values
 
 
-async def _reembed_from_features(ctx: JobContext, scaler: embedding_scaler.ScalerArtifact) -> None:
+async def _reembed_from_features(ctx: JobContext, scaler: ScalerArtifact) -> None:
     """Tracks placed by API-given features are placed again with the new scaler."""
     ids, _ = await _collect(ctx, store_queries.FEATURE_EMBEDDED_PAGE_QUERY, "source")
     for start in range(0, len(ids), analysis_store.PAGE):

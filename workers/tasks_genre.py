@@ -18,23 +18,25 @@ from typing import Any
 import numpy as np
 from ulid import ULID
 
-from graph import genre_model as graph_genre
+from graph import genre_models as graph_genre
 from graph import models
 from graph.engine import GraphEngine
-from graph.errors import DomainError, ValidationError
-from workers import genre_model, ingest, webhooks
-from workers.analysis import EMBEDDING_DIMS, analyze_file, embedding
+from music.embedding import EMBEDDING_DIMS
+from music.errors import DomainError, ValidationError
+from music.genre_artifact import GenreModel
+from workers import genre_classifier, ingest, webhooks
+from workers.analysis import analyze_file, embedding
 from workers.jobs import JobContext, handler
 
 PREDICT_DIR = ".predict"
 _BATCH_NAME = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 
-def predict_file(model: genre_model.GenreModel, path: str | Path) -> dict[str, Any]:
+def predict_file(model: GenreModel, path: str | Path) -> dict[str, Any]:
     """Analyse one audio file and classify it (CPU-bound: run it in a thread). Raises
     AnalysisError for audio that cannot be analysed."""
     started = time.perf_counter()
-    prediction = genre_model.predict(model, embedding(analyze_file(path)))
+    prediction = genre_classifier.predict(model, embedding(analyze_file(path)))
     ranked = sorted(prediction.probabilities.items(), key=lambda item: (-item[1], item[0]))
     return {
         "genre": prediction.genre,
@@ -141,9 +143,7 @@ async def batch_predict(ctx: JobContext) -> dict[str, Any]:
     return outcome
 
 
-async def _predict_item(
-    model: genre_model.GenreModel, folder: Path, item: dict[str, Any]
-) -> dict[str, Any]:
+async def _predict_item(model: GenreModel, folder: Path, item: dict[str, Any]) -> dict[str, Any]:
     filename = item.get("filename")
     if "error" in item:
         return {"filename": filename, "error": item["error"]}
@@ -202,7 +202,7 @@ async def train_genre_model(ctx: JobContext) -> dict[str, Any]:
     version = await models.next_version(ctx.engine, graph_genre.KIND)
     matrix = np.asarray(raws, dtype=np.float64).reshape(-1, EMBEDDING_DIMS)
     try:
-        trained = await asyncio.to_thread(genre_model.train, matrix, labels, version)
+        trained = await asyncio.to_thread(genre_classifier.train, matrix, labels, version)
     except ValueError as e:
         raise ValidationError(f"Cannot train a genre model: {e}.") from e
     try:
@@ -233,7 +233,7 @@ async def classify_tracks(ctx: JobContext) -> dict[str, Any]:
     await ctx.progress(0.1, "classifying")
     written, genres = 0, Counter[str]()
     async for batch in graph_genre.unlabelled(ctx.engine):
-        probabilities = genre_model.predict_proba(model, np.asarray([raw for _, raw in batch]))
+        probabilities = genre_classifier.predict_proba(model, np.asarray([raw for _, raw in batch]))
         best = probabilities.argmax(axis=1)
         predictions = [
             (track_id, model.classes[b], float(p[b]))

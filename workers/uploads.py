@@ -17,10 +17,9 @@ from typing import Any
 
 from graph import catalog_writes, media
 from graph.engine import GraphEngine, Row
-from graph.errors import ConflictError, ValidationError
+from music.errors import ConflictError, ValidationError
 from workers import ingest
 
-CHUNK = 1 << 20
 _TITLE_JUNK = re.compile(r"[_]+")
 
 
@@ -61,12 +60,6 @@ def title_from_name(filename: str | None) -> str:
     """A readable title from a file name (`01_my_song.mp3` -> `01 my song`)."""
     stem = Path(filename or "").stem
     return _TITLE_JUNK.sub(" ", stem).strip()[:200]
-
-
-async def chunks_of(upload: Any) -> AsyncIterator[bytes]:
-    """The bytes of a Starlette UploadFile, a megabyte at a time."""
-    while chunk := await upload.read(CHUNK):
-        yield chunk
 
 
 async def ingest_upload(

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from graph.errors import ValidationError
+from music.errors import ValidationError
 
 log = logging.getLogger("apollonia.webhooks")
 

@@ -17,9 +17,10 @@ from dramatiq.middleware import CurrentMessage
 import workers.library
 import workers.tasks
 import workers.tasks_genre  # noqa: F401  (these register the job handlers)
+from events import Events
 from graph.engine import GraphEngine, connect
-from workers.events import Events
-from workers.jobs import JobQueue, ThreadCleanup, ThreadRuntime, make_broker
+from taskqueue import JobQueue, broker_for
+from workers.jobs import ThreadCleanup, ThreadRuntime
 
 log = logging.getLogger("apollonia.worker")
 
@@ -37,18 +38,6 @@ class WorkerEnv:
     async def close(self) -> None:
         await self.events.__aexit__()
         await self.engine.close()
-
-
-def broker_for(settings: Any) -> Any:
-    """The queue of this configuration's graph: `apollonia:<GRAPH_NAME>` on either engine,
-    so API processes and workers always meet (whatever a Neo4j database is called)."""
-    return make_broker(
-        settings.resolved_redis_url,
-        f"apollonia:{settings.graph_name}",
-        heartbeat_timeout_ms=settings.worker_heartbeat_ms,
-        maintenance_chance=settings.worker_maintenance_chance,
-        min_backoff_ms=settings.job_min_backoff_ms,
-    )
 
 
 def build_worker(settings: Any, threads: int = 1) -> tuple[Worker, JobQueue]:

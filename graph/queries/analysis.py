@@ -9,30 +9,10 @@ import re
 
 from graph.dialect import Dialect
 from graph.queries.catalog import TRACK_MAP
+from music.features import FEATURE_NAMES
 
-# GraphQL field (snake_case) -> stored property.
-FEATURE_FIELDS: tuple[str, ...] = (
-    "tempo",
-    "tempo_confidence",
-    "key",
-    "mode",
-    "camelot",
-    "open_key",
-    "key_confidence",
-    "loudness",
-    "lufs",
-    "energy",
-    "danceability",
-    "spectral_centroid",
-    "spectral_rolloff",
-    "spectral_bandwidth",
-    "spectral_flatness",
-    "zero_crossing_rate",
-    "onset_rate",
-    "dynamic_range",
-    "mfcc_mean",
-)
-FEATURE_PROPS: dict[str, str] = {name: f"af_{name}" for name in FEATURE_FIELDS}
+# Feature (snake_case, music/features.py) -> stored property.
+FEATURE_PROPS: dict[str, str] = {name: f"af_{name}" for name in FEATURE_NAMES}
 FEATURE_MAP = "{" + ", ".join(f".{prop}" for prop in FEATURE_PROPS.values()) + "}"
 
 # Embedding types and their dimension (None: fixed by the first vector stored).

@@ -65,8 +65,6 @@ METADATA_TRACKS_QUERY = (
 
 TRACK_EXISTS_QUERY = "MATCH (t:Track {id: $id}) RETURN t.id AS id"
 
-TRACK_TOTAL_QUERY = "MATCH (t:Track) RETURN count(t) AS total"
-
 # What a track may lack, as a filter on `t` (fixed strings, no client text).
 MISSING: dict[str, str] = {
     "METADATA": "NOT (t)-[:HAS_METADATA]->(:Metadata)",

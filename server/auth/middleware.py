@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graph.errors import DomainError, UnauthenticatedError
+from music.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ANONYMOUS, ANONYMOUS_GUEST, Principal
 from server.auth.service import AuthService
 

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from graph import ids, users
 from graph.engine import GraphEngine, Row
-from graph.errors import NotFoundError, UnauthenticatedError, ValidationError
+from music.errors import NotFoundError, UnauthenticatedError, ValidationError
 from resolvers.permissions import Principal
 from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
 from server.auth.revocations import Revocations, user_entry

@@ -7,7 +7,7 @@ from typing import Any
 
 import jwt
 
-from graph.errors import UnauthenticatedError
+from music.errors import UnauthenticatedError
 
 ACCESS = "access"
 REFRESH = "refresh"

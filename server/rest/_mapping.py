@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from music.features import FEATURE_BOUNDS
+from music.keys import MODES, PITCH_CLASSES
 from server.rest import shapes as s
 from server.rest.shapes import INT, NUM, REF, STR, array, list_of, nullable, obj
 
@@ -231,7 +233,7 @@ def _auth(data: Any, call: Call) -> Any:
 
 def _me(data: Any, call: Call) -> Any:
     if data["me"] is None:
-        from graph.errors import UnauthenticatedError
+        from music.errors import UnauthenticatedError
 
         raise UnauthenticatedError("Sign in to do this.")
     return s.snake(data["me"])
@@ -310,14 +312,19 @@ TRACK_BODY = {
         "tags": _STRS,
     },
 }
+
+
+def _bounded(bounds: tuple[float, float]) -> dict[str, Any]:
+    return {"type": "number", "minimum": bounds[0], "maximum": bounds[1]}
+
+
 FEATURES_BODY = {
     "type": "object",
     "properties": {
-        "tempo": {"type": "number", "minimum": 20, "maximum": 300},
-        "bpm": {"type": "number", "minimum": 20, "maximum": 300},
-        "key": _enum("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"),
-        "mode": _enum("major", "minor"),
-        **{n: {"type": "number", "minimum": 0, "maximum": 1} for n in ("energy", "danceability")},
+        **{n: _bounded(FEATURE_BOUNDS["tempo"]) for n in ("tempo", "bpm")},
+        "key": _enum(*PITCH_CLASSES),
+        "mode": _enum(*MODES),
+        **{n: _bounded(FEATURE_BOUNDS[n]) for n in ("energy", "danceability")},
         **{n: NUM for n in ("loudness", "lufs", "spectral_centroid", "onset_rate")},
     },
     "required": ["tempo"],

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from graph.errors import DomainError, ValidationError
+from music.errors import DomainError, ValidationError
 from server.rest._mapping import Call, Param, Route
 from server.rest.errors import error_response, from_graphql_error
 from server.rest.routes import ROUTES

@@ -5,7 +5,9 @@ for the OpenAPI document."""
 import re
 from typing import Any
 
-from graph.errors import NotFoundError
+from music.errors import NotFoundError
+from music.features import FEATURE_NAMES, camel_case
+from music.features import FEATURES as FEATURES_TABLE
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -32,11 +34,7 @@ TRACK = (
     "id title duration year trackNumber discNumber tags format fileSize analysisStatus "
     "createdAt updatedAt artists { id name } album { id title } genres { name }"
 )
-FEATURES = (
-    "tempo tempoConfidence key mode camelot openKey keyConfidence loudness lufs energy "
-    "danceability spectralCentroid spectralRolloff spectralBandwidth spectralFlatness "
-    "zeroCrossingRate onsetRate dynamicRange mfccMean"
-)
+FEATURES = " ".join(camel_case(name) for name in FEATURE_NAMES)
 ENTRY = "source key value updatedAt"
 JOB = (
     "id kind status progress message errorCode errorMessage attempts createdAt startedAt "
@@ -159,29 +157,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "AudioFeatures": obj(
         {
-            "tempo": NUM,
-            **{
-                name: nullable("number")
-                for name in (
-                    "tempo_confidence",
-                    "key_confidence",
-                    "loudness",
-                    "lufs",
-                    "energy",
-                    "danceability",
-                    "spectral_centroid",
-                    "spectral_rolloff",
-                    "spectral_bandwidth",
-                    "spectral_flatness",
-                    "zero_crossing_rate",
-                    "onset_rate",
-                    "dynamic_range",
-                )
-            },
-            **{name: nullable("string") for name in ("key", "mode", "camelot", "open_key")},
-            "mfcc_mean": nullable(array(NUM)),
+            f.name: NUM if f.required else nullable(array(NUM) if f.kind == "numbers" else f.kind)
+            for f in FEATURES_TABLE
         },
-        required=("tempo",),
+        required=tuple(f.name for f in FEATURES_TABLE if f.required),
     ),
     "MetadataEntry": obj({"source": STR, "key": STR, "value": STR, "updated_at": DATETIME}),
     "Job": obj(

@@ -13,6 +13,7 @@ values comparable as strings.
 from typing import Literal
 
 Mode = Literal["major", "minor"]
+MODES: tuple[Mode, ...] = ("major", "minor")
 
 PITCH_CLASSES: tuple[str, ...] = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -50,11 +51,6 @@ def normalise_key(key: str) -> str:
     if name not in PITCH_CLASSES:
         raise ValueError(f"not a key: {key!r}")
     return name
-
-
-def pitch_class(key: str) -> int:
-    """0 for C up to 11 for B."""
-    return PITCH_CLASSES.index(normalise_key(key))
 
 
 def camelot(key: str, mode: Mode) -> str:

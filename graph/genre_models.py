@@ -2,7 +2,7 @@
 use, and the genres it predicts for tracks nobody has labelled.
 
 Versions are `Model` nodes of kind "genre" (graph/models.py) whose artefact is the JSON of
-`workers.genre_model.GenreModel` and whose metrics are its hold-out scores.
+`workers.genre_classifier.GenreModel` and whose metrics are its hold-out scores.
 """
 
 from collections import Counter
@@ -11,11 +11,11 @@ from typing import Any
 
 from graph import ids, models
 from graph.engine import GraphEngine, Row
-from graph.errors import DomainError
 from graph.names import name_key
 from graph.queries import genre_model as q
-from workers._audio_embedding import EMBEDDING_DIMS
-from workers.genre_model import GenreModel, compatible
+from music.embedding import EMBEDDING_DIMS
+from music.errors import DomainError
+from music.genre_artifact import GenreModel, compatible
 
 KIND = "genre"
 PAGE = 5000

@@ -22,13 +22,10 @@ pickle runs code when loaded): the fitted scaler and regression parameters are s
 plain numbers and `predict_proba` recomputes the pipeline's output with numpy.
 """
 
-import json
 import math
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,105 +35,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from workers._audio_embedding import EMBEDDING_DIMS
-from workers.embedding_scaler import LAYOUT_HASH
+from music.embedding import EMBEDDING_DIMS
+from music.genre_artifact import GenreModel, Prediction, compatible
 
 MIN_PER_GENRE = 3
 MIN_TOTAL = 8
 MAX_ITER = 5000  # lbfgs on standardised features converges in far fewer; this never binds
-KIND = "genre_model"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """The most likely genre, its probability and every genre's probability."""
-
-    genre: str
-    confidence: float
-    probabilities: dict[str, float]
-
-
-@dataclass(frozen=True)
-class GenreModel:
-    """A trained classifier: its hold-out scores and the parameters to recompute it.
-
-    `coef` has one row per class, also for two classes (sklearn's single row w becomes
-    -w/2 and +w/2, whose softmax is the same sigmoid), so prediction is always a softmax."""
-
-    version: int
-    trained_at_ms: int
-    classes: tuple[str, ...]
-    accuracy: float
-    macro_f1: float
-    n_train: int
-    n_test: int
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[tuple[float, ...], ...]
-    intercept: tuple[float, ...]
-    dropped: tuple[tuple[str, int], ...] = ()
-    layout_hash: str = LAYOUT_HASH
-
-    def to_json(self) -> str:
-        """Plain JSON (finite floats only); `from_json` gives back an equal model."""
-        return json.dumps(
-            {
-                "kind": KIND,
-                "version": self.version,
-                "trained_at_ms": self.trained_at_ms,
-                "classes": list(self.classes),
-                "accuracy": self.accuracy,
-                "macro_f1": self.macro_f1,
-                "n_train": self.n_train,
-                "n_test": self.n_test,
-                "mean": list(self.mean),
-                "scale": list(self.scale),
-                "coef": [list(row) for row in self.coef],
-                "intercept": list(self.intercept),
-                "dropped": [[genre, count] for genre, count in self.dropped],
-                "layout_hash": self.layout_hash,
-            },
-            allow_nan=False,
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> "GenreModel":
-        """Parse `to_json` output; ValueError when it is malformed or inconsistent."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError("genre model is not valid JSON") from e
-        if not isinstance(data, dict) or data.get("kind") != KIND:
-            raise ValueError("not a genre model")
-        try:
-            model = cls(
-                version=_int(data["version"]),
-                trained_at_ms=_int(data["trained_at_ms"]),
-                classes=tuple(str(c) for c in _list(data["classes"])),
-                accuracy=_float(data["accuracy"]),
-                macro_f1=_float(data["macro_f1"]),
-                n_train=_int(data["n_train"]),
-                n_test=_int(data["n_test"]),
-                mean=_floats(data["mean"]),
-                scale=_floats(data["scale"]),
-                coef=tuple(_floats(row) for row in _list(data["coef"])),
-                intercept=_floats(data["intercept"]),
-                dropped=tuple((str(g), _int(n)) for g, n in _list(data["dropped"])),
-                layout_hash=str(data["layout_hash"]),
-            )
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"genre model is malformed: {e}") from e
-        k, d = len(model.classes), len(model.mean)
-        if len(model.scale) != d or len(model.intercept) != k or len(model.coef) != k:
-            raise ValueError("genre model parameters have inconsistent shapes")
-        if any(len(row) != d for row in model.coef) or any(s <= 0.0 for s in model.scale):
-            raise ValueError("genre model parameters have inconsistent shapes")
-        return model
-
-
-def compatible(model: GenreModel) -> bool:
-    """True when `model` was trained on the current embedding layout."""
-    return model.layout_hash == LAYOUT_HASH and len(model.mean) == EMBEDDING_DIMS
 
 
 def fit_pipeline(X: npt.ArrayLike, labels: Sequence[str]) -> Pipeline:
@@ -246,25 +150,3 @@ def predict(model: GenreModel, x: npt.ArrayLike) -> Prediction:
         confidence=float(probabilities[best]),
         probabilities={c: float(p) for c, p in zip(model.classes, probabilities, strict=True)},
     )
-
-
-def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"expected a list, got {value!r}")
-    return value
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer, got {value!r}")
-    return int(value)
-
-
-def _float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return float(value)
-
-
-def _floats(values: Any) -> tuple[float, ...]:
-    return tuple(_float(v) for v in _list(values))

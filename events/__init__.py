@@ -25,7 +25,6 @@ MEDIA_ADDED = "media.added"
 TRACK_UPDATED = "track.updated"
 TRACK_DELETED = "track.deleted"
 SYSTEM_STATUS = "system.status"
-PER_OBJECT = ("processing", "collection", "similarity")
 
 _CHANNEL_RE = re.compile(
     r"^(media\.added|track\.updated|track\.deleted|system\.status"

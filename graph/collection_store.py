@@ -17,9 +17,9 @@ from graph import ids
 from graph._batch import by_id, grouped
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
-from graph.errors import ForbiddenError, NotFoundError, ValidationError
 from graph.names import name_key
 from graph.queries import collections as q
+from music.errors import ForbiddenError, NotFoundError, ValidationError
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
