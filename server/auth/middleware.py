@@ -86,7 +86,9 @@ class Authenticator:
                 return
             try:
                 revocations = self.auth.revocations
-                if await revocations.is_revoked(str(principal.jti), principal.user_id):
+                if await revocations.is_revoked(
+                    str(principal.jti), principal.user_id, principal.family
+                ):
                     return
             except DomainError:
                 # Neither Redis nor the graph could answer: ask again soon rather than
