@@ -133,7 +133,13 @@ def create_app(
             await migrate(state["engine"])
         redis = connect_redis(settings.resolved_redis_url)
         state["redis"] = redis
-        auth = AuthService(state["engine"], redis, tokens, passwords)
+        auth = AuthService(
+            state["engine"],
+            redis,
+            tokens,
+            passwords,
+            refresh_grace_ms=int(settings.refresh_grace_seconds * 1000),
+        )
         state["auth"] = auth
         graph_name = getattr(state["engine"], "graph_name", settings.graph_name)
         limiter = RateLimiter.for_settings(
@@ -141,6 +147,7 @@ def create_app(
             rate_limit_prefix or f"apollonia:ratelimit:{graph_name}",
             connection_pool=redis.connection_pool,
         )
+        state["limiter"] = limiter
         events: Events | None = Events(settings.resolved_redis_url, settings.ws_queue_size)
         try:
             await events.__aenter__()  # type: ignore[union-attr]
@@ -218,6 +225,7 @@ def create_app(
             state["events"],
             settings.ws_max_subscriptions,
             can_see_collection,
+            state.get("limiter"),
         ).run()
 
     app = Starlette(
