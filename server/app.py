@@ -40,6 +40,7 @@ from server.redis import connect_redis
 from server.rest.app import rest_app
 from server.rest.errors import RestErrorShape
 from server.rest.openapi import api_routes
+from server.security_headers import SecurityHeadersMiddleware
 from server.settings import Settings
 from server.subscriptions import SocketAuth
 from server.ws_events import EventSocket
@@ -234,7 +235,12 @@ def create_app(
             WebSocketRoute("/graphql", _Delegate(state, "graphql_ws")),
             WebSocketRoute("/ws", event_socket),
             Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
-            Route("/metrics", metrics_endpoint(lambda: state["engine"])),
+            Route(
+                "/metrics",
+                metrics_endpoint(
+                    lambda: state["engine"], settings.production, settings.metrics_token
+                ),
+            ),
             *(Route(path, endpoint) for path, endpoint in health.routes()),
             *api_routes(schema, settings, rest_app(state)),
             *explore_routes(),
@@ -242,9 +248,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.components = state  # for tests and diagnostics
-    app.add_middleware(AuthMiddleware, authenticator=authenticator)
+    app.add_middleware(
+        AuthMiddleware, authenticator=authenticator, metrics_token=settings.metrics_token
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RestErrorShape)  # the REST envelope on the middlewares' errors
     app.add_middleware(MetricsMiddleware, routes=app.routes)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
     app.add_middleware(RequestIdMiddleware)
     return app

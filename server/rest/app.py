@@ -232,7 +232,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = {404: "No such route.", 405: "This route does not take this method."}.get(
         status, "Bad request."
     )
-    return error_response(code, message, status=status)
+    # A 405 keeps the `Allow` header Starlette puts on it.
+    return error_response(code, message, headers=getattr(exc, "headers", None), status=status)
 
 
 def rest_app(state: dict[str, Any]) -> Starlette:
