@@ -7,6 +7,11 @@ chosen by the subprotocol the client offers. The credential comes in the
 socket with 4403. A watchdog closes it with 4403 too once the token expires or is
 revoked (re-checked every `WATCH_SECONDS`, see server/auth/middleware.py). Each
 socket holds at most `max_subscriptions`.
+
+Every operation a socket sends is charged to the caller's rate-limit budgets exactly as
+over HTTP (server/ratelimit.py): queries and mutations by the HTTP handler that runs
+them, subscriptions here; a refused one gets an `error` message with RATE_LIMITED, and
+the socket stays open. A message nesting JSON too deep closes the socket with 4400.
 """
 
 import asyncio
