@@ -147,6 +147,7 @@ async def test_path_ids_with_control_characters_get_the_envelope(
         ("DELETE", "/health"),
         ("POST", "/health/ready"),
         ("PUT", "/graphql"),
+        ("GET", "/graphql"),
         ("DELETE", "/api/openapi.json"),
         ("PATCH", "/api/v1/tracks"),
         ("POST", "/metrics"),
