@@ -129,6 +129,13 @@ async def test_a_websocket_login_after_the_http_lockout_is_refused(
             await socket.ws.close()
         assert _code(right) == "RATE_LIMITED", right
         assert right["errors"][0]["extensions"]["retryAfter"] >= 1
+    over_rest = await client.post(
+        "/api/v1/auth/login",
+        json={"login": "ada@example.com", "password": PASSWORD},
+        headers={"x-forwarded-for": "10.9.2.1"},
+    )
+    assert over_rest.status_code == 429
+    assert over_rest.json()["error"]["code"] == "RATE_LIMITED"
 
 
 @pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])
@@ -198,6 +205,25 @@ async def test_subscriptions_draw_from_the_query_budget(
     payload = refused["payload"]
     error = payload[0] if isinstance(payload, list) else payload
     assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+@pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_query_limits_hold_over_a_socket(
+    live: LiveServer, engine: GraphEngine, settings: Settings, subprotocol: str
+) -> None:
+    _, token = await user_token(engine, settings, "user")
+    deep = "title"
+    for _ in range(3):  # 4 levels each: 12, over the 10 allowed
+        deep = f"tracks(first: 1) {{ edges {{ node {{ album {{ {deep} }} }} }} }}"
+    deep = "{ " + deep + " }"
+    socket = await _socket(live, subprotocol, token)
+    try:
+        refused = await socket.execute(deep)
+    finally:
+        await socket.ws.close()
+    error = refused["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", refused
+    assert error["extensions"]["limit"] == "depth"
 
 
 async def test_event_socket_subscriptions_draw_from_the_query_budget(
