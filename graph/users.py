@@ -120,12 +120,20 @@ async def create_family(
 
 
 async def rotate_family(
-    engine: GraphEngine, family_id: str, jti: str, new_jti: str, expires_at: int
-) -> str | None:
-    """Move a family on from `jti` to `new_jti` and return its user id.
+    engine: GraphEngine,
+    family_id: str,
+    jti: str,
+    new_jti: str,
+    expires_at: int,
+    raced_after: int = 0,
+) -> tuple[str | None, bool]:
+    """Move a family on from `jti` to `new_jti`: its user id, and False.
 
-    If `jti` is not the family's current token (it was rotated already: a replay) or the
-    family is revoked or expired, the family is revoked as a whole and None returned.
+    If `jti` is the family's previous token and that rotation happened at or after
+    `raced_after` (epoch ms), the caller lost a race with a concurrent rotation: (None,
+    True), and the family lives on. Otherwise, if `jti` is not the family's current
+    token (it was rotated already: a replay) or the family is revoked or expired, the
+    family is revoked as a whole: (None, False).
     """
     rows = await engine.write(
         "rotate_family",
@@ -136,11 +144,12 @@ async def rotate_family(
             "new_jti": new_jti,
             "now": now_ms(),
             "expires_at": expires_at,
+            "raced_after": raced_after,
         },
     )
     if rows and rows[0]["current"]:
-        return str(rows[0]["user_id"])
-    return None
+        return str(rows[0]["user_id"]), False
+    return None, bool(rows and rows[0]["raced"])
 
 
 async def revoke_family(engine: GraphEngine, family_id: str, user_id: str) -> bool:
@@ -150,16 +159,24 @@ async def revoke_family(engine: GraphEngine, family_id: str, user_id: str) -> bo
     return bool(rows)
 
 
-async def revoke_other_families(engine: GraphEngine, user_id: str, keep: str) -> int:
+async def revoke_other_families(engine: GraphEngine, user_id: str, keep: str) -> list[str]:
+    """Revoke every live family of the user but `keep`; the ids of those revoked."""
     rows = await engine.write(
         "revoke_user_families", q.REVOKE_USER_FAMILIES_QUERY, {"user_id": user_id, "keep": keep}
     )
-    return int(rows[0]["revoked"]) if rows else 0
+    return [str(i) for i in rows[0]["ids"]] if rows else []
 
 
 async def revoke_jti(engine: GraphEngine, jti: str, expires_at: int) -> None:
     """Record an access token as revoked until it would have expired anyway."""
     await engine.write("revoke_jti", q.REVOKE_JTI_QUERY, {"jti": jti, "expires_at": expires_at})
+
+
+async def revoke_jtis(engine: GraphEngine, jtis: Sequence[str], expires_at: int) -> None:
+    """Record revocation entries until `expires_at` (epoch ms), in one write."""
+    rows = [{"jti": jti, "expires_at": expires_at} for jti in jtis]
+    if rows:
+        await engine.write("revoke_jtis", q.REVOKE_JTIS_QUERY, {"rows": rows})
 
 
 async def revoked_jtis(engine: GraphEngine) -> list[Row]:

@@ -1,6 +1,6 @@
 """The typed per-request context every resolver receives as `info.context`."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,12 @@ class AuthApi(Protocol):
 
     async def register(self, email: str, username: str, password: str) -> dict[str, Any]: ...
 
-    async def login(self, login: str, password: str) -> dict[str, Any]: ...
+    async def login(
+        self,
+        login: str,
+        password: str,
+        check_account: Callable[[str], Awaitable[None]] | None = None,
+    ) -> dict[str, Any]: ...
 
     async def refresh(self, token: str) -> dict[str, Any]: ...
 

@@ -58,11 +58,10 @@ async def resolve_register(_: Any, info: Info, input: dict[str, Any]) -> dict[st
 
 @mutation.field("login")
 async def resolve_login(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
-    # The server's per-account attempt limit (server/ratelimit.py), when it has one.
+    # The server's per-account attempt limit (server/ratelimit.py), when it has one: set
+    # on the request, or on the WebSocket for operations sent over one.
     check_login = getattr(getattr(info.context.request, "state", None), "check_login", None)
-    if check_login is not None:
-        await check_login(input["login"])
-    return await info.context.auth_api.login(input["login"], input["password"])
+    return await info.context.auth_api.login(input["login"], input["password"], check_login)
 
 
 @mutation.field("refreshToken")

@@ -42,6 +42,7 @@ from server.redis import connect_redis
 from server.rest.app import rest_app
 from server.rest.errors import RestErrorShape
 from server.rest.openapi import api_routes
+from server.security_headers import SecurityHeadersMiddleware
 from server.settings import Settings
 from server.subscriptions import SocketAuth
 from server.ws_events import EventSocket
@@ -133,7 +134,13 @@ def create_app(
             await migrate(state["engine"])
         redis = connect_redis(settings.resolved_redis_url)
         state["redis"] = redis
-        auth = AuthService(state["engine"], redis, tokens, passwords)
+        auth = AuthService(
+            state["engine"],
+            redis,
+            tokens,
+            passwords,
+            refresh_grace_ms=int(settings.refresh_grace_seconds * 1000),
+        )
         state["auth"] = auth
         graph_name = getattr(state["engine"], "graph_name", settings.graph_name)
         limiter = RateLimiter.for_settings(
@@ -141,6 +148,7 @@ def create_app(
             rate_limit_prefix or f"apollonia:ratelimit:{graph_name}",
             connection_pool=redis.connection_pool,
         )
+        state["limiter"] = limiter
         events: Events | None = Events(settings.resolved_redis_url, settings.ws_queue_size)
         try:
             await events.__aenter__()  # type: ignore[union-attr]
@@ -219,6 +227,7 @@ def create_app(
             state["events"],
             settings.ws_max_subscriptions,
             can_see_collection,
+            state.get("limiter"),
         ).run()
 
     app = Starlette(
@@ -227,7 +236,12 @@ def create_app(
             WebSocketRoute("/graphql", _Delegate(state, "graphql_ws")),
             WebSocketRoute("/ws", event_socket),
             Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
-            Route("/metrics", metrics_endpoint(lambda: state["engine"])),
+            Route(
+                "/metrics",
+                metrics_endpoint(
+                    lambda: state["engine"], settings.production, settings.metrics_token
+                ),
+            ),
             *(Route(path, endpoint) for path, endpoint in health.routes()),
             *api_routes(schema, settings, rest_app(state)),
             *explore_routes(),
@@ -235,9 +249,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.components = state  # for tests and diagnostics
-    app.add_middleware(AuthMiddleware, authenticator=authenticator)
+    app.add_middleware(
+        AuthMiddleware, authenticator=authenticator, metrics_token=settings.metrics_token
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RestErrorShape)  # the REST envelope on the middlewares' errors
     app.add_middleware(MetricsMiddleware, routes=app.routes)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
     app.add_middleware(RequestIdMiddleware)
     return app

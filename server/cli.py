@@ -73,6 +73,7 @@ def serve(args: argparse.Namespace) -> int:
             port=settings.port,
             log_level=settings.log_level,
             access_log=settings.access_log,  # redacted by server/logs.py
+            **settings.uvicorn_proxy_options(),  # type: ignore[arg-type]
         )
     finally:
         stop()  # start-up failed, or uvicorn returned normally

@@ -32,13 +32,23 @@ def _root_cause(error: GraphQLError) -> BaseException | None:
 # What a QUERY_TOO_COMPLEX error says about the limit (server/query_limits.py).
 _LIMIT_FIGURES = ("limit", "measured", "allowed")
 
-_SUGGESTION_RE = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
+# graphql-core's hint (pyutils/did_you_mean.py): " Did you mean 'A', 'B', or 'C'?", with
+# "the enum value" or similar words before the names. It is not always at the end: a
+# variable's error goes on after it ("…; Did you mean 'TITLE'? at 'sort.field'" and
+# the like), so every occurrence goes. The names are quoted GraphQL names: no "?".
+_SUGGESTION_RE = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def strip_suggestions(message: str) -> str:
+    """`message` without any "Did you mean …?" hint."""
+    return _SUGGESTION_RE.sub("", message)
 
 
 def production_format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
-    """`format_error` without graphql-core's "Did you mean …?" hints about the schema."""
+    """`format_error` without graphql-core's "Did you mean …?" hints about the schema,
+    wherever they stand in the message."""
     formatted = format_error(error, debug)
-    formatted["message"] = _SUGGESTION_RE.sub("", formatted["message"])
+    formatted["message"] = strip_suggestions(formatted["message"])
     return formatted
 
 

@@ -8,11 +8,12 @@ import orjson
 from ariadne import make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
+from ariadne.exceptions import HttpBadRequestError, HttpError
 from ariadne.explorer import ExplorerHttp405
 from ariadne.graphql import handle_graphql_errors
 from ariadne.types import GraphQLResult
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 import resolvers
@@ -21,12 +22,13 @@ from resolvers.context import AdminApi, AuthApi, EventsApi, JobsApi, MediaApi, R
 from resolvers.directives import DIRECTIVES, protect_root_fields
 from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
+from server import json_body
 from server.admin import guard_mutations
 from server.documents import DocumentCache
 from server.errors import format_error, production_format_error, request_id_var
 from server.explorer import LocalGraphiQL
 from server.query_limits import QueryLimits
-from server.ratelimit import RateLimiter, Verdict, budget_of
+from server.ratelimit import RateLimiter, Verdict, charge_of
 from server.settings import Settings
 from server.subscriptions import LegacyWSHandler, SocketAuth, SubprotocolRouter, TransportWSHandler
 
@@ -80,8 +82,8 @@ class JSONHandler(GraphQLHTTPHandler):
                 query_document = self.documents.parse(None, data)
             except GraphQLError as e:
                 parse_error = e
-        if self.limiter is not None and isinstance(request, Request):
-            rejected = await self._charge(self.limiter, request, data, query_document)
+        if isinstance(request, HTTPConnection):
+            rejected = await self.charge(request, data, query_document)
             if rejected is not None:
                 return False, {"errors": [self.error_formatter(rejected, self.debug)]}
         if parse_error is not None:
@@ -95,22 +97,63 @@ class JSONHandler(GraphQLHTTPHandler):
             request, data, context_value=context_value, query_document=query_document
         )
 
-    @staticmethod
-    async def _charge(
-        limiter: RateLimiter, request: Request, data: Any, document: DocumentNode | None
-    ) -> GraphQLError | None:
-        """Charge the request to its budget; the error to answer with when it is spent.
+    async def graphql_http_server(self, request: Request) -> Response:
+        # Ariadne's own, but a body it cannot read is answered in JSON with a code, not
+        # in plain text. (No HTTP subscription handlers are configured here.)
+        try:
+            data = await self.extract_data_from_request(request)
+        except HttpError as e:
+            return Response(
+                json_body.bad_request(e.message or "Bad request."),
+                status_code=400,
+                media_type="application/json",
+            )
+        success, result = await self.execute_graphql_query(request, data)
+        return await self.create_json_response(request, result, success)
 
-        The `login` resolver finds the per-account check in the request's state."""
+    async def extract_data_from_request(self, request: Request) -> Any:
+        try:
+            return await super().extract_data_from_request(request)
+        except json_body.JSONRefused as e:
+            raise HttpBadRequestError(str(e)) from None
+
+    async def extract_data_from_json_request(self, request: Request) -> Any:
+        return json_body.loads(await request.body())
+
+    async def extract_data_from_multipart_request(
+        self, request: Request
+    ) -> dict[str, Any] | list[Any]:
+        form = await request.form()  # Starlette keeps it: Ariadne's read below reuses it
+        for field in ("operations", "map"):
+            value = form.get(field)
+            if isinstance(value, str):
+                json_body.loads(value)
+        return await super().extract_data_from_multipart_request(request)
+
+    def extract_data_from_get_request(self, request: Request) -> dict[str, Any]:
+        variables = request.query_params.get("variables", "").strip()
+        if variables:
+            json_body.loads(variables)
+        return super().extract_data_from_get_request(request)
+
+    async def charge(
+        self, connection: HTTPConnection, data: Any, document: DocumentNode | None
+    ) -> GraphQLError | None:
+        """Charge one operation to its budget; the error to answer with when it is spent.
+
+        `connection` is the HTTP request, or the WebSocket that sent the operation:
+        both are charged alike, to the caller's principal (a socket's is set at
+        `connection_init`) or client address. The `login` resolver finds the
+        per-account check in the connection's state."""
+        if self.limiter is None:
+            return None
         operation_name = data.get("operationName") if isinstance(data, dict) else None
-        budget, logins = budget_of(
-            document, operation_name if isinstance(operation_name, str) else None
-        )
-        principal = getattr(request.state, "principal", ANONYMOUS)
-        client = request.client.host if request.client else "unknown"
-        verdict = await limiter.admit(principal, client, budget, logins)
-        request.state.rate_limit = verdict
-        request.state.check_login = limiter.check_login
+        charge = charge_of(document, operation_name if isinstance(operation_name, str) else None)
+        principal = getattr(connection.state, "principal", ANONYMOUS)
+        client = connection.client.host if connection.client else "unknown"
+        verdict = await self.limiter.admit(principal, client, charge)
+        connection.state.rate_limit = verdict
+        connection.state.check_login = self.limiter.check_login
         if verdict is None or verdict.allowed:
             return None
         error = verdict.error()

@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 
 from graph.engine import GraphEngine
 from graph.migrations import SCHEMA_VERSION, schema_version
+from server.security_headers import operator_access
 from server.settings import Settings
 
 log = logging.getLogger("apollonia.health")
@@ -146,7 +147,7 @@ class Health:
             status_code=200 if ok else 503,
         )
 
-    async def health(self, _: Request) -> Response:
+    async def health(self, request: Request) -> Response:
         graph, redis, workers, storage = await asyncio.gather(
             self.graph_up(),
             self.redis_up(),
@@ -160,13 +161,17 @@ class Health:
             "storage": storage,
         }
         ok = all(c["status"] == UP for c in components.values())
+        status = 200 if ok else 503
+        if not operator_access(request, self.settings.production, self.settings.metrics_token):
+            # Version, worker count and free disk help an attacker more than a monitor.
+            return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=status)
         body = {
             "status": "ok" if ok else "degraded",
             "version": version(),
             "uptime": round(time.monotonic() - self.started, 3),
             "components": components,
         }
-        return JSONResponse(body, status_code=200 if ok else 503)
+        return JSONResponse(body, status_code=status)
 
     def routes(self) -> list[tuple[str, Callable[[Request], Awaitable[Response]]]]:
         return [

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph import jobs
 from graph.engine import GraphEngine
+from server.security_headers import operator_access
 
 log = logging.getLogger("apollonia.metrics")
 
@@ -232,10 +233,31 @@ async def refresh_job_counts(engine: GraphEngine | None) -> None:
         JOBS.labels(str(row["kind"]), str(row["status"])).set(float(row["n"]))
 
 
-def metrics_endpoint(engine: Callable[[], GraphEngine | None]) -> Callable[..., Any]:
-    """`GET /metrics` in Prometheus' text format, job counts read from `engine()`."""
+def metrics_endpoint(
+    engine: Callable[[], GraphEngine | None], production: bool = False, token: str = ""
+) -> Callable[..., Any]:
+    """`GET /metrics` in Prometheus' text format, job counts read from `engine()`; only
+    for operators (server/security_headers.py): the metrics token or an admin, and
+    anyone in development when no token is configured."""
 
-    async def metrics(_: Request) -> Response:
+    async def metrics(request: Request) -> Response:
+        if not operator_access(request, production, token):
+            body = orjson.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": "Metrics need the metrics token or an admin.",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                }
+            )
+            return Response(
+                body,
+                status_code=401,
+                media_type="application/json",
+                headers={"www-authenticate": 'Bearer realm="metrics"'},
+            )
         await refresh_job_counts(engine())
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

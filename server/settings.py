@@ -50,6 +50,7 @@ class Settings:
     jwt_audience: str = "apollonia-api"
     access_token_ttl: int = 900
     refresh_token_ttl: int = 7 * 24 * 3600
+    refresh_grace_seconds: float = 5.0  # a rotated token this recent: a lost race
     password_memory_kib: int = 19456
     password_time_cost: int = 2
     max_depth: int = 10
@@ -80,10 +81,20 @@ class Settings:
     webhook_secret: str = ""
     webhook_backoff_ms: int = 1_000
     worker_metrics_port: int = 0  # 0: a worker serves no /metrics of its own
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-* count
+    metrics_token: str = ""  # a bearer token /metrics and the full /health ask for
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def uvicorn_proxy_options(self) -> dict[str, object]:
+        """uvicorn's proxy settings: `X-Forwarded-For`/`-Proto` are believed only from
+        the configured proxies. uvicorn's own default trusts them from 127.0.0.1, which
+        lets any local client name its own address (and so its rate-limit budget)."""
+        if not self.trusted_proxies:
+            return {"proxy_headers": False, "forwarded_allow_ips": ""}
+        return {"proxy_headers": True, "forwarded_allow_ips": ",".join(self.trusted_proxies)}
 
     @property
     def resolved_log_format(self) -> str:
@@ -156,6 +167,7 @@ class Settings:
             "jwt_audience": os.environ.get("APOLLONIA_JWT_AUDIENCE", "apollonia-api"),
             "access_token_ttl": int(os.environ.get("APOLLONIA_ACCESS_TOKEN_TTL", "900")),
             "refresh_token_ttl": int(os.environ.get("APOLLONIA_REFRESH_TOKEN_TTL", "604800")),
+            "refresh_grace_seconds": float(os.environ.get("APOLLONIA_REFRESH_GRACE_SECONDS", "5")),
             "password_memory_kib": int(os.environ.get("APOLLONIA_PASSWORD_MEMORY_KIB", "19456")),
             "password_time_cost": int(os.environ.get("APOLLONIA_PASSWORD_TIME_COST", "2")),
             "max_depth": int(os.environ.get("APOLLONIA_MAX_DEPTH", "10")),
@@ -200,6 +212,12 @@ class Settings:
             ),
             "webhook_secret": os.environ.get("APOLLONIA_WEBHOOK_SECRET", ""),
             "webhook_backoff_ms": int(os.environ.get("APOLLONIA_WEBHOOK_BACKOFF_MS", "1000")),
+            "trusted_proxies": tuple(
+                proxy.strip()
+                for proxy in os.environ.get("APOLLONIA_TRUSTED_PROXIES", "").split(",")
+                if proxy.strip()
+            ),
+            "metrics_token": os.environ.get("APOLLONIA_METRICS_TOKEN", ""),
             "max_body_bytes": int(
                 os.environ.get("APOLLONIA_MAX_BODY_BYTES", str(50 * 1024 * 1024))
             ),

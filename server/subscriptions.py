@@ -7,6 +7,11 @@ chosen by the subprotocol the client offers. The credential comes in the
 socket with 4403. A watchdog closes it with 4403 too once the token expires or is
 revoked (re-checked every `WATCH_SECONDS`, see server/auth/middleware.py). Each
 socket holds at most `max_subscriptions`.
+
+Every operation a socket sends is charged to the caller's rate-limit budgets exactly as
+over HTTP (server/ratelimit.py): queries and mutations by the HTTP handler that runs
+them, subscriptions here; a refused one gets an `error` message with RATE_LIMITED, and
+the socket stays open. A message nesting JSON too deep closes the socket with 4400.
 """
 
 import asyncio
@@ -15,13 +20,16 @@ import logging
 from typing import Any
 
 from ariadne.asgi.handlers import GraphQLTransportWSHandler, GraphQLWSHandler
-from starlette.types import Receive, Scope, Send
+from graphql import DocumentNode, GraphQLError, OperationType
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from music.errors import UnauthenticatedError
 from resolvers.permissions import Principal
+from server import json_body
 from server.auth.middleware import Authenticator
 from server.metrics import SUBSCRIPTIONS
+from server.ratelimit import chosen_operation
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +107,32 @@ class _Authenticated:
         finally:
             self.socket_auth.stop(websocket)
 
+    async def charge_subscription(
+        self, websocket: WebSocket, data: Any, document: DocumentNode | None = None
+    ) -> dict[str, Any] | None:
+        """Charge a subscription to the caller's query budget, as HTTP charges a query;
+        the formatted error when the budget is spent. Queries and mutations sent over
+        the socket are charged by the HTTP handler that executes them."""
+        handler: Any = getattr(self, "http_handler", None)
+        if not hasattr(handler, "charge") or not isinstance(data, dict):
+            return None
+        query = data.get("query")
+        if document is None:
+            if not isinstance(query, str):
+                return None
+            try:
+                document = handler.documents.parse(None, data)
+            except GraphQLError:
+                return None  # the handler answers the syntax error itself
+        name = data.get("operationName")
+        operation = chosen_operation(document, name if isinstance(name, str) else None)
+        if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+            return None
+        rejected = await handler.charge(websocket, data, document)
+        if rejected is None:
+            return None
+        return handler.error_formatter(rejected, False)  # type: ignore[no-any-return]
+
 
 class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
     protocol = "graphql-transport-ws"
@@ -133,6 +167,13 @@ class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
                 {"type": self.GQL_ERROR, "id": operation_id, "payload": _too_many(limit)}
             )
             return
+        if client_context.connection_acknowledged and operation_id not in client_context.operations:
+            limited = await self.charge_subscription(websocket, data)
+            if limited is not None:
+                await websocket.send_json(
+                    {"type": self.GQL_ERROR, "id": operation_id, "payload": [limited]}
+                )
+                return
         await super().handle_websocket_subscribe(websocket, data, operation_id, client_context)
 
 
@@ -170,9 +211,32 @@ class LegacyWSHandler(_Authenticated, GraphQLWSHandler):
                 {"type": self.GQL_ERROR, "id": operation_id, "payload": _too_many(limit)[0]}
             )
             return
+        limited = await self.charge_subscription(websocket, data, query_document)
+        if limited is not None:
+            await websocket.send_json(
+                {"type": self.GQL_ERROR, "id": operation_id, "payload": limited}
+            )
+            return
         await super().start_websocket_operation(
             websocket, data, context_value, query_document, operation_id, operations
         )
+
+
+def _bounded(receive: Receive, send: Send) -> Receive:
+    """`receive` that closes the socket with 4400 (the protocol's "invalid message") on
+    a message nesting JSON deeper than json_body.MAX_DEPTH, before the handler's own
+    parser (the standard library's, recursive) reads it."""
+
+    async def bounded_receive() -> Message:
+        message = await receive()
+        if message["type"] == "websocket.receive":
+            raw = message.get("text") or message.get("bytes")
+            if raw and json_body.too_deep(raw):
+                await send({"type": "websocket.close", "code": 4400, "reason": "JSON too deep"})
+                return {"type": "websocket.disconnect", "code": 4400}
+        return message
+
+    return bounded_receive
 
 
 class SubprotocolRouter:
@@ -185,9 +249,9 @@ class SubprotocolRouter:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         offered = scope.get("subprotocols") or []
         if "graphql-transport-ws" in offered:
-            await self.transport_ws(scope, receive, send)
+            await self.transport_ws(scope, _bounded(receive, send), send)
         elif "graphql-ws" in offered:
-            await self.legacy_ws(scope, receive, send)
+            await self.legacy_ws(scope, _bounded(receive, send), send)
         else:
             websocket = WebSocket(scope, receive, send)
             # 4406: the client offered no subprotocol this server speaks.

@@ -6,7 +6,8 @@ Messages:
   {"type": "subscribe", "event_type": "media.added"}  -> {"type": "subscription_confirmed", …}
   {"type": "unsubscribe", "event_type": …}            -> {"type": "unsubscribed", …}
   {"type": "ping"}                                     -> {"type": "pong", "timestamp": …}
-Events arrive in the bus's envelope plus `event_type` (the channel). Unknown or
+Each subscribe and unsubscribe is charged to the caller's query budget (RATE_LIMITED
+past it). Events arrive in the bus's envelope plus `event_type` (the channel). Unknown or
 malformed messages are answered with {"type": "error", "code": …} and the socket
 stays open.
 """
@@ -24,6 +25,7 @@ from music.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ADMIN_ACCESS, READ_MEDIA, Principal
 from server.auth.middleware import Authenticator
 from server.metrics import SUBSCRIPTIONS
+from server.ratelimit import QUERY, Charge, RateLimiter
 
 AUTH_SECONDS = 10.0
 MAX_MESSAGE = 4096
@@ -43,8 +45,10 @@ class EventSocket:
         events: Events,
         max_subscriptions: int,
         can_see_collection: Any,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.websocket = websocket
+        self.limiter = limiter
         self.authenticator = authenticator
         self.events = events
         self.max_subscriptions = max_subscriptions
@@ -117,6 +121,21 @@ class EventSocket:
                 "SLOW_CONSUMER", "Too far behind; subscribe again.", event_type=channel
             )
 
+    async def within_budget(self, channel: str) -> bool:
+        """Charge a (un)subscription to the caller's query budget, as a GraphQL
+        subscription is charged; answer RATE_LIMITED when it is spent."""
+        if self.limiter is None or self.principal is None:
+            return True
+        client = self.websocket.client.host if self.websocket.client else "unknown"
+        verdict = await self.limiter.admit(self.principal, client, Charge(QUERY))
+        if verdict is None or verdict.allowed:
+            return True
+        error = verdict.error()
+        await self.error(
+            error.code, error.message, event_type=channel, retryAfter=verdict.retry_after
+        )
+        return False
+
     async def handle(self, raw: str) -> None:
         if len(raw) > MAX_MESSAGE:
             await self.error("MESSAGE_TOO_LARGE", f"Messages are at most {MAX_MESSAGE} bytes.")
@@ -139,6 +158,8 @@ class EventSocket:
         channel = message.get("event_type")
         if not isinstance(channel, str) or not is_channel(channel):
             await self.error("INVALID_EVENT_TYPE", "Unknown event type.", event_type=channel)
+            return
+        if not await self.within_budget(channel):
             return
         if kind == "unsubscribe":
             task = self.subscriptions.pop(channel, None)

@@ -43,27 +43,43 @@ CREATE_FAMILY_QUERY = (
     " revoked: false, created_at: $now, expires_at: $expires_at}) RETURN f.id AS id"
 )
 # The SET before the check takes the family's write lock first, so that concurrent
-# rotations of one token serialise and only the first sees its jti as current.
+# rotations of one token serialise and only the first sees its jti as current. The
+# others present the family's previous jti within $raced_after (epoch ms) of that
+# rotation: they lost a race (a client refreshing from several tabs at once) and are
+# refused without revoking, so that the winner's new token stays valid. Any other
+# token that is not current is a replay, and revokes the family.
 ROTATE_FAMILY_QUERY = (
     "MATCH (f:TokenFamily {id: $id}) "
     "SET f.rotations = coalesce(f.rotations, 0) + 1 "
-    "WITH f, f.current_jti = $jti AND NOT f.revoked AND f.expires_at > $now AS current "
-    "SET f.current_jti = CASE WHEN current THEN $new_jti ELSE f.current_jti END, "
-    "f.revoked = CASE WHEN current THEN f.revoked ELSE true END, "
+    "WITH f, f.current_jti = $jti AND NOT f.revoked AND f.expires_at > $now AS current, "
+    "coalesce(f.previous_jti = $jti AND NOT f.revoked "
+    "AND f.rotated_at >= $raced_after, false) AS raced "
+    "SET f.previous_jti = CASE WHEN current THEN f.current_jti ELSE f.previous_jti END, "
+    "f.rotated_at = CASE WHEN current THEN $now ELSE f.rotated_at END, "
+    "f.current_jti = CASE WHEN current THEN $new_jti ELSE f.current_jti END, "
+    "f.revoked = CASE WHEN current OR raced THEN f.revoked ELSE true END, "
     "f.expires_at = CASE WHEN current THEN $expires_at ELSE f.expires_at END "
-    "RETURN current, f.user_id AS user_id"
+    "RETURN current, raced, f.user_id AS user_id"
 )
 REVOKE_FAMILY_QUERY = (
     "MATCH (f:TokenFamily {id: $id, user_id: $user_id}) SET f.revoked = true RETURN f.id AS id"
 )
 REVOKE_USER_FAMILIES_QUERY = (
     "MATCH (f:TokenFamily {user_id: $user_id}) WHERE NOT f.revoked AND f.id <> $keep "
-    "SET f.revoked = true RETURN count(f) AS revoked"
+    "SET f.revoked = true RETURN count(f) AS revoked, collect(f.id) AS ids"
 )
 
 REVOKE_JTI_QUERY = (
     "MERGE (r:RevokedToken {jti: $jti}) ON CREATE SET r.expires_at = $expires_at "
     "RETURN r.jti AS jti"
+)
+# Several entries at once (the families of a password change); an entry's expiry only
+# moves later.
+REVOKE_JTIS_QUERY = (
+    "UNWIND $rows AS row MERGE (r:RevokedToken {jti: row.jti}) "
+    "SET r.expires_at = CASE WHEN coalesce(r.expires_at, 0) > row.expires_at "
+    "THEN r.expires_at ELSE row.expires_at END "
+    "RETURN count(r) AS revoked"
 )
 REVOKED_JTIS_QUERY = (
     "MATCH (r:RevokedToken) WHERE r.expires_at > $now "

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from music.errors import DomainError, UnauthenticatedError
 from resolvers.permissions import ANONYMOUS, ANONYMOUS_GUEST, Principal
 from server.auth.service import AuthService
+from server.security_headers import OPERATOR_PATHS, is_metrics_token
 
 
 def credential_of(headers: dict[bytes, bytes]) -> str | None:
@@ -86,7 +87,9 @@ class Authenticator:
                 return
             try:
                 revocations = self.auth.revocations
-                if await revocations.is_revoked(str(principal.jti), principal.user_id):
+                if await revocations.is_revoked(
+                    str(principal.jti), principal.user_id, principal.family
+                ):
                     return
             except DomainError:
                 # Neither Redis nor the graph could answer: ask again soon rather than
@@ -101,12 +104,25 @@ class Authenticator:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+    """Sets the request's principal. On the operator paths (`/metrics`, `/health`) the
+    metrics token is also a credential: it marks the request (`metrics_token` in its
+    state) and leaves it anonymous otherwise."""
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, metrics_token: str = "") -> None:
         self.app = app
         self.authenticator = authenticator
+        self.metrics_token = metrics_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in OPERATOR_PATHS and is_metrics_token(
+            credential_of(dict(scope["headers"])), self.metrics_token
+        ):
+            state = scope.setdefault("state", {})
+            state["principal"] = ANONYMOUS
+            state["metrics_token"] = True
             await self.app(scope, receive, send)
             return
         try:

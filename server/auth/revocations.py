@@ -6,7 +6,9 @@ has no marker: the cache is refilled from the graph before answering. If Redis c
 be reached, the graph answers instead.
 
 A deleted user's access tokens are refused as a whole, by one entry for the user
-(`user_entry`) that every token of theirs is checked against along with its own jti.
+(`user_entry`) that every token of theirs is checked against along with its own jti;
+a session's (a refresh-token family's) likewise, by one entry for the family
+(`family_entry`), when it ends by replay, logout or a password change.
 """
 
 import logging
@@ -30,6 +32,11 @@ def user_entry(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def family_entry(family: str) -> str:
+    """The revocation entry that stands for every access token of one session."""
+    return f"fam:{family}"
+
+
 class Revocations:
     def __init__(self, engine: GraphEngine, redis: aioredis.Redis) -> None:
         self.engine = engine
@@ -39,6 +46,16 @@ class Revocations:
         """Revoke an access token (expires_at in epoch seconds) on every process."""
         await users.revoke_jti(self.engine, jti, expires_at * 1000)
         await self.remember(jti, expires_at)
+
+    async def revoke_families(self, families: list[str], expires_at: int) -> None:
+        """Revoke every access token of the sessions `families` (expires_at in epoch
+        seconds: when the last of them expires), durably and on every process."""
+        if not families:
+            return
+        entries = [family_entry(f) for f in families]
+        await users.revoke_jtis(self.engine, entries, expires_at * 1000)
+        for entry in entries:
+            await self.remember(entry, expires_at)
 
     async def remember(self, jti: str, expires_at: int) -> None:
         """Cache a revocation the graph holds already (expires_at in epoch seconds)."""
@@ -56,9 +73,14 @@ class Revocations:
             pipe.set(LOADED, "1")
             await pipe.execute()
 
-    async def is_revoked(self, jti: str, user_id: str | None = None) -> bool:
-        """Whether the access token `jti` of `user_id` is revoked, alone or with its user."""
+    async def is_revoked(
+        self, jti: str, user_id: str | None = None, family: str | None = None
+    ) -> bool:
+        """Whether the access token `jti` of `user_id` is revoked: alone, with its user,
+        or with its session `family`."""
         entries = [jti] if user_id is None else [jti, user_entry(user_id)]
+        if family:
+            entries.append(family_entry(family))
         keys = [PREFIX + e for e in entries]
         try:
             loaded, *revoked = await self.redis.mget(LOADED, *keys)

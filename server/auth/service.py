@@ -10,6 +10,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -17,7 +18,7 @@ from redis.exceptions import RedisError
 
 from graph import ids, users
 from graph.engine import GraphEngine, Row
-from music.errors import NotFoundError, UnauthenticatedError, ValidationError
+from music.errors import ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
 from resolvers.permissions import Principal
 from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
 from server.auth.revocations import Revocations, user_entry
@@ -64,8 +65,11 @@ class AuthService:
         redis: aioredis.Redis,
         tokens: Tokens,
         passwords: Passwords,
+        refresh_grace_ms: int = 5_000,
     ) -> None:
         self.engine = engine
+        # How long after a rotation the token it replaced is a lost race, not a replay.
+        self.refresh_grace_ms = refresh_grace_ms
         self.redis = redis
         self.tokens = tokens
         self.passwords = passwords
@@ -78,7 +82,9 @@ class AuthService:
         if credential.startswith("apk_"):
             return await self._api_key_principal(credential)
         claims = self.tokens.decode(credential, ACCESS)
-        if await self.revocations.is_revoked(claims["jti"], claims["sub"]):
+        family = claims.get("fam")
+        family = family if isinstance(family, str) else None
+        if await self.revocations.is_revoked(claims["jti"], claims["sub"], family):
             raise UnauthenticatedError("The token has been revoked.")
         return Principal.for_role(
             claims["sub"],
@@ -86,7 +92,7 @@ class AuthService:
             "jwt",
             jti=claims["jti"],
             expires_at=int(claims["exp"]),
-            family=claims.get("fam"),
+            family=family,
         )
 
     async def _api_key_principal(self, credential: str) -> Principal:
@@ -147,8 +153,18 @@ class AuthService:
         """A user with any role, without a session (the `create-admin` command)."""
         return await self._new_user(email, username, password, role)
 
-    async def login(self, login: str, password: str) -> dict[str, Any]:
+    async def login(
+        self,
+        login: str,
+        password: str,
+        check_account: Callable[[str], Awaitable[None]] | None = None,
+    ) -> dict[str, Any]:
+        """Sign in by email or username. `check_account` (the per-account attempt limit)
+        is called before the password is verified, with the account's user id when the
+        login names one, so that its email and its username share one budget."""
         found = await users.user_for_login(self.engine, login.strip()) if login.strip() else None
+        if check_account is not None:
+            await check_account(str(found[0]["id"]) if found else login)
         ok = await self.passwords.verify(found[1] if found else None, password)
         if not found or not ok:
             raise UnauthenticatedError(INVALID_LOGIN)
@@ -161,10 +177,20 @@ class AuthService:
         if not isinstance(family, str):
             raise UnauthenticatedError("The token is not valid.")
         successor = self.tokens.issue(claims["sub"], REFRESH, fam=family)
-        user_id = await users.rotate_family(
-            self.engine, family, claims["jti"], successor.jti, successor.expires_at * 1000
+        user_id, raced = await users.rotate_family(
+            self.engine,
+            family,
+            claims["jti"],
+            successor.jti,
+            successor.expires_at * 1000,
+            raced_after=int(time.time() * 1000) - self.refresh_grace_ms,
         )
+        if raced:
+            # A concurrent refresh of the same token won: its pair stays valid.
+            raise UnauthenticatedError("This refresh token was just used; use its successor.")
         if user_id is None:
+            # A replay: the family is revoked, and with it the access tokens it issued.
+            await self.revocations.revoke_families([family], self._last_access_expiry())
             raise UnauthenticatedError(
                 "This refresh token was already used or revoked; sign in again."
             )
@@ -179,6 +205,10 @@ class AuthService:
             "user": {**user, "_signed_in": True},
         }
 
+    def _last_access_expiry(self) -> int:
+        """When the last access token issued until now expires (epoch seconds)."""
+        return int(time.time()) + self.tokens.config.access_ttl + self.tokens.config.leeway
+
     async def logout(self, principal: Principal, refresh_token: str | None) -> bool:
         """Revoke the caller's access token, and the refresh family of `refresh_token`."""
         user_id = principal.require_user()
@@ -186,7 +216,9 @@ class AuthService:
             claims = self.tokens.decode(refresh_token, REFRESH)
             if claims["sub"] != user_id:
                 raise UnauthenticatedError("The token is not valid.")
-            await users.revoke_family(self.engine, str(claims.get("fam")), user_id)
+            family = str(claims.get("fam"))
+            if await users.revoke_family(self.engine, family, user_id):
+                await self.revocations.revoke_families([family], self._last_access_expiry())
         if principal.jti and principal.expires_at:
             await self.revocations.revoke(principal.jti, principal.expires_at)
         return True
@@ -201,8 +233,13 @@ class AuthService:
         if not await self.passwords.verify(stored, current):
             raise UnauthenticatedError(INVALID_LOGIN)
         await users.set_password(self.engine, user_id, await self.passwords.hash(new))
-        await users.revoke_other_families(self.engine, user_id, keep=family or "")
+        await self._end_other_sessions(user_id, family)
         return True
+
+    async def _end_other_sessions(self, user_id: str, family: str | None) -> None:
+        """Revoke every session of the user but `family`, and their access tokens."""
+        ended = await users.revoke_other_families(self.engine, user_id, keep=family or "")
+        await self.revocations.revoke_families(ended, self._last_access_expiry())
 
     async def update_profile(
         self,
@@ -240,7 +277,7 @@ class AuthService:
             return found
         row = await users.update_profile(self.engine, user_id, email, username, password_hash)
         if password_hash is not None:
-            await users.revoke_other_families(self.engine, user_id, keep=family or "")
+            await self._end_other_sessions(user_id, family)
         return row
 
     async def delete_account(self, principal: Principal, password: str) -> list[str]:
@@ -252,7 +289,7 @@ class AuthService:
         if not await self.passwords.verify(stored, password):
             raise UnauthenticatedError(INVALID_LOGIN)
         # Every access token of the user was issued before now: none outlives `until`.
-        until = int(time.time()) + self.tokens.config.access_ttl + self.tokens.config.leeway
+        until = self._last_access_expiry()
         entry = user_entry(user_id)
         deleted = await users.delete_user(self.engine, user_id, entry, until * 1000)
         await self.revocations.remember(entry, until)
@@ -266,6 +303,9 @@ class AuthService:
 
     async def create_api_key(self, principal: Principal, name: str) -> dict[str, Any]:
         user_id = principal.require_user()
+        if principal.via == "api_key":
+            # A key made from a key would outlive the revocation of a leaked one.
+            raise ForbiddenError("Sign in with your password to create an API key.")
         name = name.strip()
         if not 1 <= len(name) <= 100:
             raise ValidationError("A key name has 1 to 100 characters.", field="name")

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from music.errors import DomainError, ValidationError
+from server import json_body
 from server.rest._mapping import Call, Param, Route
 from server.rest.errors import error_response, from_graphql_error
 from server.rest.routes import ROUTES
@@ -120,10 +121,10 @@ async def read_body(route: Route, request: Request) -> tuple[Any, dict[str, list
         body: Any = {}
     else:
         try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            error = DomainError("The body is not valid JSON.")
-            error.code = "BAD_REQUEST"
+            body = json_body.loads(raw)
+        except json_body.JSONRefused as e:
+            error = DomainError(str(e))
+            error.code = json_body.BAD_REQUEST
             raise error from None
     if _has_nul(body):
         raise ValidationError("The body must not contain NUL characters.", field="body")
@@ -231,7 +232,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = {404: "No such route.", 405: "This route does not take this method."}.get(
         status, "Bad request."
     )
-    return error_response(code, message, status=status)
+    # A 405 keeps the `Allow` header Starlette puts on it.
+    return error_response(code, message, headers=getattr(exc, "headers", None), status=status)
 
 
 def rest_app(state: dict[str, Any]) -> Starlette:

@@ -118,16 +118,33 @@ class RestErrorShape:
         await self.app(scope, receive, shaping_send)
 
 
+_PLAIN = {
+    404: ("NOT_FOUND", "No such route."),
+    405: ("METHOD_NOT_ALLOWED", "This route does not take this method."),
+}
+
+
 async def _send_shaped(send: Send, messages: list[Message]) -> None:
     start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         parsed = None
+    reshaped = True
     if isinstance(parsed, dict) and isinstance(parsed.get("errors"), list) and parsed["errors"]:
         code, message, details = from_graphql_error(parsed["errors"][0])
         body = orjson.dumps(envelope(code, message, details))
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    elif parsed is None:
+        # Starlette's own plain-text answers: a path no route matches (one holding a
+        # newline escapes even the /api/v1 mount), a method a route does not take.
+        code, message = _PLAIN.get(start["status"], ("BAD_REQUEST", "Bad request."))
+        body = orjson.dumps(envelope(code, message))
+    else:
+        reshaped = False
+    if reshaped:
+        dropped = (b"content-length", b"content-type")
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in dropped]
+        headers.append((b"content-type", b"application/json"))
         headers.append((b"content-length", str(len(body)).encode()))
         start = {**start, "headers": headers}
     await send(start)
