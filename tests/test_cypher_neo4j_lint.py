@@ -340,7 +340,7 @@ async def _analysis_workload(engine: GraphEngine, track_ids: list[str]) -> None:
     a, b = track_ids
     await analysis.set_features(engine, a, {"tempo": 120.0, "key": "A", "mode": "minor"})
     await analysis.analysis_by_track(engine, track_ids)
-    await analysis.upsert_embedding(engine, a, "audio", [0.0] * 64)
+    await analysis.upsert_embedding(engine, a, "audio", [0.0] * 63 + [1.0])
     await analysis.upsert_embedding(engine, a, "clap", [0.5, 0.5])
     await analysis.embeddings_by_track(engine, [(a, "audio"), (b, "clap")])
     await analysis.remove_embedding(engine, a, "clap")
