@@ -22,8 +22,19 @@ from server.app import create_app
 from server.auth.keys import token_config
 from server.auth.tokens import ACCESS, Tokens
 from server.settings import Settings
+from tests import _workload_lint
 
 ENGINES = ["falkordb"] + (["neo4j"] if os.environ.get("NEO4J_URI") else [])
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _workload_lint.enabled():
+        _workload_lint.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Lint every Cypher statement the run sent with Neo4j's parser (once per run)."""
+    _workload_lint.finish(session)
 
 
 @pytest.fixture(scope="session")

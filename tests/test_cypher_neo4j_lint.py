@@ -20,6 +20,7 @@ from graph import (
     media,
     migrations,
     models,
+    neo4j_engine,
     similarity,
     users,
 )
@@ -74,7 +75,7 @@ QUERY_MODULES = [
     migrations,
 ]
 # Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
-NEO4J_ENGINE_QUERIES = ["CALL db.awaitIndexes($seconds)", "MATCH (n) DETACH DELETE n"]
+NEO4J_ENGINE_QUERIES = [neo4j_engine.AWAIT_INDEXES_QUERY, neo4j_engine.DELETE_ALL_QUERY]
 
 
 def _constants() -> Iterator[str]:
@@ -147,9 +148,14 @@ def _dialect_builders(dialect: Dialect) -> Iterator[str]:
 
 
 def _dialect() -> Iterator[str]:
-    for spec in migrations.SCHEMA:
-        yield from NEO4J.ddl(spec)
-    yield NEO4J.fulltext_query()
+    for migration in migrations.MIGRATIONS:
+        for spec in migration.create:
+            yield from NEO4J.ddl(spec)
+        for spec in migration.drop:
+            yield from NEO4J.drop_ddl(spec)
+    for size in range(1, len(FULLTEXT_FIELDS) + 1):
+        for kinds in itertools.combinations(FULLTEXT_FIELDS, size):
+            yield NEO4J.fulltext_query(kinds)
     yield from _dialect_builders(NEO4J)
 
 
