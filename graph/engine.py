@@ -69,6 +69,7 @@ async def connect(
     graph_name: str = "apollonia",
     username: str | None = None,
     password: str | None = None,
+    database: str | None = None,
 ) -> GraphEngine:
     """Connect to the engine a graph URL names.
 
@@ -76,7 +77,8 @@ async def connect(
       data lives in PATH; started if no server is running there yet.
     - `falkordb://HOST:PORT` or `falkordb+unix:///path/to/socket`: a FalkorDB server.
     - `neo4j://…`, `neo4j+s://…`, `bolt://…`: Neo4j 5 through the official driver, on
-      the database named `graph_name` (the name Redis keys beside the graph use too).
+      `database`, by default the database named `graph_name` (the name that Redis keys
+      beside the graph use too, so two deployments sharing one Redis never collide).
     """
     scheme = url.split("://", 1)[0]
     if scheme == "falkordb-embedded":
@@ -92,5 +94,7 @@ async def connect(
     if scheme in ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"):
         from graph.neo4j_engine import Neo4jEngine
 
-        return Neo4jEngine.create(url, username=username, password=password, database=graph_name)
+        return Neo4jEngine.create(
+            url, username=username, password=password, database=database or graph_name
+        )
     raise ValueError(f"unsupported graph URL scheme: {scheme!r}")
