@@ -141,11 +141,13 @@ async def migrate(
     """Bring the schema to `target`: every pending migration in order, each recorded once
     its indexes are online. Safe to run any number of times and from several processes
     (each step is idempotent). A database newer than `target` is left alone."""
-    for migration in pending(await schema_version(engine), target):
+    steps = pending(await schema_version(engine), target)
+    for migration in steps:
         await _apply(engine, migration.drop, migration.statements, migration.create)
         await engine.wait_for_indexes(wait_seconds)
         await engine.write("migrate", _VERSION_QUERY, {"version": migration.version})
-    await engine.wait_for_indexes(wait_seconds)
+    if not steps:  # indexes rebuild at every start (FalkorDB's vector index): wait anyway
+        await engine.wait_for_indexes(wait_seconds)
 
 
 async def _apply(

@@ -28,9 +28,10 @@ from graph.migrations import MIGRATIONS
 
 _SENT: dict[str, set[str]] = {"falkordb": set(), "neo4j": set()}
 _CACHE_KEY = "apollonia/cypher-lint-v1"
+_LINT_TIMEOUT_S = 600.0
 # Statements of the FalkorDB engine itself (index waits): never sent to Neo4j.
 _FALKORDB_ONLY_PREFIXES = ("CALL db.indexes()", "CALL db.constraints()")
-_FALKORDB_MARKERS = ("vecf32(", "db.idx.")
+_FALKORDB_MARKERS = ("vecf32(", "db.idx.", "vec.")
 
 
 def enabled() -> bool:
@@ -63,6 +64,7 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
     """Every dialect-built statement, in a fixed order (so both dialects pair up)."""
     from graph.queries import analysis as analysis_queries
     from graph.queries import analysis_store as store_queries
+    from graph.queries import exploration as exploration_queries
 
     for size in range(1, len(FULLTEXT_FIELDS) + 1):
         for kinds in itertools.combinations(FULLTEXT_FIELDS, size):
@@ -75,6 +77,8 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
         store_queries.set_embeddings,
         store_queries.vector_neighbours,
         store_queries.vector_search,
+        exploration_queries.candidates,
+        exploration_queries.nearest,
     ):
         yield build(dialect)
 
@@ -125,7 +129,8 @@ def finish(session: pytest.Session) -> None:
     failures: dict[str, list[str]] = {}
     writer = session.config.get_terminal_writer()
     try:
-        results = lint(todo, check_builtins=True)
+        # Generous: at the end of a full run on a busy 2-core machine, Node starts slowly.
+        results = lint(todo, check_builtins=True, timeout=_LINT_TIMEOUT_S + 2.0 * len(todo))
     except CypherLintError as e:
         writer.line(f"Cypher workload lint could not run: {e}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -143,6 +143,8 @@ def _dialect_builders(dialect: Dialect) -> Iterator[str]:
         store_queries.set_embeddings,
         store_queries.vector_neighbours,
         store_queries.vector_search,
+        exploration_queries.candidates,
+        exploration_queries.nearest,
     ):
         yield build(dialect)
 
