@@ -121,7 +121,11 @@ class Neo4jEngine:
         async with self._session() as session:
             for statement in statements:
                 GRAPH_QUERIES.labels(self.name, "migrate").inc()
-                await session.execute_write(_run_tx, statement, {})
+                try:
+                    await session.execute_write(_run_tx, statement, {})
+                except (Neo4jError, DriverError) as e:
+                    log.error("schema command refused: %s: %s", statement, e)
+                    raise GraphUnavailableError("A schema migration failed.") from e
 
     async def ensure_index(self, spec: IndexSpec) -> None:
         await self._schema(self.dialect.ddl(spec))

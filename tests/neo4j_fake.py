@@ -56,7 +56,7 @@ _CREATE_CONSTRAINT = re.compile(
     r"REQUIRE \((?P<props>[^)]*)\) IS UNIQUE$"
 )
 _CREATE_INDEX = re.compile(
-    rf"CREATE (?:(?P<kind>VECTOR|FULLTEXT) )?INDEX {_NAME}(?P<ine> IF NOT EXISTS) "
+    rf"CREATE (?:(?P<kind>VECTOR|FULLTEXT) )?INDEX {_NAME}(?P<ine> IF NOT EXISTS)? "
     r"FOR \(n:(?P<label>[\w|]+)\) ON (?:EACH \[|\()(?P<props>[^)\]]*)[)\]]"
 )
 _DROP = re.compile(rf"DROP (?P<what>INDEX|CONSTRAINT) {_NAME}(?P<ie> IF EXISTS)?$")
@@ -237,7 +237,9 @@ class FakeTransaction:
             raise ServiceUnavailable("Unable to retrieve routing information")
         if driver.failures:
             raise driver.failures.pop(0)
-        is_schema = driver.schema.apply(query)
+        is_schema = query.lstrip().startswith(("CREATE CONSTRAINT", "DROP ")) or (
+            query.lstrip().startswith("CREATE ") and " INDEX " in f" {query} "
+        )
         self._kinds.add("schema" if is_schema else "data")
         if len(self._kinds) > 1:
             raise neo4j_error(
@@ -248,6 +250,9 @@ class FakeTransaction:
             raise neo4j_error(
                 "Neo.ClientError.Statement.AccessMode", "Schema commands need a write transaction."
             )
+        if is_schema:
+            driver.schema.apply(query)
+            return FakeResult([])
         return FakeResult(driver.responder(query, params))
 
 

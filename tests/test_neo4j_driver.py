@@ -114,3 +114,52 @@ async def test_nul_text_is_refused_before_the_driver() -> None:
     with pytest.raises(ValidationError):
         await _engine(driver).write("create", WRITE, {"id": "trk_1", "title": "a\x00b"})
     assert driver.calls == []
+
+
+RANGE = "CREATE INDEX track_x IF NOT EXISTS FOR (n:Track) ON (n.x)"
+UNIQUE = "CREATE CONSTRAINT track_x_unique IF NOT EXISTS FOR (n:Track) REQUIRE (n.x) IS UNIQUE"
+
+
+@pytest.mark.parametrize(
+    ("before", "statement", "code"),
+    [
+        ([RANGE], UNIQUE, "Neo.ClientError.Schema.IndexAlreadyExists"),
+        ([UNIQUE], RANGE, "Neo.ClientError.Schema.ConstraintAlreadyExists"),
+        (
+            [RANGE],
+            RANGE.replace(" IF NOT EXISTS", ""),
+            "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+        ),
+        ([], "DROP INDEX track_x", "Neo.ClientError.Schema.IndexDropFailed"),
+        ([UNIQUE], "DROP INDEX track_x_unique", "Neo.ClientError.Schema.IndexDropFailed"),
+        ([RANGE], "DROP CONSTRAINT track_x", "Neo.ClientError.Schema.ConstraintDropFailed"),
+        ([RANGE, "DROP INDEX track_x IF EXISTS"], UNIQUE, None),
+        ([RANGE], RANGE, None),
+        ([], "DROP INDEX track_x IF EXISTS", None),
+    ],
+)
+async def test_the_fake_refuses_what_neo4j_5_refuses(
+    before: list[str], statement: str, code: str | None
+) -> None:
+    driver = FakeDriver()
+    engine = _engine(driver)
+    for query in before:
+        await engine._schema([query])
+    if code is None:
+        await engine._schema([statement])
+        return
+    with pytest.raises(GraphUnavailableError) as caught:
+        await engine._schema([statement])
+    assert getattr(caught.value.__cause__, "code", None) == code
+
+
+async def test_schema_commands_and_data_do_not_share_a_transaction() -> None:
+    driver = FakeDriver()
+    session = driver.session(database="music")
+
+    async def mixed(tx: Any) -> None:
+        await tx.run(WRITE, {"id": "trk_1", "title": "x"})
+        await tx.run(RANGE)
+
+    with pytest.raises(Exception, match="schema command"):
+        await session.execute_write(mixed)
