@@ -161,4 +161,5 @@ def _report_missed(folder: Path, statements: set[str]) -> None:
     except ImportError:  # pragma: no cover
         return
     missed = sorted(statements - set(neo4j_queries()))
-    (folder / "workload-missed.txt").write_text("".join(f"{q}\n" for q in missed))
+    # One statement after another, each ended by a line holding only `;`.
+    (folder / "workload-missed.txt").write_text("".join(f"{q}\n;\n" for q in missed))
