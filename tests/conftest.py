@@ -75,6 +75,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _workload_lint.finish(session)
 
 
+# Tests about the embedded FalkorDB server itself, which start one of their own.
+EMBEDDED_SERVER_TESTS = (
+    "test_embedded_server.py",
+    "test_queued_jobs_survive_a_restart_of_the_database_and_redis",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not NEO4J_URI:
+        return
+    skip = pytest.mark.skip(reason="about the embedded FalkorDB server (the suite runs on Neo4j)")
+    for item in items:
+        if item.path.name in EMBEDDED_SERVER_TESTS or item.name.startswith(EMBEDDED_SERVER_TESTS):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     if NEO4J_URI:
