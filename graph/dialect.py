@@ -20,7 +20,8 @@ NEO4J_FULLTEXT_INDEX = "catalog_fulltext"
 # lower-cased, with no stop words, so titles such as "Let It Be" or "The The" keep every
 # word. It is also Neo4j 5's default, so indexes created before it was named are equal.
 NEO4J_FULLTEXT_ANALYZER = "standard-no-stop-words"
-# Hits read from the full-text index at most, whatever `$first` asks.
+# Hits read from Neo4j's one full-text index when only some kinds are wanted (the kinds
+# are filtered after the read); with every kind, `$first` is the limit.
 FULLTEXT_LIMIT = 1000
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
