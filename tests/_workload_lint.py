@@ -4,12 +4,12 @@
 still run) and records each statement that code outside tests/ sends: repositories,
 resolvers, workers, the server. `finish()` turns each statement sent to FalkorDB into
 what the Neo4j engine would send for it (the dialect-built statements, paired by
-building each with both dialects), lints the new ones with Neo4j's own parser
+building each with both dialects), lints with Neo4j's own parser those that the
+enumeration of tests/test_cypher_neo4j_lint.py (which lints its own) does not list
 (tests/_cypher_lint.py; results are cached by pytest per statement), and fails the run
-if any is refused. `make test` therefore lints the whole suite's workload once per run.
-
-The statements that the enumeration in tests/test_cypher_neo4j_lint.py did not list are
-written to .pytest_cache/apollonia/workload-missed.txt (a report, not a failure).
+if any is refused or has FalkorDB-only syntax with no Neo4j variant. `make test`
+therefore lints the whole suite's workload once per run. The statements missing from
+the enumeration are written to .pytest_cache/d/apollonia/workload-missed.txt.
 """
 
 import functools
@@ -120,12 +120,16 @@ def finish(session: pytest.Session) -> None:
     if not enabled() or not (_SENT["falkordb"] or _SENT["neo4j"]):
         return
     from tests._cypher_lint import CypherLintError, is_acceptable, lint
+    from tests.test_cypher_neo4j_lint import neo4j_queries
 
     statements, unmapped = neo4j_statements()
+    # The enumerated statements are linted by tests/test_cypher_neo4j_lint.py itself.
+    enumerated = set(neo4j_queries())
+    missed = statements - enumerated
     cache = getattr(session.config, "cache", None)
     passed: list[str] = list(cache.get(_CACHE_KEY, [])) if cache is not None else []
     known = set(passed)
-    todo = sorted(q for q in statements if _digest(q) not in known)
+    todo = sorted(q for q in missed if _digest(q) not in known)
     failures: dict[str, list[str]] = {}
     writer = session.config.get_terminal_writer()
     try:
@@ -143,23 +147,15 @@ def finish(session: pytest.Session) -> None:
             passed.append(_digest(query))
     if cache is not None:
         cache.set(_CACHE_KEY, sorted(set(passed)))
-        _report_missed(Path(str(cache.mkdir("apollonia"))), statements)
+        # One statement after another, each ended by a line holding only `;`.
+        report = Path(str(cache.mkdir("apollonia"))) / "workload-missed.txt"
+        report.write_text("".join(f"{q}\n;\n" for q in sorted(missed)))
     writer.line(
         f"Cypher workload lint: {len(statements)} Neo4j statements from this run, "
-        f"{len(todo)} linted now, {len(failures)} refused, {len(unmapped)} without a "
-        "Neo4j variant"
+        f"{len(missed)} not in the enumeration, {len(todo)} linted now, {len(failures)} "
+        f"refused, {len(unmapped)} without a Neo4j variant"
     )
     for query, messages in {**failures, **{q: ["no Neo4j variant"] for q in unmapped}}.items():
         writer.line(f"  {query}\n    -> {messages}", red=True)
     if failures or unmapped:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def _report_missed(folder: Path, statements: set[str]) -> None:
-    try:
-        from tests.test_cypher_neo4j_lint import neo4j_queries
-    except ImportError:  # pragma: no cover
-        return
-    missed = sorted(statements - set(neo4j_queries()))
-    # One statement after another, each ended by a line holding only `;`.
-    (folder / "workload-missed.txt").write_text("".join(f"{q}\n;\n" for q in missed))
