@@ -1,6 +1,6 @@
 # The two commands of the README: `make serve` and `make test`. Both create or reuse
 # .venv themselves.
-.PHONY: serve test lint venv
+.PHONY: serve test test-neo4j lint venv
 
 venv:
 	@bash .ci/venv.sh
@@ -19,3 +19,10 @@ lint: venv
 	.venv/bin/ruff check music events taskqueue graph resolvers server workers tests bench
 	.venv/bin/ruff format --check music events taskqueue graph resolvers server workers tests bench
 	.venv/bin/mypy
+
+# The whole suite on Neo4j 5.26 and Redis from docker-compose.yml, API and workers alike,
+# with no FalkorDB started (needs Docker; NEO4J_PASSWORD in the environment or .env).
+test-neo4j: venv
+	docker compose up -d --wait neo4j redis
+	NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=neo4j REDIS_URL=redis://127.0.0.1:6379/15 \
+		$(MAKE) test

@@ -147,6 +147,10 @@ async def upsert_embedding(
         )
     if not 1 <= len(values) <= MAX_DIMS:
         raise ValidationError(f"'vector' must hold 1 to {MAX_DIMS} values.", field="vector")
+    if not any(values):
+        # Neo4j's cosine index leaves an all-zero vector out and refuses it as a query:
+        # the track would silently never be found. Refused on every engine.
+        raise ValidationError("'vector' must not be all zeros.", field="vector")
     rows = await engine.write(
         "upsert_embedding",
         q.set_embedding(embedding_type, engine.dialect),

@@ -15,8 +15,19 @@ IndexKind = Literal["unique", "range", "fulltext", "vector"]
 # The labels that take part in catalogue full-text search, and the property searched.
 FULLTEXT_FIELDS: dict[str, str] = {"Track": "title", "Artist": "name", "Album": "title"}
 NEO4J_FULLTEXT_INDEX = "catalog_fulltext"
+# Neo4j's full-text analyzer, chosen deliberately: the standard tokenizer (Unicode word
+# breaks: `don't`, `r.e.m`, `4.5` stay one token; CJK text is split per character),
+# lower-cased, with no stop words, so titles such as "Let It Be" or "The The" keep every
+# word. It is also Neo4j 5's default, so indexes created before it was named are equal.
+NEO4J_FULLTEXT_ANALYZER = "standard-no-stop-words"
+# Hits read from Neo4j's one full-text index when only some kinds are wanted (the kinds
+# are filtered after the read); with every kind, `$first` is the limit.
+FULLTEXT_LIMIT = 1000
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+# Lucene's query syntax characters; `&&`/`||` are covered by `&` and `|`. Operators
+# (AND, OR, NOT, TO) are capitals only, and user words are lower-cased first.
+_LUCENE_SPECIAL_RE = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 # Shorter words match too much one edit away ("cat": bat, car, cut...).
 FUZZY_MIN_LENGTH = 4
 
@@ -36,12 +47,24 @@ def fulltext_terms(text: str) -> list[str]:
     return _WORD_RE.findall(text.lower())[:16]
 
 
+def lucene_terms(text: str) -> list[str]:
+    """Split user text on white space only and escape Lucene's syntax in each word, so
+    that the index's analyzer, not this function, decides what a token is."""
+    words = [w for w in text.lower().split() if _WORD_RE.search(w)][:16]
+    return [_LUCENE_SPECIAL_RE.sub(r"\\\1", w) for w in words]
+
+
 @dataclass(frozen=True)
 class Dialect:
     name: str
 
     def ddl(self, spec: IndexSpec) -> list[str]:
         """The Cypher statements that create `spec`, idempotently where the engine can."""
+        raise NotImplementedError
+
+    def drop_ddl(self, spec: IndexSpec) -> list[str]:
+        """The Cypher statements that drop what `ddl(spec)` created (nothing if absent
+        where the engine can say so)."""
         raise NotImplementedError
 
     def fulltext_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
@@ -87,6 +110,15 @@ class FalkorDBDialect(Dialect):
         # they need a range index on the same property first.
         return [f"CREATE INDEX FOR (n:{spec.label}) ON ({props})"]
 
+    def drop_ddl(self, spec: IndexSpec) -> list[str]:
+        props = ", ".join(f"n.{p}" for p in spec.properties)
+        if spec.kind == "fulltext":
+            return [f"CALL db.idx.fulltext.drop('{spec.label}')"]
+        if spec.kind == "vector":
+            return [f"DROP VECTOR INDEX FOR (n:{spec.label}) ON ({props})"]
+        # A unique constraint is dropped by command (the engine does it), then its index.
+        return [f"DROP INDEX FOR (n:{spec.label}) ON ({props})"]
+
     def fulltext_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
         # One index per label: query only the labels asked for (names from the allow-list).
         parts = [
@@ -127,40 +159,63 @@ class FalkorDBDialect(Dialect):
         )
 
 
+def neo4j_name(spec: IndexSpec) -> str | None:
+    """The name Neo4j knows `spec` by (None: a full-text spec other than Track's, which
+    the one catalogue index covers)."""
+    suffix = f"{spec.label.lower()}_{'_'.join(spec.properties)}"
+    if spec.kind == "unique":
+        return f"{suffix}_unique"
+    if spec.kind == "range":
+        return suffix
+    if spec.kind == "vector":
+        return f"{suffix}_vector"
+    return NEO4J_FULLTEXT_INDEX if spec.label == "Track" else None
+
+
 class Neo4jDialect(Dialect):
     def ddl(self, spec: IndexSpec) -> list[str]:
         props = ", ".join(f"n.{p}" for p in spec.properties)
-        lowered = spec.label.lower()
-        suffix = "_".join(spec.properties)
+        name = neo4j_name(spec)
+        if name is None:  # one full-text index spans the three labels, made for Track
+            return []
         if spec.kind == "unique":
             return [
-                f"CREATE CONSTRAINT {lowered}_{suffix}_unique IF NOT EXISTS "
+                f"CREATE CONSTRAINT {name} IF NOT EXISTS "
                 f"FOR (n:{spec.label}) REQUIRE ({props}) IS UNIQUE"
             ]
         if spec.kind == "range":
-            return [
-                f"CREATE INDEX {lowered}_{suffix} IF NOT EXISTS FOR (n:{spec.label}) ON ({props})"
-            ]
+            return [f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{spec.label}) ON ({props})"]
         if spec.kind == "vector":
             return [
-                f"CREATE VECTOR INDEX {lowered}_{suffix}_vector IF NOT EXISTS "
+                f"CREATE VECTOR INDEX {name} IF NOT EXISTS "
                 f"FOR (n:{spec.label}) ON ({props}) OPTIONS {{indexConfig: {{"
                 f"`vector.dimensions`: {spec.dimension}, "
                 "`vector.similarity_function`: 'cosine'}}"
             ]
-        # One full-text index spans the three labels; it is created once, for Track.
-        if spec.label != "Track":
-            return []
         labels = "|".join(FULLTEXT_FIELDS)
         fields = ", ".join(f"n.{p}" for p in sorted(set(FULLTEXT_FIELDS.values())))
         return [
-            f"CREATE FULLTEXT INDEX {NEO4J_FULLTEXT_INDEX} IF NOT EXISTS "
-            f"FOR (n:{labels}) ON EACH [{fields}]"
+            f"CREATE FULLTEXT INDEX {name} IF NOT EXISTS "
+            f"FOR (n:{labels}) ON EACH [{fields}] OPTIONS {{indexConfig: {{"
+            f"`fulltext.analyzer`: '{NEO4J_FULLTEXT_ANALYZER}', "
+            "`fulltext.eventually_consistent`: false}}"
         ]
 
+    def drop_ddl(self, spec: IndexSpec) -> list[str]:
+        name = neo4j_name(spec)
+        if name is None:
+            return []
+        if spec.kind == "unique":
+            return [f"DROP CONSTRAINT {name} IF EXISTS"]
+        return [f"DROP INDEX {name} IF EXISTS"]
+
     def fulltext_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
+        # The index spans three labels: with fewer kinds wanted, read a bounded pool
+        # from it, then keep the kinds asked for.
+        limit = "$first" if set(FULLTEXT_FIELDS) <= set(kinds) else str(FULLTEXT_LIMIT)
         return (
-            f"CALL db.index.fulltext.queryNodes('{NEO4J_FULLTEXT_INDEX}', $q) YIELD node, score "
+            f"CALL db.index.fulltext.queryNodes('{NEO4J_FULLTEXT_INDEX}', $q, {{limit: {limit}}}) "
+            "YIELD node, score "
             "WITH node, score, CASE WHEN node:Track THEN 'Track' WHEN node:Artist THEN 'Artist' "
             "WHEN node:Album THEN 'Album' END AS kind "
             "WHERE kind IN $kinds "
@@ -168,20 +223,26 @@ class Neo4jDialect(Dialect):
         )
 
     def fulltext_text(self, text: str) -> str | None:
-        terms = fulltext_terms(text)
+        terms = lucene_terms(text)
         if not terms:
             return None
-        # Lucene syntax: all words required; the last one may be a prefix.
-        return " AND ".join([*terms[:-1], f"{terms[-1]}*"])
+        # Lucene syntax: all words required. A word goes to the analyzer whole (it may
+        # give several tokens: CJK per character); the last word may also be a prefix,
+        # which Lucene does not analyze, hence both forms.
+        return " AND ".join([*terms[:-1], f"({terms[-1]} OR {terms[-1]}*)"])
 
     def fuzzy_fulltext_text(self, text: str) -> str | None:
-        terms = fulltext_terms(text)
+        terms = lucene_terms(text)
         if not terms:
             return None
-        # Lucene: `word~1` is the word or one edit away.
-        words = [f"{t}~1" if len(t) >= FUZZY_MIN_LENGTH else t for t in terms[:-1]]
+        # Lucene: `word~1` is the word or one edit away (not analyzed either).
+        words = [f"({t} OR {t}~1)" if len(t) >= FUZZY_MIN_LENGTH else t for t in terms[:-1]]
         last = terms[-1]
-        fuzzy = f"({last}~1 OR {last}*)" if len(last) >= FUZZY_MIN_LENGTH else f"{last}*"
+        fuzzy = (
+            f"({last} OR {last}~1 OR {last}*)"
+            if len(last) >= FUZZY_MIN_LENGTH
+            else f"({last} OR {last}*)"
+        )
         return " AND ".join([*words, fuzzy])
 
     def vector_value(self, param: str) -> str:

@@ -46,6 +46,10 @@ class GraphEngine(Protocol):
         """Create an index or constraint unless it exists already."""
         ...
 
+    async def drop_index(self, spec: IndexSpec) -> None:
+        """Drop an index or constraint a migration replaces; nothing if it is absent."""
+        ...
+
     async def wait_for_indexes(self, wait_seconds: float = 30.0) -> None:
         """Return once every index is online (they build in the background)."""
         ...
@@ -65,13 +69,16 @@ async def connect(
     graph_name: str = "apollonia",
     username: str | None = None,
     password: str | None = None,
+    database: str | None = None,
 ) -> GraphEngine:
     """Connect to the engine a graph URL names.
 
     - `falkordb-embedded://PATH`: the FalkorDB server bundled with falkordblite, whose
       data lives in PATH; started if no server is running there yet.
     - `falkordb://HOST:PORT` or `falkordb+unix:///path/to/socket`: a FalkorDB server.
-    - `neo4j://…`, `neo4j+s://…`, `bolt://…`: Neo4j 5 through the official driver.
+    - `neo4j://…`, `neo4j+s://…`, `bolt://…`: Neo4j 5 through the official driver, on
+      `database`, by default the database named `graph_name` (the name that Redis keys
+      beside the graph use too, so two deployments sharing one Redis never collide).
     """
     scheme = url.split("://", 1)[0]
     if scheme == "falkordb-embedded":
@@ -87,5 +94,7 @@ async def connect(
     if scheme in ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"):
         from graph.neo4j_engine import Neo4jEngine
 
-        return Neo4jEngine.create(url, username=username, password=password)
+        return Neo4jEngine.create(
+            url, username=username, password=password, database=database or graph_name
+        )
     raise ValueError(f"unsupported graph URL scheme: {scheme!r}")

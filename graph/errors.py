@@ -7,3 +7,9 @@ class GraphUnavailableError(DomainError):
     """The graph engine could not be reached or failed; details stay in the log."""
 
     code = "INTERNAL"
+
+
+class GraphUnreachableError(GraphUnavailableError):
+    """No graph server answered (down, restarting, no leader): retry later (HTTP 503)."""
+
+    code = "SERVICE_UNAVAILABLE"

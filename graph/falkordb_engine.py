@@ -15,8 +15,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.dialect import FALKORDB, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
-from graph.errors import GraphUnavailableError
-from music.errors import ConflictError, ValidationError
+from graph.errors import GraphUnavailableError, GraphUnreachableError
+from graph.params import refuse_nul
+from music.errors import ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +63,22 @@ class FalkorDBEngine:
         return cls(FalkorDB(connection_pool=pool), graph_name)
 
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
-        _refuse_nul(params)
+        refuse_nul(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             result = await self._graph.ro_query(query, dict(params) if params else None)
         except ResponseError as e:
+            if "empty key" in str(e):  # no graph yet (nothing ever written): no rows
+                return []
             log.error("graph read %s failed: %s", operation, e)
             raise GraphUnavailableError("The graph query failed.") from e
         except (RedisConnectionError, RedisTimeoutError, OSError) as e:
             log.error("graph unreachable during %s: %s", operation, e)
-            raise GraphUnavailableError("The graph database is unavailable.") from e
+            raise GraphUnreachableError("The graph database is unavailable.") from e
         return _rows(result)
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
-        _refuse_nul(params)
+        refuse_nul(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             result = await self._graph.query(query, dict(params) if params else None)
@@ -86,7 +89,7 @@ class FalkorDBEngine:
             raise GraphUnavailableError("The graph query failed.") from e
         except (RedisConnectionError, RedisTimeoutError, OSError) as e:
             log.error("graph unreachable during %s: %s", operation, e)
-            raise GraphUnavailableError("The graph database is unavailable.") from e
+            raise GraphUnreachableError("The graph database is unavailable.") from e
         return _rows(result)
 
     async def write_batches(
@@ -123,6 +126,32 @@ class FalkorDBEngine:
                 if "already exists" not in str(e):
                     raise
 
+    async def drop_index(self, spec: IndexSpec) -> None:
+        if spec.kind == "unique":
+            GRAPH_QUERIES.labels(self.name, "migrate").inc()
+            try:
+                await self._db.execute_command(
+                    "GRAPH.CONSTRAINT",
+                    "DROP",
+                    self.graph_name,
+                    "UNIQUE",
+                    "NODE",
+                    spec.label,
+                    "PROPERTIES",
+                    len(spec.properties),
+                    *spec.properties,
+                )
+            except ResponseError as e:
+                if not _is_absent(e):
+                    raise
+        for statement in self.dialect.drop_ddl(spec):
+            GRAPH_QUERIES.labels(self.name, "migrate").inc()
+            try:
+                await self._graph.query(statement)
+            except ResponseError as e:
+                if not _is_absent(e):
+                    raise
+
     async def wait_for_indexes(self, wait_seconds: float = 30.0) -> None:
         deadline = asyncio.get_running_loop().time() + wait_seconds
         while True:
@@ -156,20 +185,7 @@ class FalkorDBEngine:
         await self._db.aclose()
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        if value and isinstance(value[0], float):
-            return False  # a vector: numbers only
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _refuse_nul(params: Params | None) -> None:
-    """The client sends parameters inside the command text, where a NUL character ends
-    it (FalkorDB then answers "empty key"): refuse such text as the client's error."""
-    if params and _has_nul(params):
-        raise ValidationError("Text must not contain NUL characters.")
+def _is_absent(error: ResponseError) -> bool:
+    """FalkorDB's answer when the index or constraint to drop does not exist."""
+    text = str(error).lower()
+    return any(words in text for words in ("not exist", "unable to drop", "no such", "not found"))

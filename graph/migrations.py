@@ -1,57 +1,170 @@
-"""The graph's schema: constraints and indexes, declared once, applied idempotently."""
+"""The graph's schema: versioned, ordered migrations of constraints and indexes.
+
+Each `Migration` lists what its version drops and creates, in that order, with the data
+statements that must run between (deduplication before a uniqueness constraint). A new
+schema object is a new `Migration` at the end of `MIGRATIONS`; a released one is never
+edited, because databases record the version they reached and never replay it.
+
+Why steps and not one declarative list: Neo4j 5 refuses `CREATE CONSTRAINT … IF NOT
+EXISTS` while a plain index covers the same label and property ("There already exists an
+index …"), so turning an index into a constraint needs the index dropped first, once, on
+the databases that have it. FalkorDB tolerates it; the steps run on both engines.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from graph.dialect import FULLTEXT_FIELDS, IndexSpec
 from graph.engine import GraphEngine
 
 LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
 
-SCHEMA_VERSION = 5
 
-SCHEMA: tuple[IndexSpec, ...] = (
-    *(IndexSpec("unique", label, ("id",)) for label in LABELS),
-    # Merge keys: one artist per folded name, one album per title within its artist.
-    IndexSpec("unique", "Artist", ("name_key",)),
-    IndexSpec("unique", "Album", ("key",)),
-    IndexSpec("unique", "Genre", ("name_key",)),
-    IndexSpec("unique", "User", ("email",)),
-    IndexSpec("unique", "User", ("username_key",)),
-    IndexSpec("unique", "ApiKey", ("id",)),
-    IndexSpec("unique", "TokenFamily", ("id",)),
-    IndexSpec("unique", "RevokedToken", ("jti",)),
-    IndexSpec("range", "TokenFamily", ("user_id",)),
-    IndexSpec("range", "Artist", ("name",)),
-    IndexSpec("range", "Album", ("title",)),
-    IndexSpec("range", "Album", ("year",)),
-    IndexSpec("range", "Track", ("title",)),
-    IndexSpec("range", "Track", ("year",)),
-    IndexSpec("range", "Track", ("created_at",)),
-    IndexSpec("range", "Track", ("duration",)),
-    IndexSpec("range", "Collection", ("name_key",)),
-    # One track per stored content (uploads) and per library file (scans), whichever
-    # process gets there first; tracks without a file have neither property.
-    IndexSpec("unique", "Track", ("content_hash",)),
-    IndexSpec("unique", "Track", ("file_path",)),
-    IndexSpec("range", "Job", ("created_at",)),
-    IndexSpec("vector", "Track", ("embedding_audio",), 64),
-    *(IndexSpec("fulltext", label, (prop,)) for label, prop in FULLTEXT_FIELDS.items()),
+@dataclass(frozen=True)
+class Migration:
+    """One schema version: drop, then run `statements` (writes), then create."""
+
+    version: int
+    description: str
+    create: tuple[IndexSpec, ...] = ()
+    drop: tuple[IndexSpec, ...] = ()
+    statements: tuple[str, ...] = ()
+
+
+# Keeps the newest SchemaVersion node when replicas that started together (before its
+# uniqueness constraint) each created one.
+DEDUPLICATE_SCHEMA_VERSION_QUERY = (
+    "MATCH (m:SchemaVersion {id: 'apollonia'}) "
+    "WITH m ORDER BY m.version DESC SKIP 1 DETACH DELETE m"
 )
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "catalogue: ids, merge keys, sort keys, full text",
+        create=(
+            *(IndexSpec("unique", label, ("id",)) for label in LABELS),
+            # Merge keys: one artist per folded name, one album per title within its artist.
+            IndexSpec("unique", "Artist", ("name_key",)),
+            IndexSpec("unique", "Album", ("key",)),
+            IndexSpec("unique", "Genre", ("name_key",)),
+            IndexSpec("range", "Artist", ("name",)),
+            IndexSpec("range", "Album", ("title",)),
+            IndexSpec("range", "Album", ("year",)),
+            IndexSpec("range", "Track", ("title",)),
+            IndexSpec("range", "Track", ("year",)),
+            IndexSpec("range", "Track", ("created_at",)),
+            IndexSpec("range", "Track", ("duration",)),
+            *(IndexSpec("fulltext", label, (prop,)) for label, prop in FULLTEXT_FIELDS.items()),
+        ),
+    ),
+    Migration(
+        2,
+        "users, API keys and tokens",
+        create=(
+            IndexSpec("unique", "User", ("email",)),
+            IndexSpec("unique", "User", ("username_key",)),
+            IndexSpec("unique", "ApiKey", ("id",)),
+            IndexSpec("unique", "TokenFamily", ("id",)),
+            IndexSpec("unique", "RevokedToken", ("jti",)),
+            IndexSpec("range", "TokenFamily", ("user_id",)),
+        ),
+    ),
+    Migration(3, "collections by name", create=(IndexSpec("range", "Collection", ("name_key",)),)),
+    Migration(
+        4,
+        "jobs, library files and audio vectors",
+        create=(
+            IndexSpec("range", "Track", ("content_hash",)),
+            IndexSpec("range", "Track", ("file_path",)),
+            IndexSpec("range", "Job", ("created_at",)),
+            IndexSpec("vector", "Track", ("embedding_audio",), 64),
+        ),
+    ),
+    Migration(
+        5,
+        # One track per stored content (uploads) and per library file (scans), whichever
+        # process gets there first; tracks without a file have neither property.
+        "one track per content hash and per library file",
+        drop=(
+            IndexSpec("range", "Track", ("content_hash",)),
+            IndexSpec("range", "Track", ("file_path",)),
+        ),
+        create=(
+            IndexSpec("unique", "Track", ("content_hash",)),
+            IndexSpec("unique", "Track", ("file_path",)),
+        ),
+    ),
+    Migration(
+        6,
+        "one schema-version node",
+        statements=(DEDUPLICATE_SCHEMA_VERSION_QUERY,),
+        create=(IndexSpec("unique", "SchemaVersion", ("id",)),),
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def schema_at(version: int) -> tuple[IndexSpec, ...]:
+    """The schema objects a database at `version` has, in creation order."""
+    specs: list[IndexSpec] = []
+    for migration in MIGRATIONS:
+        if migration.version > version:
+            break
+        specs = [s for s in specs if s not in migration.drop]
+        specs.extend(s for s in migration.create if s not in specs)
+    return tuple(specs)
+
+
+SCHEMA: tuple[IndexSpec, ...] = schema_at(SCHEMA_VERSION)
 
 _VERSION_QUERY = (
     "MERGE (m:SchemaVersion {id: 'apollonia'}) SET m.version = $version RETURN m.version AS version"
 )
-_READ_VERSION_QUERY = "MATCH (m:SchemaVersion {id: 'apollonia'}) RETURN m.version AS version"
+# max(): a database migrated before the uniqueness constraint may hold several nodes.
+_READ_VERSION_QUERY = "MATCH (m:SchemaVersion {id: 'apollonia'}) RETURN max(m.version) AS version"
 
 
-async def migrate(engine: GraphEngine, wait_seconds: float = 60.0) -> None:
-    """Create every constraint and index that is missing, wait until they are online,
-    and record the schema version. Safe to run any number of times."""
-    for spec in SCHEMA:
+def pending(current: int | None, target: int = SCHEMA_VERSION) -> list[Migration]:
+    """The migrations a database at `current` (None: never migrated) runs to reach
+    `target`. A new database gets the target schema in one step, not the history."""
+    if current is None:
+        final = MIGRATIONS[[m.version for m in MIGRATIONS].index(target)]
+        return [Migration(final.version, "the whole schema", create=schema_at(target))]
+    return [m for m in MIGRATIONS if current < m.version <= target]
+
+
+async def migrate(
+    engine: GraphEngine, wait_seconds: float = 60.0, target: int = SCHEMA_VERSION
+) -> None:
+    """Bring the schema to `target`: every pending migration in order, each recorded once
+    its indexes are online. Safe to run any number of times and from several processes
+    (each step is idempotent). A database newer than `target` is left alone."""
+    steps = pending(await schema_version(engine), target)
+    for migration in steps:
+        await _apply(engine, migration.drop, migration.statements, migration.create)
+        await engine.wait_for_indexes(wait_seconds)
+        await engine.write("migrate", _VERSION_QUERY, {"version": migration.version})
+    if not steps:  # indexes rebuild at every start (FalkorDB's vector index): wait anyway
+        await engine.wait_for_indexes(wait_seconds)
+
+
+async def _apply(
+    engine: GraphEngine,
+    drop: Iterable[IndexSpec],
+    statements: Iterable[str],
+    create: Iterable[IndexSpec],
+) -> None:
+    for spec in drop:
+        await engine.drop_index(spec)
+    for statement in statements:
+        await engine.write("migrate", statement)
+    for spec in create:
         await engine.ensure_index(spec)
-    await engine.wait_for_indexes(wait_seconds)
-    await engine.write("migrate", _VERSION_QUERY, {"version": SCHEMA_VERSION})
 
 
 async def schema_version(engine: GraphEngine) -> int | None:
     """The applied schema version, or None before the first migration."""
     rows = await engine.read("schema_version", _READ_VERSION_QUERY)
-    return int(rows[0]["version"]) if rows else None
+    return int(rows[0]["version"]) if rows and rows[0]["version"] is not None else None

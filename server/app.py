@@ -130,6 +130,7 @@ def create_app(
                 graph_name=settings.graph_name,
                 username=settings.graph_username,
                 password=settings.graph_password,
+                database=settings.graph_database or None,
             )
             await migrate(state["engine"])
         redis = connect_redis(settings.resolved_redis_url)

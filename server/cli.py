@@ -125,6 +125,7 @@ async def _with_engine(settings: Settings, args: argparse.Namespace) -> None:
         graph_name=settings.graph_name,
         username=settings.graph_username,
         password=settings.graph_password,
+        database=settings.graph_database or None,
     )
     try:
         await migrate(engine)
@@ -175,6 +176,7 @@ async def _scan(settings: Settings, path: str, roots: tuple[Path, ...]) -> dict[
         graph_name=settings.graph_name,
         username=settings.graph_username,
         password=settings.graph_password,
+        database=settings.graph_database or None,
     )
     queue = JobQueue(broker_for(settings))
     bar = tqdm(total=0, unit="file", desc=f"scanning {root}")

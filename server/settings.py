@@ -29,6 +29,7 @@ class Settings:
     data_dir: str = "./data"
     graph_url: str = ""
     graph_name: str = "apollonia"
+    graph_database: str = ""  # Neo4j's database; empty: graph_name
     graph_username: str | None = None
     graph_password: str | None = None
     graph_fsync: str = "everysec"
@@ -145,6 +146,7 @@ class Settings:
             "data_dir": os.environ.get("APOLLONIA_DATA_DIR", "./data"),
             "graph_url": os.environ.get("GRAPH_URL", ""),
             "graph_name": os.environ.get("GRAPH_NAME", "apollonia"),
+            "graph_database": os.environ.get("GRAPH_DATABASE", ""),
             "graph_username": os.environ.get("GRAPH_USERNAME") or os.environ.get("NEO4J_USER"),
             "graph_password": os.environ.get("GRAPH_PASSWORD") or os.environ.get("NEO4J_PASSWORD"),
             "graph_fsync": os.environ.get("APOLLONIA_GRAPH_FSYNC", "everysec"),

@@ -1,5 +1,10 @@
 """Real components for every test: the embedded FalkorDB server, a fresh graph per test,
-Neo4j too when NEO4J_URI is set, and a live uvicorn server on 127.0.0.1."""
+and a live uvicorn server on 127.0.0.1.
+
+With NEO4J_URI set, the whole suite runs on Neo4j instead, API and workers alike, with
+Redis at REDIS_URL and no FalkorDB process started (tests that are about the embedded
+FalkorDB server itself skip). NEO4J_USER, NEO4J_PASSWORD and NEO4J_DATABASE (default
+`neo4j`) complete it."""
 
 import asyncio
 import os
@@ -7,7 +12,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -22,12 +27,75 @@ from server.app import create_app
 from server.auth.keys import token_config
 from server.auth.tokens import ACCESS, Tokens
 from server.settings import Settings
+from tests import _workload_lint
 
-ENGINES = ["falkordb"] + (["neo4j"] if os.environ.get("NEO4J_URI") else [])
+NEO4J_URI = os.environ.get("NEO4J_URI", "")
+ENGINES = ["neo4j"] if NEO4J_URI else ["falkordb"]
+NEO4J_DATABASE = os.environ.get("NEO4J_DATABASE", "neo4j")
+
+
+class ServicesWithoutFalkorDB:
+    """What tests use of the embedded server when Neo4j serves the graph: Redis at
+    REDIS_URL and a data folder. A test that needs the FalkorDB server itself skips."""
+
+    def __init__(self, data_dir: Path) -> None:
+        redis_url = os.environ.get("REDIS_URL")
+        if not redis_url:
+            raise RuntimeError("NEO4J_URI needs REDIS_URL (events, jobs, rate limits)")
+        self.redis_url = redis_url
+        self.data_dir = data_dir
+
+    @property
+    def socket_path(self) -> Path:
+        pytest.skip("needs the embedded FalkorDB server (the suite runs on Neo4j)")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        return None
+
+
+def neo4j_settings() -> dict[str, Any]:
+    """The settings that put an app or a worker on the Neo4j of NEO4J_URI."""
+    if not NEO4J_URI:
+        return {}
+    return {
+        "graph_url": NEO4J_URI,
+        "graph_database": NEO4J_DATABASE,
+        "graph_username": os.environ.get("NEO4J_USER", "neo4j"),
+        "graph_password": os.environ.get("NEO4J_PASSWORD"),
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _workload_lint.enabled():
+        _workload_lint.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Lint every Cypher statement the run sent with Neo4j's parser (once per run)."""
+    _workload_lint.finish(session)
+
+
+# Tests about the embedded FalkorDB server itself, which start one of their own.
+EMBEDDED_SERVER_TESTS = (
+    "test_embedded_server.py",
+    "test_queued_jobs_survive_a_restart_of_the_database_and_redis",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not NEO4J_URI:
+        return
+    skip = pytest.mark.skip(reason="about the embedded FalkorDB server (the suite runs on Neo4j)")
+    for item in items:
+        if item.path.name in EMBEDDED_SERVER_TESTS or item.name.startswith(EMBEDDED_SERVER_TESTS):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
 def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    if NEO4J_URI:
+        yield cast(EmbeddedServer, ServicesWithoutFalkorDB(tmp_path_factory.mktemp("data")))
+        return
     server = ensure_server(tmp_path_factory.mktemp("falkordb"))
     yield server
     server.stop()
@@ -48,13 +116,15 @@ async def engine(
         from graph.neo4j_engine import Neo4jEngine
 
         neo = Neo4jEngine.create(
-            os.environ["NEO4J_URI"],
+            NEO4J_URI,
             username=os.environ.get("NEO4J_USER", "neo4j"),
             password=os.environ.get("NEO4J_PASSWORD"),
+            database=NEO4J_DATABASE,
         )
         await neo.delete_graph()
         await migrate(neo)
-        neo.graph_name = f"t_{uuid.uuid4().hex}"  # this test's own rate-limit counters
+        # This test's own Redis keys (rate limits, job queue); the database is shared.
+        neo.graph_name = f"t_{uuid.uuid4().hex}"
         yield neo
         await neo.delete_graph()
         await neo.close()
@@ -107,6 +177,7 @@ def make_settings(server: EmbeddedServer, **overrides: Any) -> Settings:
         "redis_url": server.redis_url,
         "jwt_secret": TEST_JWT_SECRET,
         "data_dir": str(server.data_dir),
+        **neo4j_settings(),
     }
     return Settings(**(values | overrides))
 

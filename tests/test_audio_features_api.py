@@ -152,13 +152,16 @@ async def test_embedding_upsert_read_and_remove(engine: GraphEngine, gql: GraphQ
     data = await gql.query(UPSERT, {"id": a, "type": "audio", "vector": vector})
     assert data["upsertEmbedding"]["analysisStatus"] == "ANALYZED"
     assert (await gql.query(READ, {"id": a}))["track"]["embedding"] == vector
-    for bad_type, bad_vector in (("audio", vector[:63]), ("nope", vector), ("audio", [])):
+    bad = (("audio", vector[:63]), ("nope", vector), ("audio", []), ("audio", [0.0] * 64))
+    for bad_type, bad_vector in bad:
         error = await gql.error(UPSERT, {"id": b, "type": bad_type, "vector": bad_vector})
         assert _code(error) == "VALIDATION_ERROR"
     # Other types: 1-1024 values, and the first vector stored fixes the dimension.
     await gql.query(UPSERT, {"id": a, "type": "clap", "vector": [0.5, 0.25, 1.0]})
     error = await gql.error(UPSERT, {"id": b, "type": "clap", "vector": [0.5, 0.25]})
     assert _code(error) == "VALIDATION_ERROR"
+    zeros = await gql.error(UPSERT, {"id": b, "type": "clap", "vector": [0.0, 0.0, 0.0]})
+    assert _code(zeros) == "VALIDATION_ERROR"  # Neo4j's cosine index would ignore it
     too_long = await gql.error(UPSERT, {"id": b, "type": "text", "vector": [0.0] * 1025})
     assert _code(too_long) == "VALIDATION_ERROR"
     read = (await gql.query(READ, {"id": b, "type": "clap"}))["track"]

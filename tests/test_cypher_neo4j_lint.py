@@ -20,6 +20,7 @@ from graph import (
     media,
     migrations,
     models,
+    neo4j_engine,
     similarity,
     users,
 )
@@ -74,7 +75,7 @@ QUERY_MODULES = [
     migrations,
 ]
 # Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
-NEO4J_ENGINE_QUERIES = ["CALL db.awaitIndexes($seconds)", "MATCH (n) DETACH DELETE n"]
+NEO4J_ENGINE_QUERIES = [neo4j_engine.AWAIT_INDEXES_QUERY, neo4j_engine.DELETE_ALL_QUERY]
 
 
 def _constants() -> Iterator[str]:
@@ -142,14 +143,21 @@ def _dialect_builders(dialect: Dialect) -> Iterator[str]:
         store_queries.set_embeddings,
         store_queries.vector_neighbours,
         store_queries.vector_search,
+        exploration_queries.candidates,
+        exploration_queries.nearest,
     ):
         yield build(dialect)
 
 
 def _dialect() -> Iterator[str]:
-    for spec in migrations.SCHEMA:
-        yield from NEO4J.ddl(spec)
-    yield NEO4J.fulltext_query()
+    for migration in migrations.MIGRATIONS:
+        for spec in migration.create:
+            yield from NEO4J.ddl(spec)
+        for spec in migration.drop:
+            yield from NEO4J.drop_ddl(spec)
+    for size in range(1, len(FULLTEXT_FIELDS) + 1):
+        for kinds in itertools.combinations(FULLTEXT_FIELDS, size):
+            yield NEO4J.fulltext_query(kinds)
     yield from _dialect_builders(NEO4J)
 
 
@@ -340,7 +348,7 @@ async def _analysis_workload(engine: GraphEngine, track_ids: list[str]) -> None:
     a, b = track_ids
     await analysis.set_features(engine, a, {"tempo": 120.0, "key": "A", "mode": "minor"})
     await analysis.analysis_by_track(engine, track_ids)
-    await analysis.upsert_embedding(engine, a, "audio", [0.0] * 64)
+    await analysis.upsert_embedding(engine, a, "audio", [0.0] * 63 + [1.0])
     await analysis.upsert_embedding(engine, a, "clap", [0.5, 0.5])
     await analysis.embeddings_by_track(engine, [(a, "audio"), (b, "clap")])
     await analysis.remove_embedding(engine, a, "clap")

@@ -50,6 +50,7 @@ def build_worker(settings: Any, threads: int = 1) -> tuple[Worker, JobQueue]:
             graph_name=settings.graph_name,
             username=settings.graph_username,
             password=settings.graph_password,
+            database=settings.graph_database or None,
         )
         events = Events(settings.resolved_redis_url)
         await events.__aenter__()
