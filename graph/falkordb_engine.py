@@ -16,6 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from graph.dialect import FALKORDB, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
 from graph.errors import ConflictError, GraphUnavailableError, ValidationError
+from graph.text import refuse_control
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class FalkorDBEngine:
         return _rows(result)
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
-        _refuse_nul(params)
+        refuse_control(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             result = await self._graph.query(query, dict(params) if params else None)

@@ -15,6 +15,7 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from graph.dialect import NEO4J, Dialect, IndexSpec
 from graph.engine import GRAPH_QUERIES, Params, Row
 from graph.errors import ConflictError, GraphUnavailableError
+from graph.text import refuse_control
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Neo4jEngine:
             raise GraphUnavailableError("The graph query failed.") from e
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        refuse_control(params)  # the same text on both engines (graph/text.py)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             async with self._driver.session(database=self._database) as session:

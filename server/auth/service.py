@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from graph import ids, users
 from graph.engine import GraphEngine, Row
 from graph.errors import NotFoundError, UnauthenticatedError, ValidationError
+from graph.text import check_text, has_control
 from resolvers.permissions import Principal
 from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
 from server.auth.revocations import Revocations, user_entry
@@ -38,7 +39,7 @@ def _digest(secret: str) -> str:
 def _clean_email(email: str) -> str:
     """The email as stored (trimmed, lower-cased); VALIDATION_ERROR if it is not one."""
     email = email.strip().lower()
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or has_control(email) or not EMAIL_RE.match(email):
         raise ValidationError("That is not an email address.", field="email")
     return email
 
@@ -266,7 +267,7 @@ class AuthService:
 
     async def create_api_key(self, principal: Principal, name: str) -> dict[str, Any]:
         user_id = principal.require_user()
-        name = name.strip()
+        name = check_text(name.strip(), "name")
         if not 1 <= len(name) <= 100:
             raise ValidationError("A key name has 1 to 100 characters.", field="name")
         key_id = ids.new_id("ApiKey")
