@@ -35,6 +35,7 @@ STATUS: dict[str, int] = {
     "RATE_LIMITED": 429,
     "INTERNAL": 500,
     "MAINTENANCE": 503,
+    "UNAVAILABLE": 503,
 }
 
 # Codes documented on every route of the OpenAPI document.
