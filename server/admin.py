@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from graph import jobs as job_records
 from graph.errors import DomainError
+from graph.text import check_text
 from server.health import DOWN, UP, Health, version
 from server.settings import Settings
 
@@ -62,7 +63,8 @@ class Admin:
             return {"enabled": False, "message": None, "since": None}
         state = {
             "enabled": True,
-            "message": (message or "").strip()[:500] or DEFAULT_MESSAGE,
+            "message": check_text((message or "").strip()[:500], "message", multiline=True)
+            or DEFAULT_MESSAGE,
             "since": int(time.time() * 1000),
         }
         await self.redis.set(self._key, orjson.dumps(state))

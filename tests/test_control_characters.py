@@ -40,6 +40,10 @@ CREATE_COLLECTION = """
 mutation C($input: CreateCollectionInput!) { createCollection(input: $input) { id description } }
 """
 CREATE_API_KEY = "mutation K($name: String!) { createApiKey(name: $name) { key } }"
+MAINTENANCE = """
+mutation On($message: String) { maintenance(enabled: true, message: $message) { enabled } }
+"""
+MAINTENANCE_STATE = "{ maintenance { enabled } }"
 SET_METADATA = """
 mutation M($trackId: ID!, $entries: [MetadataEntryInput!]!) {
   setMetadata(trackId: $trackId, entries: $entries) { key value }
@@ -103,6 +107,8 @@ async def test_free_text_keeps_line_breaks_but_not_other_controls(
     )
     await _validation_error(gql, CREATE_COLLECTION, {"input": {"name": "Mi\nx"}})
     await _validation_error(gql, CREATE_API_KEY, {"name": "key\x01"})
+    await _validation_error(gql, MAINTENANCE, {"message": "back\x1b[2J soon"})
+    assert (await gql.query(MAINTENANCE_STATE))["maintenance"]["enabled"] is False
     track = await gql.query(CREATE_TRACK, {"input": {"title": "t"}})
     entries = [{"key": "comment", "value": "line 1\nline\x012"}]
     await _validation_error(
