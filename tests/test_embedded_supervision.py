@@ -4,7 +4,8 @@ A real `apollonia serve` (API, embedded FalkorDB and a worker) in a temporary da
 folder, and a client writing all the while. The database is killed with SIGSEGV, then
 with SIGKILL: each time `/health/ready` goes 503, the server is restarted on the same
 folder and is ready again within 10 s, every write the API acknowledged is still in the
-graph, the restart is counted, and the worker runs an upload's analysis afterwards.
+graph, the restart is counted, a `/ws` subscriber from before gets events again, and
+the worker runs an upload's analysis afterwards.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from graph.embedded import PIDFILE_NAME, SOCKET_NAME, _alive
 from graph.falkordb_engine import FalkorDBEngine
@@ -28,6 +30,7 @@ from tests.test_upload_pipeline import upload, wait_for_job, wav_bytes
 BACK_WITHIN = 10.0
 REGISTER = """mutation R($input: RegisterInput!) { register(input: $input) { accessToken } }"""
 CREATE_ARTIST = "mutation A($name: String!) { createArtist(input: {name: $name}) { id } }"
+CREATE_TRACK = "mutation T($title: String!) { createTrack(input: {title: $title}) { id } }"
 RESTARTS = "apollonia_graph_restarts_total"
 
 
@@ -159,7 +162,13 @@ async def test_serve_restarts_a_killed_database_and_loses_no_acknowledged_write(
             REGISTER,
             {"input": {"email": "s@example.com", "username": "survivor", "password": "p" * 12}},
         )
-        gql = GraphQLClient(http, registered["register"]["accessToken"])
+        token = registered["register"]["accessToken"]
+        gql = GraphQLClient(http, token)
+        # A /ws subscriber from before the kills, to see that events come back too.
+        socket = await connect(f"ws://127.0.0.1:{serve.port}/ws?token={token}")
+        await socket.send('{"type": "subscribe", "event_type": "media.added"}')
+        assert "authenticated" in str(await socket.recv())
+        assert "subscription_confirmed" in str(await socket.recv())
         writer = Writer(gql)
         writing = asyncio.create_task(writer.run())
         try:
@@ -196,6 +205,12 @@ async def test_serve_restarts_a_killed_database_and_loses_no_acknowledged_write(
         missing = set(writer.acknowledged) - {r["id"] for r in rows}
         assert not missing, f"{len(missing)} acknowledged writes lost"
         print(f"{len(writer.acknowledged)} writes acknowledged, {writer.refused} refused")
+
+        # Events reach the subscriber that was there before the kills.
+        created = await gql.query(CREATE_TRACK, {"title": "after the restarts"})
+        event = await asyncio.wait_for(socket.recv(), 10)
+        assert created["createTrack"]["id"] in str(event)
+        await socket.close()
 
         # The worker beside the server still runs jobs.
         content = wav_bytes(tmp_path, af.click_track(100, seconds=3), "after.wav")
