@@ -25,6 +25,7 @@ from tests import audio_fixtures
 from tests.conftest import GraphQLClient
 from workers.ingest import read_tags
 from workers.library import scan_folder
+from workers.uploads import title_from_name
 
 REGISTER = """
 mutation Register($input: RegisterInput!) { register(input: $input) { accessToken } }
@@ -184,6 +185,7 @@ def _tagged_mp3(path: Path) -> Path:
 def test_tags_read_from_files_are_cleaned(tmp_path: Path) -> None:
     tags = read_tags(_tagged_mp3(tmp_path / "x.mp3"), "mp3")
     assert (tags.title, tags.artists, tags.genre) == ("Bad Title", ("EvilArtist",), "Noise")
+    assert title_from_name("01_Evil\x01Song\x1b.mp3") == "01 EvilSong"
 
 
 async def test_a_scanned_file_with_u0001_tags_is_catalogued_clean(
