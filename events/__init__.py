@@ -12,14 +12,18 @@ behind is cut off with `SlowConsumer` rather than let the server's memory grow.
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from broadcaster import Broadcast
+from broadcaster import Broadcast, Event
 from broadcaster._backends.redis import RedisBackend
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 MEDIA_ADDED = "media.added"
 TRACK_UPDATED = "track.updated"
@@ -61,6 +65,39 @@ def _parsed(event: Any) -> dict[str, Any]:
     return parsed
 
 
+class ReconnectingRedisBackend(RedisBackend):
+    """broadcaster's Redis backend, whose listener outlives a lost connection.
+
+    broadcaster's own listener task ends at the first connection error, and from then on
+    no subscriber of the process gets an event: after the embedded database (which is
+    also the event bus) restarted, no event reached any socket, old or new. This one
+    waits, reconnects (redis-py then subscribes the channels again) and carries on.
+    """
+
+    async def _pubsub_listener(self) -> None:
+        delay = 0.05
+        while True:
+            await self._ready.wait()
+            try:
+                async for message in self._pubsub.listen():
+                    delay = 0.05
+                    if message["type"] == "message":
+                        event = Event(
+                            channel=message["channel"].decode(),
+                            message=message["data"].decode(),
+                        )
+                        await self._queue.put(event)
+            except (RedisError, OSError) as e:
+                log.warning("event bus connection lost (%s); reconnecting", type(e).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.connect()  # type: ignore[no-untyped-call]
+                continue
+            # No channel left: wait for the next subscription (as broadcaster does).
+            self._ready.clear()
+
+
 class Events:
     """A connection to the event bus: `async with Events(url) as events: …`."""
 
@@ -68,7 +105,7 @@ class Events:
         self.queue_size = queue_size
         # broadcaster picks its backend by URL scheme and knows no unix sockets, so the
         # Redis backend is built here; redis-py reads every scheme.
-        self.broadcast = Broadcast(backend=RedisBackend(redis_url))
+        self.broadcast = Broadcast(backend=ReconnectingRedisBackend(redis_url))
 
     async def __aenter__(self) -> "Events":
         await self.broadcast.connect()

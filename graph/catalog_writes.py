@@ -14,6 +14,7 @@ from graph.names import album_key, name_key
 from graph.queries import catalog as rq
 from graph.queries import catalog_writes as q
 from music.errors import ConflictError, NotFoundError, ValidationError
+from music.text import check_text
 
 MAX_TITLE = 500
 MAX_NAMES = 20
@@ -33,7 +34,7 @@ def now_ms() -> int:
 def _text(value: Any, field: str, *, required: bool = True) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"'{field}' must not be empty.", field=field)
-    text = value.strip()
+    text = check_text(value.strip(), field)
     if len(text) > MAX_TITLE:
         raise ValidationError(f"'{field}' must be at most {MAX_TITLE} characters.", field=field)
     return text
@@ -78,7 +79,7 @@ def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
         if tags is not None:
             if len(tags) > MAX_TAGS:
                 raise ValidationError(f"'tags' takes at most {MAX_TAGS} tags.", field="tags")
-            tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+            tags = list(dict.fromkeys(check_text(t.strip(), "tags") for t in tags if t.strip()))
             if any(len(t) > MAX_TAG for t in tags):
                 raise ValidationError(f"a tag must be at most {MAX_TAG} characters.", field="tags")
         props["tags"] = tags

@@ -20,6 +20,7 @@ from graph.engine import GraphEngine, Row
 from graph.names import name_key
 from graph.queries import collections as q
 from music.errors import ForbiddenError, NotFoundError, ValidationError
+from music.text import check_text
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
@@ -131,7 +132,7 @@ async def track_counts(engine: GraphEngine, collection_ids: Sequence[str]) -> li
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("'name' must not be empty.", field="name")
-    name = value.strip()
+    name = check_text(value.strip(), "name")
     if len(name) > MAX_NAME:
         raise ValidationError(f"'name' must be at most {MAX_NAME} characters.", field="name")
     return name
@@ -142,7 +143,7 @@ def _description(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError("'description' must be a string.", field="description")
-    description = value.strip()
+    description = check_text(value.strip(), "description", multiline=True)
     if len(description) > MAX_DESCRIPTION:
         raise ValidationError(
             f"'description' must be at most {MAX_DESCRIPTION} characters.", field="description"

@@ -18,6 +18,7 @@ from graph.engine import GRAPH_QUERIES, Params, Row
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul
 from music.errors import ConflictError
+from music.text import refuse_control
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class FalkorDBEngine:
         return _rows(result)
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
-        refuse_nul(params)
+        refuse_control(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             result = await self._graph.query(query, dict(params) if params else None)

@@ -10,6 +10,7 @@ from graph.engine import GraphEngine, Row
 from graph.queries import metadata as q
 from graph.queries.analysis import EMBEDDING_TYPES
 from music.errors import NotFoundError, ValidationError
+from music.text import check_text
 
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
@@ -60,7 +61,7 @@ async def set_metadata(engine: GraphEngine, track_id: str, entries: Sequence[Row
     for entry in entries:
         key = check_key(str(entry["key"]))
         source = check_source(str(entry.get("source") or "user"))
-        value = str(entry["value"])
+        value = check_text(str(entry["value"]), "value", multiline=True)
         if len(value) > MAX_VALUE:
             raise ValidationError(f"'value' is over {MAX_VALUE} characters.", field="value")
         rows[(source, key)] = {"source": source, "key": key, "value": value}

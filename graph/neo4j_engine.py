@@ -28,6 +28,7 @@ from graph.engine import GRAPH_QUERIES, Params, Row
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul
 from music.errors import ConflictError
+from music.text import refuse_control
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class Neo4jEngine:
             raise GraphUnavailableError("The graph query failed.") from e
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
-        refuse_nul(params)
+        refuse_control(params)  # the same text on both engines (music/text.py)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
             async with self._session() as session:

@@ -5,6 +5,8 @@ from typing import Any
 
 from ariadne import ScalarType
 
+from music.errors import ValidationError
+
 datetime_scalar = ScalarType("DateTime")
 
 
@@ -17,7 +19,11 @@ def serialize_datetime(value: Any) -> str:
 
 @datetime_scalar.value_parser
 def parse_datetime(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO-8601 string")
-    moment = datetime.fromisoformat(value)
+    # A domain error, so that a bad literal is the client's VALIDATION_ERROR, not INTERNAL.
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError("DateTime must be an ISO-8601 string.")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -88,8 +88,11 @@ async def resolve_search(
 
 @query.field("suggest")
 async def resolve_suggest(
-    _: Any, info: Info, prefix: str, field: str = "TITLE", first: int = 10
+    _: Any, info: Info, prefix: str, field: str | None = "TITLE", first: int | None = 10
 ) -> list[dict[str, Any]]:
+    # An explicit null takes the default, as an omitted argument does.
+    field = field or "TITLE"
+    first = 10 if first is None else first
     if not 1 <= first <= MAX_SUGGESTIONS:
         raise ValidationError(f"'first' must be between 1 and {MAX_SUGGESTIONS}.", field="first")
     text = _required_text(prefix, "prefix", MAX_PREFIX)

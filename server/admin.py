@@ -6,6 +6,7 @@ REST write) is refused with MAINTENANCE before its resolver runs; reads keep wor
 The few mutations an admin needs to get in and turn it off stay open.
 """
 
+import logging
 import time
 from inspect import isawaitable
 from typing import Any
@@ -13,11 +14,15 @@ from typing import Any
 import orjson
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, default_field_resolver
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from graph import jobs as job_records
 from music.errors import DomainError
+from music.text import check_text
 from server.health import DOWN, UP, Health, version
 from server.settings import Settings
+
+log = logging.getLogger("apollonia.admin")
 
 # Mutations that work during maintenance: signing in and out, and ending maintenance.
 OPEN_DURING_MAINTENANCE = frozenset({"maintenance", "login", "refreshToken", "logout"})
@@ -62,15 +67,21 @@ class Admin:
             return {"enabled": False, "message": None, "since": None}
         state = {
             "enabled": True,
-            "message": (message or "").strip()[:500] or DEFAULT_MESSAGE,
+            "message": check_text((message or "").strip()[:500], "message", multiline=True)
+            or DEFAULT_MESSAGE,
             "since": int(time.time() * 1000),
         }
         await self.redis.set(self._key, orjson.dumps(state))
         return state
 
     async def refuse_writes(self) -> None:
-        """Raise MAINTENANCE while maintenance mode is on."""
-        state = await self.maintenance()
+        """Raise MAINTENANCE while maintenance mode is on. Unchecked while Redis is down
+        (as the rate limits are): the write then meets the same outage in the graph."""
+        try:
+            state = await self.maintenance()
+        except (RedisError, OSError) as e:
+            log.warning("maintenance mode not checked: %s", type(e).__name__)
+            return
         if state["enabled"]:
             raise MaintenanceError(str(state["message"]))
 

@@ -47,6 +47,11 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     server = _embedded_server(settings)
+    supervisor = None
+    if server is not None and server.started_here:
+        from graph.embedded import Supervisor
+
+        supervisor = Supervisor(server, appendfsync=settings.graph_fsync).start()
     worker = _spawn_worker(settings) if settings.run_worker and not args.no_worker else None
 
     stopped: list[bool] = []
@@ -61,7 +66,9 @@ def serve(args: argparse.Namespace) -> int:
                 worker.wait(35)
             except subprocess.TimeoutExpired:
                 worker.kill()
-        if server is not None and server.started_here:
+        if supervisor is not None:
+            supervisor.stop().stop()  # the server running now, maybe a restarted one
+        elif server is not None and server.started_here:
             server.stop()
 
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down, which ends the process

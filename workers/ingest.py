@@ -44,6 +44,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from music.errors import DomainError
+from music.text import clean_text
 
 # Truncation checks are the decoder's; sharing them keeps "whole file" one definition.
 from workers._audio_decode import READABLE, _ogg_truncated, _wav_truncated, sniff_format
@@ -292,7 +293,7 @@ def _any(fields: dict[str, list[str]], *keys: str) -> list[str]:
 
 
 def _clean(value: str) -> str:
-    return value.replace("\x00", "").strip()
+    return clean_text(value).strip()
 
 
 def _first(values: Iterable[str] | None) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 from graph import catalog_writes, media
 from graph.engine import GraphEngine, Row
 from music.errors import ConflictError, ValidationError
+from music.text import clean_text
 from workers import ingest
 
 _TITLE_JUNK = re.compile(r"[_]+")
@@ -57,8 +58,9 @@ def track_input(
 
 
 def title_from_name(filename: str | None) -> str:
-    """A readable title from a file name (`01_my_song.mp3` -> `01 my song`)."""
-    stem = Path(filename or "").stem
+    """A readable title from a file name (`01_my_song.mp3` -> `01 my song`); control
+    characters are cleaned as in tags, not refused."""
+    stem = clean_text(Path(filename or "").stem)
     return _TITLE_JUNK.sub(" ", stem).strip()[:200]
 
 

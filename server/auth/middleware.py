@@ -50,6 +50,33 @@ async def unauthenticated(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def unavailable(send: Send) -> None:
+    """503 while the credential cannot be checked (the graph or Redis is down, e.g. while
+    the embedded database restarts): the client may retry; no internal text."""
+    body = orjson.dumps(
+        {
+            "errors": [
+                {
+                    "message": "The service is unavailable; try again shortly.",
+                    "extensions": {"code": "UNAVAILABLE"},
+                }
+            ]
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"retry-after", b"1"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 # How often a long-lived connection (WebSocket) re-checks its token for revocation.
 WATCH_SECONDS = 30.0
 
@@ -129,6 +156,9 @@ class AuthMiddleware:
             principal = await self.authenticator.principal(dict(scope["headers"]))
         except UnauthenticatedError as e:
             await unauthenticated(send, e.message)
+            return
+        except DomainError:
+            await unavailable(send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from graph import ids, users
 from graph.engine import GraphEngine, Row
 from music.errors import ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
+from music.text import check_text, has_control
 from resolvers.permissions import Principal
 from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
 from server.auth.revocations import Revocations, user_entry
@@ -39,7 +40,7 @@ def _digest(secret: str) -> str:
 def _clean_email(email: str) -> str:
     """The email as stored (trimmed, lower-cased); VALIDATION_ERROR if it is not one."""
     email = email.strip().lower()
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or has_control(email) or not EMAIL_RE.match(email):
         raise ValidationError("That is not an email address.", field="email")
     return email
 
@@ -306,7 +307,7 @@ class AuthService:
         if principal.via == "api_key":
             # A key made from a key would outlive the revocation of a leaked one.
             raise ForbiddenError("Sign in with your password to create an API key.")
-        name = name.strip()
+        name = check_text(name.strip(), "name")
         if not 1 <= len(name) <= 100:
             raise ValidationError("A key name has 1 to 100 characters.", field="name")
         key_id = ids.new_id("ApiKey")
