@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from graph.errors import ValidationError
 from server.rest import shapes as s
 from server.rest.shapes import INT, NUM, REF, STR, array, list_of, nullable, obj
 
@@ -22,6 +23,10 @@ class Call:
     files: dict[str, list[Any]] = field(default_factory=dict)
     limit: int = 20
     offset: int = 0
+    # The credential of `Authorization: Bearer` (seeds 000 and 004 refresh with it).
+    bearer: str | None = None
+    # When the route started its work (routes that report `took_ms`).
+    started: float = 0.0
 
     @property
     def id(self) -> str:
@@ -229,6 +234,15 @@ def _auth(data: Any, call: Call) -> Any:
     return {**s.snake(payload), "token_type": "bearer"}
 
 
+def _refresh_token(call: Call) -> dict[str, Any]:
+    """The refresh token from the body (seed 000's `refresh_token`) or, as seeds 000 and
+    004 also send it, from `Authorization: Bearer`."""
+    token = call.b("refresh_token") or call.bearer
+    if not token:
+        raise ValidationError("'refresh_token' is required.", field="refresh_token")
+    return {"token": token}
+
+
 def _me(data: Any, call: Call) -> Any:
     if data["me"] is None:
         from graph.errors import UnauthenticatedError
@@ -320,7 +334,8 @@ FEATURES_BODY = {
         **{n: {"type": "number", "minimum": 0, "maximum": 1} for n in ("energy", "danceability")},
         **{n: NUM for n in ("loudness", "lufs", "spectral_centroid", "onset_rate")},
     },
-    "required": ["tempo"],
+    # `tempo` or its alias `bpm`: the GraphQL input requires the tempo.
+    "required": [],
 }
 ENTRY_BODY = obj({"key": STR, "value": STR, "source": STR}, required=("key", "value"))
 VECTOR = array(NUM)

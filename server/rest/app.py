@@ -16,6 +16,7 @@ from starlette.routing import Route as StarletteRoute
 
 from graph.errors import DomainError, ValidationError
 from server.rest._mapping import Call, Param, Route
+from server.rest.body_check import check_body, check_query_names, field_in, is_graphql_text
 from server.rest.errors import error_response, from_graphql_error
 from server.rest.routes import ROUTES
 from server.rest.shapes import snake
@@ -58,6 +59,9 @@ def _coerce(param: Param, values: list[str]) -> Any:
     schema = param.schema
     kind = schema.get("type")
     if kind == "array":
+        allowed = schema.get("items", {}).get("enum")
+        if allowed is not None and any(v not in allowed for v in values):
+            raise ValueError(values)
         return values
     raw = values[-1]
     if kind == "integer":
@@ -72,6 +76,10 @@ def _coerce(param: Param, values: list[str]) -> Any:
         value = raw.lower() in ("true", "1")
     else:
         value = raw
+    if isinstance(value, str) and not (
+        schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value))
+    ):
+        raise ValueError(raw)
     if "enum" in schema and value not in schema["enum"]:
         raise ValueError(raw)
     if "minimum" in schema and value < schema["minimum"]:
@@ -84,7 +92,9 @@ def _coerce(param: Param, values: list[str]) -> Any:
 def read_query(route: Route, request: Request) -> dict[str, Any]:
     """The route's query parameters, typed and within bounds (VALIDATION_ERROR if not)."""
     found: dict[str, Any] = {}
-    for param in query_params(route):
+    params = query_params(route)
+    check_query_names({p.name for p in params}, list(request.query_params.keys()))
+    for param in params:
         values = request.query_params.getlist(param.name)
         if not values:
             if param.required:
@@ -129,7 +139,29 @@ async def read_body(route: Route, request: Request) -> tuple[Any, dict[str, list
         raise ValidationError("The body must not contain NUL characters.", field="body")
     if route.body.get("type") == "object" and not isinstance(body, dict):
         raise ValidationError("The body must be a JSON object.", field="body")
+    check_body(route.body, body)
     return body, {}, None
+
+
+def bearer_of(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    return authorization[7:].strip() or None if authorization[:7].lower() == "bearer " else None
+
+
+def rest_error(error: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """Code, message and details of a GraphQL error as a REST client sees them: the
+    words graphql-core uses about the route's internal document (its variables, its
+    argument names) become a plain VALIDATION_ERROR naming the field when it can."""
+    code, message, details = from_graphql_error(error)
+    if code in ("VALIDATION_ERROR", "BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED") and (
+        is_graphql_text(message)
+    ):
+        field = details.get("field") or field_in(message)
+        details = {"field": field} if field else {}
+        message = f"'{field}' is missing or not valid." if field else "The request is not valid."
+        return "VALIDATION_ERROR", message, details
+    details.pop("path", None)
+    return code, message, details
 
 
 class RestApp:
@@ -166,6 +198,7 @@ class RestApp:
                 files,
                 limit=int(query.get("limit", 20)),
                 offset=int(query.get("offset", 0)),
+                bearer=bearer_of(request),
             )
             if (
                 route.multipart
@@ -178,12 +211,12 @@ class RestApp:
             data, headers = await self._data(request, route, call)
             result = route.result(data, call)
         except GraphQLFailed as e:
-            code, message, details = from_graphql_error(e.error)
+            code, message, details = rest_error(e.error)
             if "retryAfter" in details:
                 e.headers["retry-after"] = str(details["retryAfter"])
             return error_response(code, message, snake(details), e.headers)
         except DomainError as e:
-            details = {k: v for k, v in e.details.items() if k in ("field", "key")}
+            details = {k: v for k, v in e.details.items() if k in ("field", "key", "unknown")}
             return error_response(e.code, e.message, details)
         except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError):
             return error_response("VALIDATION_ERROR", "The request does not fit this route.")
