@@ -1,10 +1,11 @@
 """Users, API keys, refresh-token families and revoked access tokens."""
 
-USER_MAP = "{.id, .email, .username, .role, .created_at}"
+USER_MAP = "{.id, .email, .username, .name, .role, .created_at, .updated_at}"
 
 CREATE_USER_QUERY = (
     "CREATE (u:User {id: $id, email: $email, username: $username, username_key: $username_key,"
-    " password_hash: $password_hash, role: $role, created_at: $now, updated_at: $now}) "
+    " name: $name, password_hash: $password_hash, role: $role, created_at: $now,"
+    " updated_at: $now}) "
     f"RETURN u {USER_MAP} AS row"
 )
 USERS_BY_ID_QUERY = f"UNWIND $ids AS id MATCH (u:User {{id: id}}) RETURN u {USER_MAP} AS row"
@@ -26,6 +27,22 @@ UPDATE_PROFILE_QUERY = (
     "MATCH (u:User {id: $id}) "
     "SET u.email = coalesce($email, u.email), u.username = coalesce($username, u.username), "
     "u.username_key = coalesce($username_key, u.username_key), "
+    "u.password_hash = coalesce($password_hash, u.password_hash), u.updated_at = $now "
+    f"RETURN u {USER_MAP} AS row"
+)
+# An admin's edit of another account: each property only when given. Taking the admin
+# role from the last admin returns no row (and changes nothing); the write to the other
+# admins serialises two such edits on Neo4j, as in DELETE_USER_QUERY.
+ADMIN_UPDATE_USER_QUERY = (
+    "MATCH (u:User {id: $id}) "
+    "OPTIONAL MATCH (other:User {role: $admin}) WHERE u.role = $admin AND other.id <> u.id "
+    "WITH u, collect(other) AS admins "
+    "FOREACH (a IN admins | SET a.role = a.role) "
+    "WITH u, admins WHERE $role IS NULL OR $role = $admin OR u.role <> $admin "
+    "OR size(admins) > 0 "
+    "SET u.email = coalesce($email, u.email), u.username = coalesce($username, u.username), "
+    "u.username_key = coalesce($username_key, u.username_key), "
+    "u.name = coalesce($name, u.name), u.role = coalesce($role, u.role), "
     "u.password_hash = coalesce($password_hash, u.password_hash), u.updated_at = $now "
     f"RETURN u {USER_MAP} AS row"
 )

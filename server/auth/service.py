@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -19,14 +18,18 @@ from graph import ids, users
 from graph.engine import GraphEngine, Row
 from graph.errors import NotFoundError, UnauthenticatedError, ValidationError
 from resolvers.permissions import Principal
-from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
-from server.auth.revocations import Revocations, user_entry
+from server.auth.passwords import Passwords
+from server.auth.revocations import Revocations
 from server.auth.tokens import ACCESS, REFRESH, Tokens
+from server.auth.user_admin import (
+    API_KEY_CACHE,
+    UserAdmin,
+    check_password,
+    check_username,
+    clean_email,
+)
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,}$")
-USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,39}$")
 API_KEY_RE = re.compile(r"^apk_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$")
-API_KEY_CACHE = "apollonia:apikey:"
 API_KEY_CACHE_SECONDS = 60
 INVALID_LOGIN = "Invalid login or password."
 
@@ -35,29 +38,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _clean_email(email: str) -> str:
-    """The email as stored (trimmed, lower-cased); VALIDATION_ERROR if it is not one."""
-    email = email.strip().lower()
-    if len(email) > 254 or not EMAIL_RE.match(email):
-        raise ValidationError("That is not an email address.", field="email")
-    return email
-
-
-def _check_username(username: str) -> None:
-    if not USERNAME_RE.match(username):
-        raise ValidationError(
-            "A username has 3 to 40 letters, digits, '.', '_' or '-'.", field="username"
-        )
-
-
-def _check_password(password: str, field: str = "password") -> None:
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise ValidationError(
-            f"A password has {MIN_LENGTH} to {MAX_LENGTH} characters.", field=field
-        )
-
-
-class AuthService:
+class AuthService(UserAdmin):
     def __init__(
         self,
         engine: GraphEngine,
@@ -133,9 +114,9 @@ class AuthService:
         }
 
     async def _new_user(self, email: str, username: str, password: str, role: str) -> Row:
-        email = _clean_email(email)
-        _check_username(username)
-        _check_password(password)
+        email = clean_email(email)
+        check_username(username)
+        check_password(password)
         password_hash = await self.passwords.hash(password)
         return await users.create_user(self.engine, email, username, password_hash, role)
 
@@ -196,7 +177,7 @@ class AuthService:
     ) -> bool:
         """Change the password and end every other session of the user."""
         user_id = principal.require_user()
-        _check_password(new, "newPassword")
+        check_password(new, "newPassword")
         stored = await users.password_hash(self.engine, user_id)
         if not await self.passwords.verify(stored, current):
             raise UnauthenticatedError(INVALID_LOGIN)
@@ -219,16 +200,16 @@ class AuthService:
         caller's other sessions. Asking for no change returns the user without a write."""
         user_id = principal.require_user()
         if email is not None:
-            email = _clean_email(email)
+            email = clean_email(email)
         if username is not None:
-            _check_username(username)
+            check_username(username)
         password_hash = None
         if new_password is not None or current_password is not None:
             if new_password is None or current_password is None:
                 raise ValidationError(
                     "Give 'currentPassword' and 'newPassword' together.", field="newPassword"
                 )
-            _check_password(new_password, "newPassword")
+            check_password(new_password, "newPassword")
             stored = await users.password_hash(self.engine, user_id)
             if not await self.passwords.verify(stored, current_password):
                 raise UnauthenticatedError(INVALID_LOGIN)
@@ -251,16 +232,7 @@ class AuthService:
         stored = await users.password_hash(self.engine, user_id)
         if not await self.passwords.verify(stored, password):
             raise UnauthenticatedError(INVALID_LOGIN)
-        # Every access token of the user was issued before now: none outlives `until`.
-        until = int(time.time()) + self.tokens.config.access_ttl + self.tokens.config.leeway
-        entry = user_entry(user_id)
-        deleted = await users.delete_user(self.engine, user_id, entry, until * 1000)
-        await self.revocations.remember(entry, until)
-        if deleted["key_ids"]:
-            # Should Redis be down, the cache entries expire within API_KEY_CACHE_SECONDS.
-            with contextlib.suppress(RedisError):
-                await self.redis.delete(*(API_KEY_CACHE + k for k in deleted["key_ids"]))
-        return [str(c) for c in deleted["collection_ids"]]
+        return await self.remove_user(user_id)
 
     # API keys ---------------------------------------------------------------------------
 

@@ -46,7 +46,6 @@ from server.rest._mapping import (
     _enum,
     _field,
     _first_entry,
-    _hits,
     _job,
     _me,
     _metadata_entry,
@@ -55,8 +54,8 @@ from server.rest._mapping import (
     _profile_and_password,
     _range,
     _recommendation_input,
+    _refresh_token,
     _stats_doc,
-    _suggestions,
     _track_filter,
     _track_vars,
     _upload,
@@ -67,6 +66,8 @@ from server.rest._mapping import (
     q,
     track_input,
 )
+from server.rest.routes.media import MEDIA_ROUTES
+from server.rest.routes.users import USER_ROUTES
 from server.rest.shapes import ANY, BOOL, INT, NUM, REF, STR, array, list_of, nullable, obj
 
 T, AF, EMB, META = "Tracks", "Audio features", "Embeddings", "Metadata"
@@ -438,36 +439,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         ),
         response=list_of(obj({"score": NUM, "track": REF["Track"], "reasons": array(ANY)})),
     ),
-    Route("GET", "/search", "Search",
-        f"query Search($query: String!, $first: Int, $mode: SearchMode) {{ search(query: $query, "
-        f"first: $first, mode: $mode) {{ score node {{ __typename ... on Track {{ {s.TRACK} }} "
-        f"... on Artist {{ id name }} ... on Album {{ id title year }} }} }} }}",
-        variables=lambda c: {
-            "query": c.query.get("q"),
-            "first": c.limit,
-            "mode": str(c.query.get("mode") or "hybrid").upper(),
-        },
-        result=_hits, summary="Hybrid search: full text fused with audio similarity", tag=LIB,
-        query=(q("q", STR, required=True), q("mode", _enum("hybrid", "text")), PAGE[0]),
-        response=list_of(obj({"type": STR, "score": NUM, "item": {"type": "object"}})),
-    ),
-    Route("GET", "/search/suggest", "Suggest",
-        "query Suggest($prefix: String!, $field: SuggestField, $first: Int) { suggest("
-        "prefix: $prefix, field: $field, first: $first) { text node { __typename "
-        "... on Track { id } ... on Artist { id } ... on Album { id } } } }",
-        variables=lambda c: {
-            "prefix": c.query.get("q"),
-            "field": str(c.query.get("field") or "title").upper(),
-            "first": c.query.get("limit", 10),
-        },
-        result=_suggestions, summary="Autocomplete titles and names", tag=LIB,
-        query=(
-            q("q", STR, required=True),
-            q("field", _enum("title", "artist", "album")),
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 20, "default": 10}),
-        ),
-        response=list_of(obj({"text": STR, "type": STR, "id": STR})),
-    ),
     Route("POST", "/scan", "ScanLibrary",
         f"mutation ScanLibrary($path: String!, $webhookUrl: String) {{ scanLibrary("
         f"path: $path, webhookUrl: $webhookUrl) {{ {s.JOB} }} }}",
@@ -486,26 +457,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         response={"type": "object"},
     ),
     # --- media ----------------------------------------------------------------------
-    Route("GET", "/media", "ListMedia",
-        _TRACKS_DOC.replace("ListTracks(", "ListMedia(", 1), variables=_track_filter,
-        result=_connection("tracks"), summary="List media (tracks)", tag=MEDIA, query=TRACK_FILTERS,
-        response=TRACK_LIST, page="tracks",
-    ),
-    Route("GET", "/media/{id}", "GetMedia",
-        _TRACK_DOC.replace("GetTrack(", "GetMedia(", 1), variables=_track_vars,
-        result=_field("track", item=s.track), summary="Get a media item", tag=MEDIA,
-        response=REF["Track"],
-    ),
-    Route("PUT", "/media/{id}", "UpdateMedia",
-        _UPDATE_DOC.replace("UpdateTrack(", "UpdateMedia(", 1),
-        variables=lambda c: {"id": c.id, "input": track_input(c)},
-        result=_field("updateTrack", item=s.track), summary="Update a media item", tag=MEDIA,
-        body=TRACK_BODY, response=REF["Track"],
-    ),
-    Route("DELETE", "/media/{id}", "DeleteMedia",
-        _DELETE_DOC.replace("DeleteTrack(", "DeleteMedia(", 1), variables=_track_vars,
-        result=_nothing, summary="Delete a media item", tag=MEDIA, status=204,
-    ),
     Route("POST", "/media/upload", "UploadMedia",
         f"mutation UploadMedia($file: Upload!, $metadata: TrackMetadataInput) {{ uploadTrack("
         f"file: $file, metadata: $metadata) {{ duplicate track {{ {s.TRACK} }} "
@@ -526,38 +477,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         variables=lambda c: {"collectionId": c.query.get("collection_id")},
         result=_field("collectionStats"), summary="Catalogue (or collection) statistics", tag=AN,
         query=(q("collection_id", STR),), response=STATS,
-    ),
-    Route("GET", "/analytics/trends", "Trends",
-        "query Trends($period: TrendPeriod!, $metric: TrendMetric!, $last: Int) { trends("
-        "period: $period, metric: $metric, last: $last) { start value } }",
-        variables=lambda c: {
-            "period": str(c.query.get("period") or "day").upper(),
-            "metric": str(c.query.get("metric") or "plays").upper(),
-            "last": c.query.get("last", 30),
-        },
-        result=_all("trends"), summary="A metric per period", tag=AN,
-        query=(
-            q("period", _enum("day", "week", "month", "year")),
-            q("metric", _enum("uploads", "plays", "duration")),
-            q("last", {"type": "integer", "minimum": 1, "maximum": 365}),
-        ),
-        response=list_of(obj({"start": s.DATETIME, "value": NUM})),
-    ),
-    Route("GET", "/analytics/similar/{id}", "AnalyticsSimilar",
-        f"query AnalyticsSimilar($id: ID!, $first: Int, $minScore: Float) {{ track(id: $id) "
-        f"{{ similar(first: $first, minScore: $minScore) {{ {s.SIMILAR} }} }} }}",
-        variables=lambda c: {
-            "id": c.id,
-            "first": c.query.get("limit", 10),
-            "minScore": c.query.get("similarity_threshold", 0.0),
-        },
-        result=lambda d, c: _all("similar", s.similar)(s.found(d["track"], "track"), c),
-        summary="Similar tracks above a score", tag=AN,
-        query=(
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
-            q("similarity_threshold", {"type": "number", "minimum": 0, "maximum": 1}),
-        ),
-        response=SIMILAR_LIST,
     ),
     # --- predictions and models ----------------------------------------------------
     Route("POST", "/predict", "PredictGenre",
@@ -652,8 +571,9 @@ OTHER_ROUTES: tuple[Route, ...] = (
     ),
     Route("POST", "/auth/refresh", "Refresh",
         f"mutation Refresh($token: String!) {{ refreshToken(token: $token) {{ {s.AUTH} }} }}",
-        variables=lambda c: {"token": c.b("refresh_token")}, result=_auth,
-        summary="Exchange a refresh token", tag=AUTH, body=obj({"refresh_token": STR}),
+        variables=_refresh_token, result=_auth,
+        summary="Exchange a refresh token (in the body, or as `Authorization: Bearer`)",
+        tag=AUTH, body=obj({"refresh_token": STR}, required=()),
         response=REF["AuthTokens"],
     ),
     Route("POST", "/auth/logout", "Logout",
@@ -718,4 +638,4 @@ OTHER_ROUTES: tuple[Route, ...] = (
 # fmt: on
 
 
-ROUTES: tuple[Route, ...] = (*TRACK_ROUTES, *OTHER_ROUTES)
+ROUTES: tuple[Route, ...] = (*TRACK_ROUTES, *OTHER_ROUTES, *MEDIA_ROUTES, *USER_ROUTES)
