@@ -103,7 +103,7 @@ def _all(field_name: str, item: Callable[[Any], Any] = s.snake) -> Result:
 
     def result(data: Any, call: Call) -> Any:
         items = [item(i) for i in data[field_name]]
-        return s.page(items, len(items), len(items), 0)
+        return s.page(items, len(items), max(len(items), call.limit), 0)
 
     return result
 
@@ -200,7 +200,7 @@ def _embeddings(data: Any, call: Call) -> Any:
         for name, vector in track.items()
         if vector is not None
     ]
-    return s.page(items, len(items), len(items), 0)
+    return s.page(items, len(items), max(len(items), call.limit), 0)
 
 
 def _embedding(data: Any, call: Call) -> Any:
@@ -317,7 +317,8 @@ TRACK_BODY = {
         "album_id": nullable("string"),
         "genre": nullable("string"),
         "genres": _STRS,
-        "year": nullable("integer"),
+        # Seed 000: `year: Optional[int] = Field(None, ge=1900, le=2100)`.
+        "year": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2100},
         "duration": nullable("number"),
         "track_number": nullable("integer"),
         "disc_number": nullable("integer"),

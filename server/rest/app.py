@@ -246,9 +246,21 @@ class RestApp:
                 data[route.page]["edges"] = []
                 return data, headers
             after, left = info["endCursor"], left - step
-        return await self.execute(
-            request, route, {**variables, "first": call.limit, "after": after}
+        # Then the page itself, PAGE_STEP rows per step (seed 000 lets a page hold 500).
+        data, headers = await self.execute(
+            request, route, {**variables, "first": min(PAGE_STEP, call.limit), "after": after}
         )
+        conn = data[route.page]
+        while len(conn["edges"]) < call.limit and conn["pageInfo"]["hasNextPage"]:
+            step = min(PAGE_STEP, call.limit - len(conn["edges"]))
+            more, headers = await self.execute(
+                request,
+                route,
+                {**variables, "first": step, "after": conn["pageInfo"]["endCursor"]},
+            )
+            conn["edges"].extend(more[route.page]["edges"])
+            conn["pageInfo"] = more[route.page]["pageInfo"]
+        return data, headers
 
 
 def _endpoint(rest: RestApp, route: Route) -> Callable[[Request], Awaitable[Response]]:
