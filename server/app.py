@@ -225,6 +225,8 @@ def create_app(
             Route("/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]),
             WebSocketRoute("/graphql", _Delegate(state, "graphql_ws")),
             WebSocketRoute("/ws", event_socket),
+            # Seed 004 names the client in the path; the socket is the same.
+            WebSocketRoute("/ws/{client_id}", event_socket),
             Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
             Route("/metrics", metrics_endpoint(lambda: state["engine"])),
             *(Route(path, endpoint) for path, endpoint in health.routes()),

@@ -20,7 +20,7 @@ from graph.queries import analysis_store as store_queries
 from workers import embedding_scaler, genre_model
 from workers._audio_embedding import partial_embedding
 from workers.analysis import AudioFeatures, analyze_file, embedding
-from workers.events import TRACK_UPDATED
+from workers.events import PROCESSING_UPDATE, TRACK_UPDATED
 from workers.jobs import JobContext, handler
 from workers.similarity import top_k
 
@@ -76,9 +76,10 @@ async def _processing(
     await ctx.progress(progress, stage)
     await ctx.publish(
         f"processing.{track_id}",
-        "processing.status",
+        PROCESSING_UPDATE,
         {
             "track_id": track_id,
+            "media_id": track_id,
             "job_id": ctx.job["id"],
             "stage": stage,
             "progress": progress,
