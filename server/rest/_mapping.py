@@ -67,6 +67,11 @@ class Route:
     page: str | None = None
     # Lists take `limit` and `offset`.
     listed: bool = False
+    # Seed 002's routes answer `{success: true, data, timestamp}`.
+    envelope: bool = False
+    # The permission the OpenAPI document shows, when the document's fields do not say
+    # it (`me` is public to GraphQL, but GET /users/me needs a signed-in caller).
+    permission: str | None = None
 
 
 def q(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> Param:
@@ -232,6 +237,23 @@ def _by_source(data: Any, call: Call) -> Any:
 def _auth(data: Any, call: Call) -> Any:
     payload = next(iter(data.values()))
     return {**s.snake(payload), "token_type": "bearer"}
+
+
+def _registered(data: Any, call: Call) -> Any:
+    """Seed 000's register answers the user; the tokens of the new session come beside
+    its fields, so a client need not sign in again."""
+    tokens = _auth(data, call)
+    return {**tokens.pop("user"), **tokens}
+
+
+REGISTERED = {
+    "allOf": [
+        REF["User"],
+        obj(
+            {"access_token": STR, "refresh_token": STR, "token_type": STR, "expires_in": INT},
+        ),
+    ]
+}
 
 
 def _refresh_token(call: Call) -> dict[str, Any]:
@@ -452,11 +474,6 @@ def _recommendation_input(c: Call) -> dict[str, Any]:
     }
 
 
-_UPLOAD_ONE = {
-    "type": "object",
-    "properties": {"file": {"type": "string", "format": "binary"}},
-    "required": ["file"],
-}
 _JOB_ROUTE_BODY = obj({"path": STR, "webhook_url": STR}, required=("path",))
 
 

@@ -17,7 +17,7 @@ from starlette.routing import Route as StarletteRoute
 from graph.errors import DomainError, ValidationError
 from server.rest._mapping import Call, Param, Route
 from server.rest.body_check import check_body, check_query_names, field_in, is_graphql_text
-from server.rest.errors import error_response, from_graphql_error
+from server.rest.errors import error_response, from_graphql_error, now_iso
 from server.rest.routes import ROUTES
 from server.rest.shapes import snake
 
@@ -121,7 +121,8 @@ async def read_body(route: Route, request: Request) -> tuple[Any, dict[str, list
         files: dict[str, list[Any]] = {}
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
-                files.setdefault(name, []).append(value)
+                # `files[]` (seed 002, PHP-style) is `files`.
+                files.setdefault(name.removesuffix("[]"), []).append(value)
             else:
                 fields[name] = value
         return fields, files, form
@@ -225,6 +226,8 @@ class RestApp:
                 await form.close()
         if route.status == 204:
             return Response(status_code=204, headers=headers)
+        if route.envelope:
+            result = {"success": True, "data": result, "timestamp": now_iso()}
         return Response(
             orjson.dumps(result), route.status, headers=headers, media_type="application/json"
         )

@@ -46,6 +46,11 @@ def status_of(code: str) -> int:
     return STATUS.get(code, 400)
 
 
+def now_iso() -> str:
+    """Now, in ISO-8601 UTC with milliseconds (`…T12:00:00.000Z`)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def envelope(
     code: str, message: str, details: dict[str, Any] | None = None, request_id: str | None = None
 ) -> dict[str, Any]:
@@ -55,9 +60,7 @@ def envelope(
             "code": code,
             "message": message,
             "details": details or {},
-            "timestamp": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "timestamp": now_iso(),
             "request_id": request_id or request_id_var.get(),
         },
     }

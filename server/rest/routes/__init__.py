@@ -11,7 +11,6 @@ from server.rest import shapes as s
 from server.rest._mapping import (
     _DELETE_DOC,
     _EMBEDDING_TYPES,
-    _JOB_DOC,
     _JOB_ROUTE_BODY,
     _PAIR,
     _SET_FEATURES_DOC,
@@ -20,13 +19,13 @@ from server.rest._mapping import (
     _TRACKS_DOC,
     _UPDATE_DOC,
     _UPDATE_ME_DOC,
-    _UPLOAD_ONE,
     _UPSERT_EMBEDDING_DOC,
     EMBEDDING,
     ENTRY_BODY,
     ENTRY_LIST,
     FEATURES_BODY,
     PAGE,
+    REGISTERED,
     SIMILAR_LIST,
     STATS,
     TRACK_BODY,
@@ -55,6 +54,7 @@ from server.rest._mapping import (
     _range,
     _recommendation_input,
     _refresh_token,
+    _registered,
     _stats_doc,
     _track_filter,
     _track_vars,
@@ -67,8 +67,9 @@ from server.rest._mapping import (
     track_input,
 )
 from server.rest.routes.media import MEDIA_ROUTES
+from server.rest.routes.predictions import PREDICTION_ROUTES
 from server.rest.routes.users import USER_ROUTES
-from server.rest.shapes import ANY, BOOL, INT, NUM, REF, STR, array, list_of, nullable, obj
+from server.rest.shapes import ANY, BOOL, NUM, REF, STR, array, list_of, nullable, obj
 
 T, AF, EMB, META = "Tracks", "Audio features", "Embeddings", "Metadata"
 CAT, LIB, MEDIA, AN, PRED, AUTH, USERS, ADMIN = (
@@ -479,43 +480,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         query=(q("collection_id", STR),), response=STATS,
     ),
     # --- predictions and models ----------------------------------------------------
-    Route("POST", "/predict", "PredictGenre",
-        "mutation PredictGenre($file: Upload!) { predictGenre(file: $file) { genre confidence "
-        "probabilities { genre probability } processingTimeMs modelVersion } }",
-        variables=lambda c: {"file": c.files["file"][0]}, result=_field("predictGenre"),
-        summary="The genre of an audio file (multipart)", tag=PRED, multipart=True,
-        body=_UPLOAD_ONE, response=STATS,
-    ),
-    Route("POST", "/batch-predict", "BatchPredict",
-        f"mutation BatchPredict($files: [Upload!]!, $webhookUrl: String) {{ batchPredict("
-        f"files: $files, webhookUrl: $webhookUrl) {{ {s.JOB} }} }}",
-        variables=lambda c: {"files": c.files.get("files", []), "webhookUrl": c.b("webhook_url")},
-        result=_job, summary="Genres of several files (a job); results POSTed to `webhook_url`",
-        tag=PRED, status=202, multipart=True,
-        body={
-            "type": "object",
-            "properties": {
-                "files": array({"type": "string", "format": "binary"}),
-                "webhook_url": STR,
-            },
-            "required": ["files"],
-        },
-        response=REF["Job"],
-    ),
-    Route("GET", "/prediction/{id}", "GetPrediction",
-        _JOB_DOC.replace("GetJob(", "GetPrediction(", 1), variables=_track_vars,
-        result=_field("job", what="prediction"), summary="A prediction job and its result",
-        tag=PRED, response=REF["Job"],
-    ),
-    Route("GET", "/batch/{id}", "GetBatch",
-        _JOB_DOC.replace("GetJob(", "GetBatch(", 1), variables=_track_vars,
-        result=_field("job", what="batch"), summary="A batch job and its results", tag=PRED,
-        response=REF["Job"],
-    ),
-    Route("GET", "/genres", "ListGenres",
-        "query ListGenres { genres { id name } }", variables=lambda c: {}, result=_all("genres"),
-        summary="Every genre", tag=PRED, response=list_of(obj({"id": STR, "name": STR})),
-    ),
     Route("GET", "/history", "History",
         "query History($first: Int, $after: String) { history(first: $first, after: $after) "
         "{ totalCount pageInfo { hasNextPage endCursor } edges { node { at durationPlayed "
@@ -531,17 +495,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         _stats_doc("Stats"), variables=lambda c: {}, result=_field("collectionStats"),
         summary="Catalogue statistics", tag=PRED, response=STATS,
     ),
-    Route("GET", "/models", "ListModels",
-        f"query ListModels {{ models {{ {s.MODEL} }} }}", variables=lambda c: {},
-        result=_all("models"), summary="Genre model versions", tag=PRED,
-        response=list_of({"type": "object"}),
-    ),
-    Route("POST", "/models/deploy", "DeployModel",
-        f"mutation DeployModel($version: Int!) "
-        f"{{ deployModel(version: $version) {{ {s.MODEL} }} }}",
-        variables=lambda c: {"version": c.b("version")}, result=_field("deployModel"),
-        summary="Put a model version in use", tag=PRED, body=obj({"version": INT}), response=STATS,
-    ),
     # --- auth and users -------------------------------------------------------------
     Route("POST", "/auth/register", "Register",
         f"mutation Register($input: RegisterInput!) {{ register(input: $input) {{ {s.AUTH} }} }}",
@@ -552,8 +505,10 @@ OTHER_ROUTES: tuple[Route, ...] = (
                 "password": c.b("password"),
             }
         },
-        result=_auth, summary="Create an account", tag=AUTH, status=201,
-        body=obj({"email": STR, "username": STR, "password": STR}), response=REF["AuthTokens"],
+        result=_registered,
+        summary="Create an account: the user (seed 000's UserResponse), with the session's "
+        "tokens beside it", tag=AUTH, status=201,
+        body=obj({"email": STR, "username": STR, "password": STR}), response=REGISTERED,
     ),
     Route("POST", "/auth/login", "Login",
         f"mutation Login($input: LoginInput!) {{ login(input: $input) {{ {s.AUTH} }} }}",
@@ -583,7 +538,7 @@ OTHER_ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/users/me", "Me",
         f"query Me {{ me {{ {s.USER} }} }}", variables=lambda c: {}, result=_me,
-        summary="The signed-in user", tag=USERS, response=REF["User"],
+        summary="The signed-in user", tag=USERS, response=REF["User"], permission="signed in",
     ),
     Route("PATCH", "/users/me", "UpdateMe",
         _UPDATE_ME_DOC, variables=_profile_and_password,
@@ -638,4 +593,10 @@ OTHER_ROUTES: tuple[Route, ...] = (
 # fmt: on
 
 
-ROUTES: tuple[Route, ...] = (*TRACK_ROUTES, *OTHER_ROUTES, *MEDIA_ROUTES, *USER_ROUTES)
+ROUTES: tuple[Route, ...] = (
+    *TRACK_ROUTES,
+    *OTHER_ROUTES,
+    *MEDIA_ROUTES,
+    *PREDICTION_ROUTES,
+    *USER_ROUTES,
+)
