@@ -269,3 +269,41 @@ async def delete_user(engine: GraphEngine, user_id: str, entry: str, expires_at:
         "You are the only admin: make another admin (`apollonia create-admin`) "
         "before deleting your account."
     )
+
+
+async def create_account_token(
+    engine: GraphEngine, user_id: str, token_hash: str, purpose: str, expires_at: int
+) -> None:
+    """Record a mailed token (its hash) for `purpose`, valid until `expires_at` (epoch
+    ms), for the user's e-mail address as it is now."""
+    await engine.write(
+        "create_account_token",
+        q.CREATE_ACCOUNT_TOKEN_QUERY,
+        {
+            "user_id": user_id,
+            "hash": token_hash,
+            "purpose": purpose,
+            "now": now_ms(),
+            "expires_at": expires_at,
+        },
+    )
+
+
+async def consume_account_token(engine: GraphEngine, token_hash: str, purpose: str) -> str | None:
+    """The user id of a token used for the first time, for `purpose`, before it expires,
+    while the user's e-mail address is still the one it was sent to; else None."""
+    rows = await engine.write(
+        "consume_account_token",
+        q.CONSUME_ACCOUNT_TOKEN_QUERY,
+        {"hash": token_hash, "purpose": purpose, "now": now_ms()},
+    )
+    return str(rows[0]["user_id"]) if rows else None
+
+
+async def set_email_verified(engine: GraphEngine, user_id: str) -> Row:
+    rows = await engine.write(
+        "set_email_verified", q.SET_EMAIL_VERIFIED_QUERY, {"id": user_id, "now": now_ms()}
+    )
+    if not rows:
+        raise NotFoundError(f"User {user_id} does not exist.")
+    return rows[0]["row"]  # type: ignore[no-any-return]

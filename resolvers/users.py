@@ -5,7 +5,7 @@ from typing import Any
 from ariadne import EnumType, MutationType, ObjectType, QueryType
 
 from graph import users
-from graph.errors import ForbiddenError
+from graph.errors import ForbiddenError, NotFoundError
 from graph.ids import require_id
 from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
 from resolvers.collections import publish_change
@@ -36,6 +36,11 @@ async def resolve_me(_: Any, info: Info) -> dict[str, Any] | None:
 @user.field("name")
 def resolve_name(obj: dict[str, Any], info: Info) -> str:
     return str(obj.get("name") or obj["username"])
+
+
+@user.field("emailVerified")
+def resolve_email_verified(obj: dict[str, Any], info: Info) -> bool:
+    return obj.get("email_verified_at") is not None
 
 
 @query.field("user")
@@ -122,6 +127,33 @@ async def resolve_delete_account(_: Any, info: Info, password: str) -> bool:
     collection_ids = await info.context.auth_api.delete_account(principal, password)
     for collection_id in collection_ids:
         await publish_change(info, collection_id, "deleted", [])
+    return True
+
+
+@mutation.field("requestPasswordReset")
+async def resolve_request_password_reset(_: Any, info: Info, email: str) -> bool:
+    await info.context.auth_api.request_password_reset(email)
+    return True
+
+
+@mutation.field("resetPassword")
+async def resolve_reset_password(_: Any, info: Info, token: str, new_password: str) -> bool:
+    await info.context.auth_api.reset_password(token, new_password)
+    return True
+
+
+@mutation.field("verifyEmail")
+async def resolve_verify_email(_: Any, info: Info, token: str) -> dict[str, Any]:
+    return {**await info.context.auth_api.verify_email(token), "_signed_in": True}
+
+
+@mutation.field("requestEmailVerification")
+async def resolve_request_email_verification(_: Any, info: Info) -> bool:
+    user_id = info.context.principal.require_user()
+    [found] = await users.users_by_id(info.context.engine, [user_id])
+    if found is None:
+        raise NotFoundError("Your account no longer exists.")
+    await info.context.auth_api.send_verification(found)
     return True
 
 

@@ -34,6 +34,7 @@ from server.explore import explore_routes
 from server.graphql_app import build_schema, graphql_app
 from server.health import Health
 from server.logs import configure_logging
+from server.mail import mail_sender
 from server.metrics import MetricsMiddleware, metrics_endpoint
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
@@ -133,7 +134,8 @@ def create_app(
             await migrate(state["engine"])
         redis = connect_redis(settings.resolved_redis_url)
         state["redis"] = redis
-        auth = AuthService(state["engine"], redis, tokens, passwords)
+        mail = mail_sender(settings.smtp_url, settings.resolved_mail_outbox, settings.mail_from)
+        auth = AuthService(state["engine"], redis, tokens, passwords, mail, settings.public_url)
         state["auth"] = auth
         graph_name = getattr(state["engine"], "graph_name", settings.graph_name)
         limiter = RateLimiter.for_settings(

@@ -18,6 +18,7 @@ from graph import ids, users
 from graph.engine import GraphEngine, Row
 from graph.errors import NotFoundError, UnauthenticatedError, ValidationError
 from resolvers.permissions import Principal
+from server.auth.account_mail import AccountMail
 from server.auth.passwords import Passwords
 from server.auth.revocations import Revocations
 from server.auth.tokens import ACCESS, REFRESH, Tokens
@@ -28,6 +29,7 @@ from server.auth.user_admin import (
     check_username,
     clean_email,
 )
+from server.mail import MailSender
 
 API_KEY_RE = re.compile(r"^apk_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$")
 API_KEY_CACHE_SECONDS = 60
@@ -38,18 +40,22 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class AuthService(UserAdmin):
+class AuthService(UserAdmin, AccountMail):
     def __init__(
         self,
         engine: GraphEngine,
         redis: aioredis.Redis,
         tokens: Tokens,
         passwords: Passwords,
+        mail: MailSender | None = None,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
         self.engine = engine
         self.redis = redis
         self.tokens = tokens
         self.passwords = passwords
+        self.mail = mail
+        self.public_url = public_url
         self.revocations = Revocations(engine, redis)
 
     # Credentials in, principal out --------------------------------------------------
@@ -121,8 +127,10 @@ class AuthService(UserAdmin):
         return await users.create_user(self.engine, email, username, password_hash, role)
 
     async def register(self, email: str, username: str, password: str) -> dict[str, Any]:
-        """Sign up as a `user` and start a session."""
-        return await self._session(await self._new_user(email, username, password, "user"))
+        """Sign up as a `user`, mail the address a verification link, start a session."""
+        user = await self._new_user(email, username, password, "user")
+        await self.send_verification(user)
+        return await self._session(user)
 
     async def create_user(self, email: str, username: str, password: str, role: str) -> Row:
         """A user with any role, without a session (the `create-admin` command)."""

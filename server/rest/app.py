@@ -177,6 +177,10 @@ class RestApp:
     ) -> tuple[Any, dict[str, str]]:
         handler = self.state["graphql"].http_handler
         data = {"query": route.document, "variables": variables, "operationName": route.operation}
+        if request.method == "GET" and route.document.startswith("mutation"):
+            # A link in a mail (GET /auth/verify-email) changes state; the GraphQL handler
+            # runs only queries for a GET, so it sees this one as the POST it stands for.
+            request = Request({**request.scope, "method": "POST"}, request.receive)
         _, result = await handler.execute_graphql_query(request, data)
         headers: dict[str, str] = {}
         verdict = getattr(request.state, "rate_limit", None)

@@ -42,7 +42,7 @@ JOB = (
     "id kind status progress message errorCode errorMessage attempts createdAt startedAt "
     "finishedAt updatedAt params result"
 )
-USER = "id username name email role createdAt updatedAt"
+USER = "id username name email role createdAt updatedAt emailVerified"
 AUTH = f"accessToken refreshToken expiresIn user {{ {USER} }}"
 QUEUE = "tracks { id title } currentIndex positionMs version updatedAt"
 SIMILAR = f"score track {{ {TRACK} }} reasons {{ feature value description }}"
@@ -211,6 +211,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "role": STR,
             "created_at": DATETIME,
             "updated_at": nullable(DATETIME),
+            "email_verified": BOOL,
         }
     ),
     "AuthTokens": obj(

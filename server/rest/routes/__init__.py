@@ -66,6 +66,7 @@ from server.rest._mapping import (
     q,
     track_input,
 )
+from server.rest.routes.account import ACCOUNT_ROUTES
 from server.rest.routes.media import MEDIA_ROUTES
 from server.rest.routes.predictions import PREDICTION_ROUTES
 from server.rest.routes.users import USER_ROUTES
@@ -599,4 +600,5 @@ ROUTES: tuple[Route, ...] = (
     *MEDIA_ROUTES,
     *PREDICTION_ROUTES,
     *USER_ROUTES,
+    *ACCOUNT_ROUTES,
 )
