@@ -72,6 +72,7 @@ async def test_only_admins_manage_users(
     body = {"email": "x@example.com", "name": "X", "password": "secure_password"}
     refused = await client.post(f"{V1}/users", json=body, headers=headers)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"
+    assert refused.json()["error"]["details"]["seed_code"] == "AUTH_003"
     assert (await client.get(f"{V1}/users/{user_id}", headers=headers)).status_code == 403
     assert (await client.delete(f"{V1}/users/{user_id}", headers=headers)).status_code == 403
     anonymous = await client.post(f"{V1}/users", json=body)
@@ -89,6 +90,8 @@ async def test_the_last_admin_can_be_neither_deleted_nor_demoted(
             _json(await client.delete(f"{V1}/users/{other['id']}", headers=headers), 204)
     demoted = await client.put(f"{V1}/users/{admin_id}", json={"role": "user"}, headers=headers)
     assert demoted.status_code == 409 and demoted.json()["error"]["code"] == "CONFLICT"
+    # Seed 004's code for it, beside ours.
+    assert demoted.json()["error"]["details"]["seed_code"] == "RES_002"
     deleted = await client.delete(f"{V1}/users/{admin_id}", headers=headers)
     assert deleted.status_code == 409 and deleted.json()["error"]["code"] == "CONFLICT"
     still = _json(await client.get(f"{V1}/users/{admin_id}", headers=headers), 200)
@@ -125,6 +128,7 @@ async def test_bad_user_input_names_the_field(
         assert response.status_code == 422, (body, response.text)
         error = response.json()["error"]
         assert error["code"] == "VALIDATION_ERROR" and error["details"]["field"] == field
+        assert error["details"]["seed_code"] in ("VAL_001", "VAL_002")
     taken = {"email": "dup@example.com", "password": "secure_password"}
     _json(await client.post(f"{V1}/users", json=taken, headers=admin), 201)
     again = await client.post(f"{V1}/users", json=taken, headers=admin)

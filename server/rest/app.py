@@ -17,7 +17,7 @@ from starlette.routing import Route as StarletteRoute
 from graph.errors import DomainError, ValidationError
 from server.rest._mapping import Call, Param, Route
 from server.rest.body_check import check_body, check_query_names, field_in, is_graphql_text
-from server.rest.errors import error_response, from_graphql_error, now_iso
+from server.rest.errors import error_response, from_graphql_error, now_iso, seed_details
 from server.rest.routes import ROUTES
 from server.rest.shapes import snake
 
@@ -219,10 +219,14 @@ class RestApp:
             code, message, details = rest_error(e.error)
             if "retryAfter" in details:
                 e.headers["retry-after"] = str(details["retryAfter"])
-            return error_response(code, message, snake(details), e.headers)
+            return error_response(
+                code, message, seed_details(route, code, message, snake(details)), e.headers
+            )
         except DomainError as e:
             details = {k: v for k, v in e.details.items() if k in ("field", "key", "unknown")}
-            return error_response(e.code, e.message, details)
+            return error_response(
+                e.code, e.message, seed_details(route, e.code, e.message, details)
+            )
         except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError):
             return error_response("VALIDATION_ERROR", "The request does not fit this route.")
         finally:
