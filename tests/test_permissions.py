@@ -36,7 +36,15 @@ from tests.conftest import GraphQLClient, user_token
 SCHEMA = build_schema()
 assert SCHEMA.mutation_type is not None
 MUTATIONS: dict[str, GraphQLField] = dict(SCHEMA.mutation_type.fields)
-PUBLIC_MUTATIONS = {"register", "login", "refreshToken"}
+# The mailed-token flows are public: the token is the credential.
+PUBLIC_MUTATIONS = {
+    "register",
+    "login",
+    "refreshToken",
+    "requestPasswordReset",
+    "resetPassword",
+    "verifyEmail",
+}
 # Query.maintenance: whether writes are refused, for anyone to ask.
 PUBLIC_FIELDS = PUBLIC_MUTATIONS | {"me", "maintenance"}
 WELL_FORMED_ID = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
