@@ -29,6 +29,8 @@ MEDIA_ADDED = "media.added"
 TRACK_UPDATED = "track.updated"
 TRACK_DELETED = "track.deleted"
 SYSTEM_STATUS = "system.status"
+# The event type of a track's progress on its `processing.<trackId>` channel (seed 000).
+PROCESSING_UPDATE = "processing.update"
 
 _CHANNEL_RE = re.compile(
     r"^(media\.added|track\.updated|track\.deleted|system\.status"
@@ -39,6 +41,29 @@ DEFAULT_QUEUE = 256
 
 class SlowConsumer(Exception):
     """The subscriber fell too far behind; its stream ends."""
+
+
+def iso_ms(epoch_ms: int | None) -> str | None:
+    """Epoch milliseconds as ISO-8601 UTC (`…T12:00:00.000Z`), as the seeds show times."""
+    if epoch_ms is None:
+        return None
+    moment = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def media_added_data(track: dict[str, Any], artist: str | None) -> dict[str, Any]:
+    """The data of a `media.added` event: seed 000's flat fields (`id`, `title`,
+    `artist`, `format`, `created_at` in ISO-8601) beside `track_id` and the track row
+    (epoch milliseconds) that GraphQL's `mediaAdded` resolves from."""
+    return {
+        "track_id": track["id"],
+        "id": track["id"],
+        "title": track.get("title"),
+        "artist": artist,
+        "format": track.get("format"),
+        "created_at": iso_ms(track.get("created_at")),
+        "track": track,
+    }
 
 
 def is_channel(name: str) -> bool:

@@ -15,13 +15,20 @@ ROLES = ("guest", "user", "moderator", "admin")
 
 
 async def create_user(
-    engine: GraphEngine, email: str, username: str, password_hash: str, role: str = "user"
+    engine: GraphEngine,
+    email: str,
+    username: str,
+    password_hash: str,
+    role: str = "user",
+    name: str | None = None,
 ) -> Row:
-    """Create a user; an email or username already taken is a CONFLICT."""
+    """Create a user; an email or username already taken is a CONFLICT. `name` is a
+    display name (seed 004's), shown as the username when absent."""
     params = {
         "id": ids.new_id("User"),
         "email": email,
         "username": username,
+        "name": name,
         "username_key": name_key(username),
         "password_hash": password_hash,
         "role": role,
@@ -87,6 +94,38 @@ async def update_profile(
     if not rows:
         raise NotFoundError(f"User {user_id} does not exist.")
     return rows[0]["row"]  # type: ignore[no-any-return]
+
+
+async def admin_update_user(
+    engine: GraphEngine,
+    user_id: str,
+    changes: dict[str, str | None],
+) -> Row:
+    """An admin's edit of a user: `email`, `username`, `name`, `role` and
+    `password_hash`, each only when given, in one write. An email or username another
+    user has is a CONFLICT; so is taking the admin role from the last admin (then
+    nothing changes). A user that does not exist is NOT_FOUND."""
+    username = changes.get("username")
+    params = {
+        "id": user_id,
+        "admin": "admin",
+        "email": changes.get("email"),
+        "username": username,
+        "username_key": name_key(username) if username is not None else None,
+        "name": changes.get("name"),
+        "role": changes.get("role"),
+        "password_hash": changes.get("password_hash"),
+        "now": now_ms(),
+    }
+    try:
+        rows = await engine.write("admin_update_user", q.ADMIN_UPDATE_USER_QUERY, params)
+    except ConflictError as e:
+        raise ConflictError("That email or username belongs to another account.") from e
+    if rows:
+        return rows[0]["row"]  # type: ignore[no-any-return]
+    if not await engine.read("user_role", q.USER_ROLE_QUERY, {"id": user_id}):
+        raise NotFoundError(f"User {user_id} does not exist.")
+    raise ConflictError("This is the only admin: make another admin before changing its role.")
 
 
 async def users_page(
@@ -247,3 +286,41 @@ async def delete_user(engine: GraphEngine, user_id: str, entry: str, expires_at:
         "You are the only admin: make another admin (`apollonia create-admin`) "
         "before deleting your account."
     )
+
+
+async def create_account_token(
+    engine: GraphEngine, user_id: str, token_hash: str, purpose: str, expires_at: int
+) -> None:
+    """Record a mailed token (its hash) for `purpose`, valid until `expires_at` (epoch
+    ms), for the user's e-mail address as it is now."""
+    await engine.write(
+        "create_account_token",
+        q.CREATE_ACCOUNT_TOKEN_QUERY,
+        {
+            "user_id": user_id,
+            "hash": token_hash,
+            "purpose": purpose,
+            "now": now_ms(),
+            "expires_at": expires_at,
+        },
+    )
+
+
+async def consume_account_token(engine: GraphEngine, token_hash: str, purpose: str) -> str | None:
+    """The user id of a token used for the first time, for `purpose`, before it expires,
+    while the user's e-mail address is still the one it was sent to; else None."""
+    rows = await engine.write(
+        "consume_account_token",
+        q.CONSUME_ACCOUNT_TOKEN_QUERY,
+        {"hash": token_hash, "purpose": purpose, "now": now_ms()},
+    )
+    return str(rows[0]["user_id"]) if rows else None
+
+
+async def set_email_verified(engine: GraphEngine, user_id: str) -> Row:
+    rows = await engine.write(
+        "set_email_verified", q.SET_EMAIL_VERIFIED_QUERY, {"id": user_id, "now": now_ms()}
+    )
+    if not rows:
+        raise NotFoundError(f"User {user_id} does not exist.")
+    return rows[0]["row"]  # type: ignore[no-any-return]

@@ -66,6 +66,10 @@ def _track_filter(raw: dict[str, Any] | None) -> TrackFilter:
     flt = TrackFilter(genre_keys=list(dict.fromkeys(name_key(n) for n in names)))
     if raw.get("artist_id") is not None:
         flt.artist_id = require_id(raw["artist_id"], "Artist", "filter.artistId")
+    if raw.get("artist") is not None:
+        flt.artist_key = name_key(raw["artist"])
+    if raw.get("format") is not None:
+        flt.format = str(raw["format"]).strip().lower()
     if raw.get("album_id") is not None:
         flt.album_id = require_id(raw["album_id"], "Album", "filter.albumId")
     flt.year_min, flt.year_max = _range(raw.get("year"))

@@ -4,6 +4,7 @@ from typing import Any
 
 from ariadne import MutationType
 
+from events import MEDIA_ADDED, media_added_data
 from graph import catalog_writes
 from resolvers.context import Info
 
@@ -11,11 +12,13 @@ mutation = MutationType()
 
 
 async def _media_added(info: Info, rows: list[dict[str, Any]]) -> None:
-    """Announce new tracks once they are committed (the write has returned)."""
-    for row in rows:
-        await info.context.publish(
-            "media.added", "media.added", {"track_id": row["id"], "track": row}
-        )
+    """Announce new tracks once they are committed (the write has returned), with their
+    first artist (one batched read)."""
+    loader = info.context.loaders.artists_by_track_id
+    artists = await loader.load_many([row["id"] for row in rows])
+    for row, credited in zip(rows, artists, strict=True):
+        artist = credited[0]["name"] if credited else None
+        await info.context.publish(MEDIA_ADDED, MEDIA_ADDED, media_added_data(row, artist))
 
 
 def _prime(info: Info, label: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -48,6 +48,30 @@ class AuthApi(Protocol):
 
     async def create_api_key(self, principal: Principal, name: str) -> dict[str, Any]: ...
 
+    async def admin_create_user(
+        self, email: str, username: str | None, name: str | None, password: str, role: str
+    ) -> dict[str, Any]: ...
+
+    async def admin_update_user(
+        self,
+        user_id: str,
+        email: str | None = None,
+        username: str | None = None,
+        name: str | None = None,
+        password: str | None = None,
+        role: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    async def admin_delete_user(self, user_id: str) -> list[str]: ...
+
+    async def request_password_reset(self, email: str) -> None: ...
+
+    async def reset_password(self, token: str, new_password: str) -> None: ...
+
+    async def send_verification(self, user: dict[str, Any]) -> None: ...
+
+    async def verify_email(self, token: str) -> dict[str, Any]: ...
+
     async def revoke_api_key(self, principal: Principal, key_id: str) -> dict[str, Any]: ...
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, upload_scalar
 
-from events import MEDIA_ADDED
+from events import MEDIA_ADDED, media_added_data
 from music.errors import DomainError, ValidationError
 from resolvers.context import Info
 from resolvers.jobs import submit
@@ -31,7 +31,9 @@ async def _upload(info: Info, file: Any, metadata: dict[str, Any] | None) -> dic
     if not created:
         return {"track": track_row, "job": None, "duplicate": True}
     job = await submit(info, "analyze", {"trackId": track_row["id"]}, track_row["id"])
-    await info.context.publish(MEDIA_ADDED, MEDIA_ADDED, {"track_id": track_row["id"]})
+    credited = await info.context.loaders.artists_by_track_id.load(track_row["id"])
+    artist = credited[0]["name"] if credited else None
+    await info.context.publish(MEDIA_ADDED, MEDIA_ADDED, media_added_data(track_row, artist))
     return {"track": track_row, "job": job, "duplicate": False}
 
 

@@ -10,7 +10,6 @@ from graph.ids import require_id
 from graph.names import name_key
 from graph.queries.search import SearchFilter
 from music.errors import ValidationError
-from resolvers._pagination import page_size
 from resolvers.context import Info
 
 query = QueryType()
@@ -18,8 +17,12 @@ query = QueryType()
 SEARCH_KINDS = {"TRACK": "Track", "ARTIST": "Artist", "ALBUM": "Album"}
 MAX_QUERY = 200
 MAX_PREFIX = 100
-MAX_SUGGESTIONS = 20
+MAX_SUGGESTIONS = 50
 MAX_LIST = 50
+# Seed 000 lets a search page hold 500 hits; the offset is bounded so that a deep page
+# stays one bounded full-text read.
+MAX_SEARCH_FIRST = 500
+MAX_SEARCH_OFFSET = 1_000
 
 
 def _required_text(value: str, field: str, limit: int) -> str:
@@ -70,13 +73,21 @@ async def resolve_search(
     types: list[str] | None = None,
     filters: dict[str, Any] | None = None,
     mode: str = "TEXT",
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    size = page_size(first)
+    size = 20 if first is None else first
+    if not 1 <= size <= MAX_SEARCH_FIRST:
+        raise ValidationError(f"'first' must be between 1 and {MAX_SEARCH_FIRST}.", field="first")
+    if not 0 <= offset <= MAX_SEARCH_OFFSET:
+        raise ValidationError(
+            f"'offset' must be between 0 and {MAX_SEARCH_OFFSET}.", field="offset"
+        )
     text = _required_text(query, "query", MAX_QUERY)
     kinds = [SEARCH_KINDS[t] for t in types] if types else None
     hits = await search.search(
-        info.context.engine, text, size, kinds, search_filter(filters), mode == "HYBRID"
+        info.context.engine, text, size + offset, kinds, search_filter(filters), mode == "HYBRID"
     )
+    hits = hits[offset:]
     loaders = info.context.loaders
     nodes = await asyncio.gather(*(loaders.by_label(hit.kind).load(hit.id) for hit in hits))
     return [

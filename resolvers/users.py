@@ -5,7 +5,8 @@ from typing import Any
 from ariadne import EnumType, MutationType, ObjectType, QueryType
 
 from graph import users
-from music.errors import ForbiddenError
+from graph.ids import require_id
+from music.errors import ForbiddenError, NotFoundError
 from resolvers._pagination import connection, decode_cursor, page_size, resolve_total_count
 from resolvers.collections import publish_change
 from resolvers.context import Info
@@ -29,6 +30,23 @@ async def resolve_me(_: Any, info: Info) -> dict[str, Any] | None:
     if user_id is None:
         return None
     [found] = await users.users_by_id(info.context.engine, [user_id])
+    return found
+
+
+@user.field("name")
+def resolve_name(obj: dict[str, Any], info: Info) -> str:
+    return str(obj.get("name") or obj["username"])
+
+
+@user.field("emailVerified")
+def resolve_email_verified(obj: dict[str, Any], info: Info) -> bool:
+    return obj.get("email_verified_at") is not None
+
+
+@query.field("user")
+async def resolve_user(_: Any, info: Info, id: str) -> dict[str, Any] | None:
+    require_id(id, "User")
+    [found] = await users.users_by_id(info.context.engine, [id])
     return found
 
 
@@ -106,6 +124,64 @@ async def resolve_delete_account(_: Any, info: Info, password: str) -> bool:
     if principal.via == "api_key":
         raise ForbiddenError("Sign in with your password to delete your account, not an API key.")
     collection_ids = await info.context.auth_api.delete_account(principal, password)
+    for collection_id in collection_ids:
+        await publish_change(info, collection_id, "deleted", [])
+    return True
+
+
+@mutation.field("requestPasswordReset")
+async def resolve_request_password_reset(_: Any, info: Info, email: str) -> bool:
+    await info.context.auth_api.request_password_reset(email)
+    return True
+
+
+@mutation.field("resetPassword")
+async def resolve_reset_password(_: Any, info: Info, token: str, new_password: str) -> bool:
+    await info.context.auth_api.reset_password(token, new_password)
+    return True
+
+
+@mutation.field("verifyEmail")
+async def resolve_verify_email(_: Any, info: Info, token: str) -> dict[str, Any]:
+    return {**await info.context.auth_api.verify_email(token), "_signed_in": True}
+
+
+@mutation.field("requestEmailVerification")
+async def resolve_request_email_verification(_: Any, info: Info) -> bool:
+    user_id = info.context.principal.require_user()
+    [found] = await users.users_by_id(info.context.engine, [user_id])
+    if found is None:
+        raise NotFoundError("Your account no longer exists.")
+    await info.context.auth_api.send_verification(found)
+    return True
+
+
+@mutation.field("createUser")
+async def resolve_create_user(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    return await info.context.auth_api.admin_create_user(
+        input["email"],
+        input.get("username"),
+        input.get("name"),
+        input["password"],
+        input.get("role") or "user",
+    )
+
+
+@mutation.field("updateUser")
+async def resolve_update_user(_: Any, info: Info, id: str, input: dict[str, Any]) -> dict[str, Any]:
+    return await info.context.auth_api.admin_update_user(
+        id,
+        email=input.get("email"),
+        username=input.get("username"),
+        name=input.get("name"),
+        password=input.get("password"),
+        role=input.get("role"),
+    )
+
+
+@mutation.field("deleteUser")
+async def resolve_delete_user(_: Any, info: Info, id: str) -> bool:
+    collection_ids = await info.context.auth_api.admin_delete_user(id)
     for collection_id in collection_ids:
         await publish_change(info, collection_id, "deleted", [])
     return True

@@ -35,6 +35,7 @@ from server.explore_page import explore_routes
 from server.graphql_app import build_schema, graphql_app
 from server.health import Health
 from server.logs import configure_logging
+from server.mail import mail_sender
 from server.media import MediaService
 from server.metrics import MetricsMiddleware, metrics_endpoint
 from server.ratelimit import RateLimiter
@@ -135,11 +136,14 @@ def create_app(
             await migrate(state["engine"])
         redis = connect_redis(settings.resolved_redis_url)
         state["redis"] = redis
+        mail = mail_sender(settings.smtp_url, settings.resolved_mail_outbox, settings.mail_from)
         auth = AuthService(
             state["engine"],
             redis,
             tokens,
             passwords,
+            mail,
+            settings.public_url,
             refresh_grace_ms=int(settings.refresh_grace_seconds * 1000),
         )
         state["auth"] = auth
@@ -236,6 +240,8 @@ def create_app(
             Route("/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]),
             WebSocketRoute("/graphql", _Delegate(state, "graphql_ws")),
             WebSocketRoute("/ws", event_socket),
+            # Seed 004 names the client in the path; the socket is the same.
+            WebSocketRoute("/ws/{client_id}", event_socket),
             Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
             Route(
                 "/metrics",

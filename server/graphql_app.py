@@ -43,6 +43,33 @@ def build_schema() -> GraphQLSchema:
     return guard_mutations(protect_root_fields(schema))
 
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def response_media_type(accept: str) -> str:
+    """`application/graphql-response+json` when the client prefers it (GraphQL over HTTP),
+    else `application/json`, which legacy clients expect; by `q` value, then order."""
+    best, best_q = "application/json", -1.0
+    for position, part in enumerate(accept.split(",")):
+        kind, _, rest = part.strip().partition(";")
+        kind = kind.strip().lower()
+        if kind not in (GRAPHQL_RESPONSE, "application/json", "application/*", "*/*"):
+            continue
+        q = 1.0
+        for param in rest.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weight = q - position * 1e-6  # earlier wins a tie
+        if q > 0 and weight > best_q:
+            best_q = weight
+            best = GRAPHQL_RESPONSE if kind == GRAPHQL_RESPONSE else "application/json"
+    return best
+
+
 def _retry_after(result: dict[str, Any]) -> int | None:
     """The longest wait a RATE_LIMITED error in `result` asks for, if any."""
     waits = [
@@ -162,7 +189,13 @@ class JSONHandler(GraphQLHTTPHandler):
     async def create_json_response(
         self, request: Request, result: dict[str, Any], success: bool
     ) -> Response:
-        status = 200 if success or result.get("data") is not None else 400
+        media_type = response_media_type(request.headers.get("accept", ""))
+        if media_type == GRAPHQL_RESPONSE:
+            # GraphQL over HTTP: with this media type a request error (no `data` entry)
+            # is a 4xx, and a response with `data`, even null, is a 200.
+            status = 200 if "data" in result else 400
+        else:
+            status = 200 if success or result.get("data") is not None else 400
         headers: dict[str, str] = {}
         verdict: Verdict | None = getattr(request.state, "rate_limit", None)
         if verdict is not None:
@@ -172,7 +205,7 @@ class JSONHandler(GraphQLHTTPHandler):
             status = 429
             headers["retry-after"] = str(retry_after)
         return Response(
-            orjson.dumps(result), status_code=status, headers=headers, media_type="application/json"
+            orjson.dumps(result), status_code=status, headers=headers, media_type=media_type
         )
 
 

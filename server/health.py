@@ -29,6 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,10 @@ def _storage(media_dir: Path) -> dict[str, Any]:
         return {"status": DOWN}
     free = shutil.disk_usage(existing).free
     return {"status": UP if free > 0 else DOWN, "freeBytes": free}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Health:
@@ -164,20 +169,52 @@ class Health:
         status = 200 if ok else 503
         if not operator_access(request, self.settings.production, self.settings.metrics_token):
             # Version, worker count and free disk help an attacker more than a monitor.
-            return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=status)
+            return JSONResponse({"status": "healthy" if ok else "degraded"}, status_code=status)
+        uptime = round(time.monotonic() - self.started, 3)
         body = {
-            "status": "ok" if ok else "degraded",
+            # Seed 004: `{"status": "healthy", "version", "timestamp"}`.
+            "status": "healthy" if ok else "degraded",
             "version": version(),
-            "uptime": round(time.monotonic() - self.started, 3),
+            "uptime": uptime,
+            "uptime_seconds": uptime,
+            "timestamp": _now(),
             "components": components,
         }
         return JSONResponse(body, status_code=status)
+
+    async def health_v1(self, _: Request) -> Response:
+        """Seed 002's `GET /api/v1/health`: `healthy` or `degraded` (503), components as
+        "up"/"down". `model` is up while a worker (which runs the genre model) beats; it
+        does not make the service degraded, as predictions answer NO_MODEL without one."""
+        graph, redis, workers, storage = await asyncio.gather(
+            self.graph_up(),
+            self.redis_up(),
+            self.workers(),
+            asyncio.to_thread(_storage, self.settings.resolved_media_dir),
+        )
+        components = {
+            "api": UP,
+            "database": UP if graph else DOWN,
+            "redis": UP if redis else DOWN,
+            "model": UP if workers else DOWN,
+            "storage": storage["status"],
+        }
+        ok = all(v == UP for k, v in components.items() if k != "model")
+        body = {
+            "status": "healthy" if ok else "degraded",
+            "version": version(),
+            "components": components,
+            "uptime_seconds": round(time.monotonic() - self.started, 3),
+            "timestamp": _now(),
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     def routes(self) -> list[tuple[str, Callable[[Request], Awaitable[Response]]]]:
         return [
             ("/health", self.health),
             ("/health/live", self.live),
             ("/health/ready", self.ready),
+            ("/api/v1/health", self.health_v1),
         ]
 
 

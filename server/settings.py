@@ -79,6 +79,11 @@ class Settings:
     similarity_min_score: float = 0.5
     webhook_allowed_hosts: tuple[str, ...] = ()
     webhook_allow_private: bool = False
+    # Mail (password resets, e-mail verification): SMTP when set, else the outbox folder.
+    smtp_url: str = ""
+    mail_from: str = "Apollonia <no-reply@localhost>"
+    mail_outbox: str = ""  # empty: <data_dir>/outbox
+    public_url: str = "http://127.0.0.1:8000"  # the links in mails start with it
     webhook_secret: str = ""
     webhook_backoff_ms: int = 1_000
     worker_metrics_port: int = 0  # 0: a worker serves no /metrics of its own
@@ -129,6 +134,10 @@ class Settings:
     def resolved_media_dir(self) -> Path:
         """Where uploads are stored (content-addressed): MEDIA_DIR, else <data>/media."""
         return Path(self.media_dir or Path(self.data_dir) / "media").resolve()
+
+    @property
+    def resolved_mail_outbox(self) -> Path:
+        return Path(self.mail_outbox or Path(self.data_dir) / "outbox").resolve()
 
     @property
     def resolved_scan_roots(self) -> tuple[Path, ...]:
@@ -212,6 +221,10 @@ class Settings:
             "webhook_allow_private": _bool(
                 os.environ.get("APOLLONIA_WEBHOOK_ALLOW_PRIVATE"), False
             ),
+            "smtp_url": os.environ.get("APOLLONIA_SMTP_URL", ""),
+            "mail_from": os.environ.get("APOLLONIA_MAIL_FROM", "Apollonia <no-reply@localhost>"),
+            "mail_outbox": os.environ.get("APOLLONIA_MAIL_OUTBOX", ""),
+            "public_url": os.environ.get("APOLLONIA_PUBLIC_URL", "http://127.0.0.1:8000"),
             "webhook_secret": os.environ.get("APOLLONIA_WEBHOOK_SECRET", ""),
             "webhook_backoff_ms": int(os.environ.get("APOLLONIA_WEBHOOK_BACKOFF_MS", "1000")),
             "trusted_proxies": tuple(

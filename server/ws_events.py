@@ -4,6 +4,7 @@ Authentication: a `token` query parameter, or a first message
 `{"type": "auth", "token": …}` within AUTH_SECONDS; failure closes with 4001.
 Messages:
   {"type": "subscribe", "event_type": "media.added"}  -> {"type": "subscription_confirmed", …}
+  ({"type": "subscribe", "channel": …} too, as seed 004's clients send it)
   {"type": "unsubscribe", "event_type": …}            -> {"type": "unsubscribed", …}
   {"type": "ping"}                                     -> {"type": "pong", "timestamp": …}
 Each subscribe and unsubscribe is charged to the caller's query budget (RATE_LIMITED
@@ -155,7 +156,8 @@ class EventSocket:
         if kind not in ("subscribe", "unsubscribe"):
             await self.error("UNKNOWN_TYPE", "Known types: subscribe, unsubscribe, ping.")
             return
-        channel = message.get("event_type")
+        # Seed 004's clients name it `channel`.
+        channel = message.get("event_type", message.get("channel"))
         if not isinstance(channel, str) or not is_channel(channel):
             await self.error("INVALID_EVENT_TYPE", "Unknown event type.", event_type=channel)
             return

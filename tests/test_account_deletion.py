@@ -132,6 +132,9 @@ async def test_deleting_an_account_removes_it_and_ends_every_credential(
         "QUEUED": -len(tracks),
         "HAS_SESSION": -2,
         "HAS_KEY": -1,
+        # The e-mail verification token mailed at sign-up.
+        "AccountToken": -1,
+        "HAS_ACCOUNT_TOKEN": -1,
     }
     for session in pat["sessions"]:
         assert code(await anonymous.as_(session["accessToken"]).raw(ME)) == "UNAUTHENTICATED"

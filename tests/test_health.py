@@ -74,7 +74,7 @@ async def test_without_a_worker_health_is_degraded(client: httpx.AsyncClient) ->
 
 async def test_a_running_worker_makes_it_ok(serving: LiveServer, worker: Any) -> None:
     body = await _until(serving.url, 200)
-    assert body["status"] == "ok"
+    assert body["status"] == "healthy"
     assert body["components"]["worker"] == {"status": "up", "workers": 1}
 
 

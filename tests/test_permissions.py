@@ -36,7 +36,15 @@ from tests.conftest import GraphQLClient, user_token
 SCHEMA = build_schema()
 assert SCHEMA.mutation_type is not None
 MUTATIONS: dict[str, GraphQLField] = dict(SCHEMA.mutation_type.fields)
-PUBLIC_MUTATIONS = {"register", "login", "refreshToken"}
+# The mailed-token flows are public: the token is the credential.
+PUBLIC_MUTATIONS = {
+    "register",
+    "login",
+    "refreshToken",
+    "requestPasswordReset",
+    "resetPassword",
+    "verifyEmail",
+}
 # Query.maintenance: whether writes are refused, for anyone to ask.
 PUBLIC_FIELDS = PUBLIC_MUTATIONS | {"me", "maintenance"}
 WELL_FORMED_ID = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
@@ -134,6 +142,8 @@ def test_every_root_field_has_a_rule() -> None:
 OWN_DATA_DELETES = {"deleteCollection", "deleteAccount"}
 # Deletes of a sub-resource of a track, with their own arguments (not just `id`).
 SUB_RESOURCE_DELETES = {"deleteEmbedding", "deleteMetadata"}
+# Deleting an account of someone else is user administration, not media.
+USER_ADMIN_DELETES = {"deleteUser"}
 DELETE = "mutation Delete($id: ID!) {{ {name}(id: $id) {{ deletedId }} }}"
 
 
@@ -150,7 +160,8 @@ async def test_deleting_takes_a_moderator(
 ) -> None:
     targets = await _deletable(engine)
     deletes = {n for n in MUTATIONS if n.startswith("delete")}
-    assert set(targets) == deletes - OWN_DATA_DELETES - SUB_RESOURCE_DELETES
+    assert set(targets) == deletes - OWN_DATA_DELETES - SUB_RESOURCE_DELETES - USER_ADMIN_DELETES
+    assert {field_rule(MUTATIONS[n]) for n in USER_ADMIN_DELETES} == {"manage:users"}
     assert {field_rule(MUTATIONS[n]) for n in {*targets, *SUB_RESOURCE_DELETES}} == {"delete:media"}
     _, user = await user_token(engine, settings, "user")
     _, moderator = await user_token(engine, settings, "moderator")

@@ -145,7 +145,16 @@ async def test_patch_changes_the_profile(
     assert response.status_code == 200, response.text
     user = response.json()
     assert (user["username"], user["email"], user["role"]) == ("patricia", "p@example.org", "USER")
-    assert set(user) == {"id", "username", "email", "role", "created_at"}
+    assert set(user) == {
+        "id",
+        "username",
+        "name",
+        "email",
+        "role",
+        "created_at",
+        "updated_at",
+        "email_verified",
+    }
     me = await client.get(f"{V1}/users/me", headers=bearer(pat))
     assert me.json() == user
     login = await client.post(

@@ -78,7 +78,7 @@ async def _admin(engine: GraphEngine, settings: Settings) -> dict[str, str]:
 
 async def _wait(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> Any:
     for _ in range(600):
-        job = (await client.get(path, headers=headers)).json()
+        job = (await client.get(path, headers=headers)).json()["data"]
         if job["status"] in ("completed", "failed"):
             return job
         await asyncio.sleep(0.1)

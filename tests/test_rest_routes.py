@@ -60,7 +60,7 @@ async def test_audio_features(
             f"{V1}/analytics/similar/{a}", params={"similarity_threshold": 0.5}, headers=admin
         )
     )
-    assert analytics["items"] == []
+    assert analytics["similar_media"] == []
     await _ok(await client.delete(url, headers=admin), 204)
     assert (await client.get(url)).status_code == 404
 
@@ -159,15 +159,16 @@ async def test_catalogue_and_listening(
     )
     assert albums["items"][0]["title"] == "Portrait"
     assert albums["items"][0]["artist"] == "Bill Evans"
-    assert (await _ok(await client.get(f"{V1}/genres")))["items"][0]["name"] == "Jazz"
+    genres = await _ok(await client.get(f"{V1}/genres"))
+    assert genres["success"] is True and genres["data"]["genres"][0]["name"] == "Jazz"
     queue = await _ok(await client.post(f"{V1}/playqueue", json={"track_ids": [a]}, headers=admin))
     assert [t["id"] for t in queue["tracks"]] == [a]
     assert (await _ok(await client.get(f"{V1}/playqueue", headers=admin)))["current_index"] == 0
     assert (await _ok(await client.delete(f"{V1}/playqueue", headers=admin)))["tracks"] == []
     hits = await _ok(await client.get(f"{V1}/search", params={"q": "blue", "mode": "text"}))
-    assert hits["items"][0]["item"]["id"] == a
+    assert hits["results"][0]["item"]["id"] == a and hits["query"] == "blue"
     suggestions = await _ok(await client.get(f"{V1}/search/suggest", params={"q": "Blu"}))
-    assert suggestions["items"][0] == {"text": "Blue in Green", "type": "track", "id": a}
+    assert suggestions["suggestions"][0] == {"text": "Blue in Green", "type": "track", "id": a}
     recs = await _ok(await client.get(f"{V1}/recommendations", params={"genre": "Jazz"}))
     assert isinstance(recs["items"], list)
     assert (await client.get(f"{V1}/recommendations")).status_code == 422
@@ -196,9 +197,10 @@ async def test_analytics_models_and_admin(
             headers=user,
         )
     )
-    assert len(trends["items"]) == 3 and trends["items"][-1]["value"] == 1
+    assert len(trends["trends"]) == 3 and trends["trends"][-1]["value"] == 1
     assert (await client.get(f"{V1}/analytics/stats")).status_code == 401
-    assert (await _ok(await client.get(f"{V1}/models", headers=user)))["items"] == []
+    assert (await client.get(f"{V1}/models", headers=user)).status_code == 403
+    assert (await _ok(await client.get(f"{V1}/models", headers=admin)))["data"]["models"] == []
     deploy = await client.post(f"{V1}/models/deploy", json={"version": 1}, headers=user)
     assert deploy.status_code == 403
     deploy = await client.post(f"{V1}/models/deploy", json={"version": 1}, headers=admin)
@@ -217,7 +219,9 @@ async def test_analytics_models_and_admin(
 async def test_auth_and_me(client: httpx.AsyncClient) -> None:
     body = {"email": "rest@example.com", "username": "rest", "password": "long enough password"}
     registered = await _ok(await client.post(f"{V1}/auth/register", json=body), 201)
-    assert registered["token_type"] == "bearer" and registered["user"]["username"] == "rest"
+    # Seed 000: register answers the user (UserResponse).
+    assert registered["username"] == "rest" and registered["email"] == "rest@example.com"
+    assert registered["id"].startswith("usr_") and registered["token_type"] == "bearer"
     assert (await client.post(f"{V1}/auth/register", json=body)).status_code == 409
     login = await _ok(
         await client.post(
@@ -236,7 +240,7 @@ async def test_auth_and_me(client: httpx.AsyncClient) -> None:
         headers=headers,
     )
     assert changed.status_code == 200, changed.text
-    assert changed.json() == me
+    assert {**changed.json(), "updated_at": None} == {**me, "updated_at": None}
     refreshed = await _ok(
         await client.post(f"{V1}/auth/refresh", json={"refresh_token": login["refresh_token"]})
     )

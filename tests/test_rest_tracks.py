@@ -139,4 +139,6 @@ async def test_media_routes(
     assert (await client.get(f"{V1}/media/{created['id']}")).json()["title"] == "Media"
     put = await client.put(f"{V1}/media/{created['id']}", json={"year": 1999}, headers=admin)
     assert put.json()["year"] == 1999
-    assert (await client.delete(f"{V1}/media/{created['id']}", headers=admin)).status_code == 204
+    deleted = await client.delete(f"{V1}/media/{created['id']}", headers=admin)
+    assert deleted.status_code == 200
+    assert deleted.json()["message"] == "Media deleted successfully"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from events import TRACK_UPDATED
+from events import PROCESSING_UPDATE, TRACK_UPDATED
 from graph import analysis, analysis_store, models, similarity
 from graph import genre_models as graph_genre
 from graph.genre_models import NoModelError
@@ -78,9 +78,10 @@ async def _processing(
     await ctx.progress(progress, stage)
     await ctx.publish(
         f"processing.{track_id}",
-        "processing.status",
+        PROCESSING_UPDATE,
         {
             "track_id": track_id,
+            "media_id": track_id,
             "job_id": ctx.job["id"],
             "stage": stage,
             "progress": progress,

@@ -52,6 +52,10 @@ class TrackFilter:
 
     genre_keys: list[str] = field(default_factory=list)
     artist_id: str | None = None
+    # An artist by name (its merge key), for clients that know names, not ids.
+    artist_key: str | None = None
+    # The audio format ("mp3", "flac", ...), as stored on the track.
+    format: str | None = None
     album_id: str | None = None
     year_min: int | None = None
     year_max: int | None = None
@@ -72,6 +76,12 @@ def _track_match(flt: TrackFilter) -> tuple[list[str], list[str], dict[str, Any]
     if flt.artist_id is not None:
         matches.append("MATCH (t)-[:BY]->(:Artist {id: $artist_id})")
         params["artist_id"] = flt.artist_id
+    if flt.artist_key is not None:
+        matches.append("MATCH (t)-[:BY]->(:Artist {name_key: $artist_key})")
+        params["artist_key"] = flt.artist_key
+    if flt.format is not None:
+        where.append("t.format = $format")
+        params["format"] = flt.format
     if flt.genre_keys:
         matches.append("MATCH (t)-[:IN_GENRE]->(fg:Genre)")
         where.append("fg.name_key IN $genre_keys")

@@ -108,8 +108,14 @@ FEATURE_SEARCH_QUERY = (
 
 FEATURE_SEARCH_COUNT_QUERY = f"MATCH (t:Track) {_FEATURE_WHERE}RETURN count(t) AS total"
 
+# An embedding made from API-given features (`embedding_source = 'features'`) goes with
+# them; one analysed from the audio stays.
 CLEAR_FEATURES_QUERY = (
-    "MATCH (t:Track {id: $id}) SET "
+    "MATCH (t:Track {id: $id}) WITH t, coalesce(t.embedding_source = 'features', false) AS derived "
+    "SET "
     + ", ".join(f"t.{prop} = null" for prop in FEATURE_PROPS.values())
-    + f" RETURN t {TRACK_MAP} AS row"
+    + ", t.embedding_audio = CASE WHEN derived THEN null ELSE t.embedding_audio END"
+    ", t.embedding_version = CASE WHEN derived THEN null ELSE t.embedding_version END"
+    ", t.embedding_source = CASE WHEN derived THEN null ELSE t.embedding_source END"
+    f" RETURN t {TRACK_MAP} AS row"
 )

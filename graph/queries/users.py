@@ -1,10 +1,11 @@
 """Users, API keys, refresh-token families and revoked access tokens."""
 
-USER_MAP = "{.id, .email, .username, .role, .created_at}"
+USER_MAP = "{.id, .email, .username, .name, .role, .created_at, .updated_at, .email_verified_at}"
 
 CREATE_USER_QUERY = (
     "CREATE (u:User {id: $id, email: $email, username: $username, username_key: $username_key,"
-    " password_hash: $password_hash, role: $role, created_at: $now, updated_at: $now}) "
+    " name: $name, password_hash: $password_hash, role: $role, created_at: $now,"
+    " updated_at: $now}) "
     f"RETURN u {USER_MAP} AS row"
 )
 USERS_BY_ID_QUERY = f"UNWIND $ids AS id MATCH (u:User {{id: id}}) RETURN u {USER_MAP} AS row"
@@ -26,6 +27,22 @@ UPDATE_PROFILE_QUERY = (
     "MATCH (u:User {id: $id}) "
     "SET u.email = coalesce($email, u.email), u.username = coalesce($username, u.username), "
     "u.username_key = coalesce($username_key, u.username_key), "
+    "u.password_hash = coalesce($password_hash, u.password_hash), u.updated_at = $now "
+    f"RETURN u {USER_MAP} AS row"
+)
+# An admin's edit of another account: each property only when given. Taking the admin
+# role from the last admin returns no row (and changes nothing); the write to the other
+# admins serialises two such edits on Neo4j, as in DELETE_USER_QUERY.
+ADMIN_UPDATE_USER_QUERY = (
+    "MATCH (u:User {id: $id}) "
+    "OPTIONAL MATCH (other:User {role: $admin}) WHERE u.role = $admin AND other.id <> u.id "
+    "WITH u, collect(other) AS admins "
+    "FOREACH (a IN admins | SET a.role = a.role) "
+    "WITH u, admins WHERE $role IS NULL OR $role = $admin OR u.role <> $admin "
+    "OR size(admins) > 0 "
+    "SET u.email = coalesce($email, u.email), u.username = coalesce($username, u.username), "
+    "u.username_key = coalesce($username_key, u.username_key), "
+    "u.name = coalesce($name, u.name), u.role = coalesce($role, u.role), "
     "u.password_hash = coalesce($password_hash, u.password_hash), u.updated_at = $now "
     f"RETURN u {USER_MAP} AS row"
 )
@@ -109,12 +126,13 @@ REVOKED_JTI_QUERY = (
     "UNWIND $jtis AS jti MATCH (r:RevokedToken {jti: jti}) RETURN r.jti AS jti LIMIT 1"
 )
 
-# An account goes in one transaction: its collections, sessions and API keys, then the
-# user with its PLAYED and QUEUED edges and its preferences (a property). `$entry`, a
-# RevokedToken, refuses the user's access tokens until the last of them would expire.
-# The last admin stays: no row comes back. Deleting an admin first writes to the other
-# admins, so that on Neo4j two admins deleting themselves at once serialise (one waits,
-# deadlocks and is retried) instead of both seeing the other still there.
+# An account goes in one transaction: its collections, sessions, API keys and mailed
+# tokens, then the user with its PLAYED and QUEUED edges and its preferences (a
+# property). `$entry`, a RevokedToken, refuses the user's access tokens until the last
+# of them would expire. The last admin stays: no row comes back. Deleting an admin
+# first writes to the other admins, so that on Neo4j two admins deleting themselves at
+# once serialise (one waits, deadlocks and is retried) instead of both seeing the other
+# still there.
 DELETE_USER_QUERY = (
     "MATCH (u:User {id: $id}) "
     "OPTIONAL MATCH (other:User {role: $admin}) WHERE u.role = $admin AND other.id <> u.id "
@@ -127,7 +145,9 @@ DELETE_USER_QUERY = (
     "WITH u, collections, collect(f) AS families "
     "OPTIONAL MATCH (u)-[:HAS_KEY]->(k:ApiKey) "
     "WITH u, collections, families, collect(k) AS keys "
-    "WITH u, collections + families + keys AS owned, "
+    "OPTIONAL MATCH (u)-[:HAS_ACCOUNT_TOKEN]->(m:AccountToken) "
+    "WITH u, collections, families, keys, collect(m) AS mailed "
+    "WITH u, collections + families + keys + mailed AS owned, "
     "[c IN collections | c.id] AS collection_ids, [k IN keys | k.id] AS key_ids "
     "FOREACH (x IN owned | DETACH DELETE x) "
     "MERGE (r:RevokedToken {jti: $entry}) SET r.expires_at = $expires_at "
@@ -135,3 +155,24 @@ DELETE_USER_QUERY = (
     "RETURN id, collection_ids, key_ids"
 )
 USER_ROLE_QUERY = "MATCH (u:User {id: $id}) RETURN u.role AS role"
+
+# Single-use, expiring tokens mailed for a password reset or an e-mail verification. Only
+# the token's SHA-256 is stored. Consuming counts the uses first, which takes the node's
+# write lock, so that of two requests racing with one token only the first sees use 1.
+CREATE_ACCOUNT_TOKEN_QUERY = (
+    "MATCH (u:User {id: $user_id}) "
+    "CREATE (u)-[:HAS_ACCOUNT_TOKEN]->(t:AccountToken {hash: $hash, purpose: $purpose,"
+    " user_id: $user_id, email: u.email, uses: 0, created_at: $now, expires_at: $expires_at}) "
+    "RETURN t.hash AS hash"
+)
+CONSUME_ACCOUNT_TOKEN_QUERY = (
+    "MATCH (t:AccountToken {hash: $hash}) "
+    "SET t.uses = t.uses + 1 "
+    "WITH t WHERE t.uses = 1 AND t.purpose = $purpose AND t.expires_at > $now "
+    "MATCH (u:User {id: t.user_id}) WHERE u.email = t.email "
+    "RETURN u.id AS user_id"
+)
+SET_EMAIL_VERIFIED_QUERY = (
+    "MATCH (u:User {id: $id}) SET u.email_verified_at = coalesce(u.email_verified_at, $now) "
+    f"RETURN u {USER_MAP} AS row"
+)

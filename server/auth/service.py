@@ -19,16 +19,22 @@ from redis.exceptions import RedisError
 from graph import ids, users
 from graph.engine import GraphEngine, Row
 from music.errors import ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
-from music.text import check_text, has_control
+from music.text import check_text
 from resolvers.permissions import Principal
-from server.auth.passwords import MAX_LENGTH, MIN_LENGTH, Passwords
-from server.auth.revocations import Revocations, user_entry
+from server.auth.account_mail import AccountMail
+from server.auth.passwords import Passwords
+from server.auth.revocations import Revocations
 from server.auth.tokens import ACCESS, REFRESH, Tokens
+from server.auth.user_admin import (
+    API_KEY_CACHE,
+    UserAdmin,
+    check_password,
+    check_username,
+    clean_email,
+)
+from server.mail import MailSender
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,}$")
-USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,39}$")
 API_KEY_RE = re.compile(r"^apk_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$")
-API_KEY_CACHE = "apollonia:apikey:"
 API_KEY_CACHE_SECONDS = 60
 INVALID_LOGIN = "Invalid login or password."
 
@@ -37,35 +43,15 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _clean_email(email: str) -> str:
-    """The email as stored (trimmed, lower-cased); VALIDATION_ERROR if it is not one."""
-    email = email.strip().lower()
-    if len(email) > 254 or has_control(email) or not EMAIL_RE.match(email):
-        raise ValidationError("That is not an email address.", field="email")
-    return email
-
-
-def _check_username(username: str) -> None:
-    if not USERNAME_RE.match(username):
-        raise ValidationError(
-            "A username has 3 to 40 letters, digits, '.', '_' or '-'.", field="username"
-        )
-
-
-def _check_password(password: str, field: str = "password") -> None:
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise ValidationError(
-            f"A password has {MIN_LENGTH} to {MAX_LENGTH} characters.", field=field
-        )
-
-
-class AuthService:
+class AuthService(UserAdmin, AccountMail):
     def __init__(
         self,
         engine: GraphEngine,
         redis: aioredis.Redis,
         tokens: Tokens,
         passwords: Passwords,
+        mail: MailSender | None = None,
+        public_url: str = "http://127.0.0.1:8000",
         refresh_grace_ms: int = 5_000,
     ) -> None:
         self.engine = engine
@@ -74,6 +60,8 @@ class AuthService:
         self.redis = redis
         self.tokens = tokens
         self.passwords = passwords
+        self.mail = mail
+        self.public_url = public_url
         self.revocations = Revocations(engine, redis)
 
     # Credentials in, principal out --------------------------------------------------
@@ -140,15 +128,17 @@ class AuthService:
         }
 
     async def _new_user(self, email: str, username: str, password: str, role: str) -> Row:
-        email = _clean_email(email)
-        _check_username(username)
-        _check_password(password)
+        email = clean_email(email)
+        check_username(username)
+        check_password(password)
         password_hash = await self.passwords.hash(password)
         return await users.create_user(self.engine, email, username, password_hash, role)
 
     async def register(self, email: str, username: str, password: str) -> dict[str, Any]:
-        """Sign up as a `user` and start a session."""
-        return await self._session(await self._new_user(email, username, password, "user"))
+        """Sign up as a `user`, mail the address a verification link, start a session."""
+        user = await self._new_user(email, username, password, "user")
+        await self.send_verification(user)
+        return await self._session(user)
 
     async def create_user(self, email: str, username: str, password: str, role: str) -> Row:
         """A user with any role, without a session (the `create-admin` command)."""
@@ -191,7 +181,7 @@ class AuthService:
             raise UnauthenticatedError("This refresh token was just used; use its successor.")
         if user_id is None:
             # A replay: the family is revoked, and with it the access tokens it issued.
-            await self.revocations.revoke_families([family], self._last_access_expiry())
+            await self.revocations.revoke_families([family], self.last_access_expiry())
             raise UnauthenticatedError(
                 "This refresh token was already used or revoked; sign in again."
             )
@@ -206,10 +196,6 @@ class AuthService:
             "user": {**user, "_signed_in": True},
         }
 
-    def _last_access_expiry(self) -> int:
-        """When the last access token issued until now expires (epoch seconds)."""
-        return int(time.time()) + self.tokens.config.access_ttl + self.tokens.config.leeway
-
     async def logout(self, principal: Principal, refresh_token: str | None) -> bool:
         """Revoke the caller's access token, and the refresh family of `refresh_token`."""
         user_id = principal.require_user()
@@ -219,7 +205,7 @@ class AuthService:
                 raise UnauthenticatedError("The token is not valid.")
             family = str(claims.get("fam"))
             if await users.revoke_family(self.engine, family, user_id):
-                await self.revocations.revoke_families([family], self._last_access_expiry())
+                await self.revocations.revoke_families([family], self.last_access_expiry())
         if principal.jti and principal.expires_at:
             await self.revocations.revoke(principal.jti, principal.expires_at)
         return True
@@ -229,7 +215,7 @@ class AuthService:
     ) -> bool:
         """Change the password and end every other session of the user."""
         user_id = principal.require_user()
-        _check_password(new, "newPassword")
+        check_password(new, "newPassword")
         stored = await users.password_hash(self.engine, user_id)
         if not await self.passwords.verify(stored, current):
             raise UnauthenticatedError(INVALID_LOGIN)
@@ -240,7 +226,7 @@ class AuthService:
     async def _end_other_sessions(self, user_id: str, family: str | None) -> None:
         """Revoke every session of the user but `family`, and their access tokens."""
         ended = await users.revoke_other_families(self.engine, user_id, keep=family or "")
-        await self.revocations.revoke_families(ended, self._last_access_expiry())
+        await self.revocations.revoke_families(ended, self.last_access_expiry())
 
     async def update_profile(
         self,
@@ -257,16 +243,16 @@ class AuthService:
         caller's other sessions. Asking for no change returns the user without a write."""
         user_id = principal.require_user()
         if email is not None:
-            email = _clean_email(email)
+            email = clean_email(email)
         if username is not None:
-            _check_username(username)
+            check_username(username)
         password_hash = None
         if new_password is not None or current_password is not None:
             if new_password is None or current_password is None:
                 raise ValidationError(
                     "Give 'currentPassword' and 'newPassword' together.", field="newPassword"
                 )
-            _check_password(new_password, "newPassword")
+            check_password(new_password, "newPassword")
             stored = await users.password_hash(self.engine, user_id)
             if not await self.passwords.verify(stored, current_password):
                 raise UnauthenticatedError(INVALID_LOGIN)
@@ -289,16 +275,7 @@ class AuthService:
         stored = await users.password_hash(self.engine, user_id)
         if not await self.passwords.verify(stored, password):
             raise UnauthenticatedError(INVALID_LOGIN)
-        # Every access token of the user was issued before now: none outlives `until`.
-        until = self._last_access_expiry()
-        entry = user_entry(user_id)
-        deleted = await users.delete_user(self.engine, user_id, entry, until * 1000)
-        await self.revocations.remember(entry, until)
-        if deleted["key_ids"]:
-            # Should Redis be down, the cache entries expire within API_KEY_CACHE_SECONDS.
-            with contextlib.suppress(RedisError):
-                await self.redis.delete(*(API_KEY_CACHE + k for k in deleted["key_ids"]))
-        return [str(c) for c in deleted["collection_ids"]]
+        return await self.remove_user(user_id)
 
     # API keys ---------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from music.errors import ValidationError
 from music.features import FEATURE_BOUNDS
 from music.keys import MODES, PITCH_CLASSES
 from server.rest import shapes as s
@@ -24,6 +25,10 @@ class Call:
     files: dict[str, list[Any]] = field(default_factory=dict)
     limit: int = 20
     offset: int = 0
+    # The credential of `Authorization: Bearer` (seeds 000 and 004 refresh with it).
+    bearer: str | None = None
+    # When the route started its work (routes that report `took_ms`).
+    started: float = 0.0
 
     @property
     def id(self) -> str:
@@ -64,6 +69,11 @@ class Route:
     page: str | None = None
     # Lists take `limit` and `offset`.
     listed: bool = False
+    # Seed 002's routes answer `{success: true, data, timestamp}`.
+    envelope: bool = False
+    # The permission the OpenAPI document shows, when the document's fields do not say
+    # it (`me` is public to GraphQL, but GET /users/me needs a signed-in caller).
+    permission: str | None = None
 
 
 def q(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> Param:
@@ -100,7 +110,7 @@ def _all(field_name: str, item: Callable[[Any], Any] = s.snake) -> Result:
 
     def result(data: Any, call: Call) -> Any:
         items = [item(i) for i in data[field_name]]
-        return s.page(items, len(items), len(items), 0)
+        return s.page(items, len(items), max(len(items), call.limit), 0)
 
     return result
 
@@ -197,7 +207,7 @@ def _embeddings(data: Any, call: Call) -> Any:
         for name, vector in track.items()
         if vector is not None
     ]
-    return s.page(items, len(items), len(items), 0)
+    return s.page(items, len(items), max(len(items), call.limit), 0)
 
 
 def _embedding(data: Any, call: Call) -> Any:
@@ -229,6 +239,32 @@ def _by_source(data: Any, call: Call) -> Any:
 def _auth(data: Any, call: Call) -> Any:
     payload = next(iter(data.values()))
     return {**s.snake(payload), "token_type": "bearer"}
+
+
+def _registered(data: Any, call: Call) -> Any:
+    """Seed 000's register answers the user; the tokens of the new session come beside
+    its fields, so a client need not sign in again."""
+    tokens = _auth(data, call)
+    return {**tokens.pop("user"), **tokens}
+
+
+REGISTERED = {
+    "allOf": [
+        REF["User"],
+        obj(
+            {"access_token": STR, "refresh_token": STR, "token_type": STR, "expires_in": INT},
+        ),
+    ]
+}
+
+
+def _refresh_token(call: Call) -> dict[str, Any]:
+    """The refresh token from the body (seed 000's `refresh_token`) or, as seeds 000 and
+    004 also send it, from `Authorization: Bearer`."""
+    token = call.b("refresh_token") or call.bearer
+    if not token:
+        raise ValidationError("'refresh_token' is required.", field="refresh_token")
+    return {"token": token}
 
 
 def _me(data: Any, call: Call) -> Any:
@@ -305,7 +341,8 @@ TRACK_BODY = {
         "album_id": nullable("string"),
         "genre": nullable("string"),
         "genres": _STRS,
-        "year": nullable("integer"),
+        # Seed 000: `year: Optional[int] = Field(None, ge=1900, le=2100)`.
+        "year": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2100},
         "duration": nullable("number"),
         "track_number": nullable("integer"),
         "disc_number": nullable("integer"),
@@ -327,7 +364,8 @@ FEATURES_BODY = {
         **{n: _bounded(FEATURE_BOUNDS[n]) for n in ("energy", "danceability")},
         **{n: NUM for n in ("loudness", "lufs", "spectral_centroid", "onset_rate")},
     },
-    "required": ["tempo"],
+    # `tempo` or its alias `bpm`: the GraphQL input requires the tempo.
+    "required": [],
 }
 ENTRY_BODY = obj({"key": STR, "value": STR, "source": STR}, required=("key", "value"))
 VECTOR = array(NUM)
@@ -443,11 +481,6 @@ def _recommendation_input(c: Call) -> dict[str, Any]:
     }
 
 
-_UPLOAD_ONE = {
-    "type": "object",
-    "properties": {"file": {"type": "string", "format": "binary"}},
-    "required": ["file"],
-}
 _JOB_ROUTE_BODY = obj({"path": STR, "webhook_url": STR}, required=("path",))
 
 

@@ -17,7 +17,8 @@ from starlette.routing import Route as StarletteRoute
 from music.errors import DomainError, ValidationError
 from server import json_body
 from server.rest._mapping import Call, Param, Route
-from server.rest.errors import error_response, from_graphql_error
+from server.rest.body_check import check_body, check_query_names, field_in, is_graphql_text
+from server.rest.errors import error_response, from_graphql_error, now_iso, seed_details
 from server.rest.routes import ROUTES
 from server.rest.shapes import snake
 
@@ -59,6 +60,9 @@ def _coerce(param: Param, values: list[str]) -> Any:
     schema = param.schema
     kind = schema.get("type")
     if kind == "array":
+        allowed = schema.get("items", {}).get("enum")
+        if allowed is not None and any(v not in allowed for v in values):
+            raise ValueError(values)
         return values
     raw = values[-1]
     if kind == "integer":
@@ -73,6 +77,10 @@ def _coerce(param: Param, values: list[str]) -> Any:
         value = raw.lower() in ("true", "1")
     else:
         value = raw
+    if isinstance(value, str) and not (
+        schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value))
+    ):
+        raise ValueError(raw)
     if "enum" in schema and value not in schema["enum"]:
         raise ValueError(raw)
     if "minimum" in schema and value < schema["minimum"]:
@@ -85,7 +93,9 @@ def _coerce(param: Param, values: list[str]) -> Any:
 def read_query(route: Route, request: Request) -> dict[str, Any]:
     """The route's query parameters, typed and within bounds (VALIDATION_ERROR if not)."""
     found: dict[str, Any] = {}
-    for param in query_params(route):
+    params = query_params(route)
+    check_query_names({p.name for p in params}, list(request.query_params.keys()))
+    for param in params:
         values = request.query_params.getlist(param.name)
         if not values:
             if param.required:
@@ -112,7 +122,8 @@ async def read_body(route: Route, request: Request) -> tuple[Any, dict[str, list
         files: dict[str, list[Any]] = {}
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
-                files.setdefault(name, []).append(value)
+                # `files[]` (seed 002, PHP-style) is `files`.
+                files.setdefault(name.removesuffix("[]"), []).append(value)
             else:
                 fields[name] = value
         return fields, files, form
@@ -130,7 +141,29 @@ async def read_body(route: Route, request: Request) -> tuple[Any, dict[str, list
         raise ValidationError("The body must not contain NUL characters.", field="body")
     if route.body.get("type") == "object" and not isinstance(body, dict):
         raise ValidationError("The body must be a JSON object.", field="body")
+    check_body(route.body, body)
     return body, {}, None
+
+
+def bearer_of(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    return authorization[7:].strip() or None if authorization[:7].lower() == "bearer " else None
+
+
+def rest_error(error: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """Code, message and details of a GraphQL error as a REST client sees them: the
+    words graphql-core uses about the route's internal document (its variables, its
+    argument names) become a plain VALIDATION_ERROR naming the field when it can."""
+    code, message, details = from_graphql_error(error)
+    if code in ("VALIDATION_ERROR", "BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED") and (
+        is_graphql_text(message)
+    ):
+        field = details.get("field") or field_in(message)
+        details = {"field": field} if field else {}
+        message = f"'{field}' is missing or not valid." if field else "The request is not valid."
+        return "VALIDATION_ERROR", message, details
+    details.pop("path", None)
+    return code, message, details
 
 
 class RestApp:
@@ -145,6 +178,10 @@ class RestApp:
     ) -> tuple[Any, dict[str, str]]:
         handler = self.state["graphql"].http_handler
         data = {"query": route.document, "variables": variables, "operationName": route.operation}
+        if request.method == "GET" and route.document.startswith("mutation"):
+            # A link in a mail (GET /auth/verify-email) changes state; the GraphQL handler
+            # runs only queries for a GET, so it sees this one as the POST it stands for.
+            request = Request({**request.scope, "method": "POST"}, request.receive)
         _, result = await handler.execute_graphql_query(request, data)
         headers: dict[str, str] = {}
         verdict = getattr(request.state, "rate_limit", None)
@@ -167,6 +204,7 @@ class RestApp:
                 files,
                 limit=int(query.get("limit", 20)),
                 offset=int(query.get("offset", 0)),
+                bearer=bearer_of(request),
             )
             if (
                 route.multipart
@@ -179,13 +217,17 @@ class RestApp:
             data, headers = await self._data(request, route, call)
             result = route.result(data, call)
         except GraphQLFailed as e:
-            code, message, details = from_graphql_error(e.error)
+            code, message, details = rest_error(e.error)
             if "retryAfter" in details:
                 e.headers["retry-after"] = str(details["retryAfter"])
-            return error_response(code, message, snake(details), e.headers)
+            return error_response(
+                code, message, seed_details(route, code, message, snake(details)), e.headers
+            )
         except DomainError as e:
-            details = {k: v for k, v in e.details.items() if k in ("field", "key")}
-            return error_response(e.code, e.message, details)
+            details = {k: v for k, v in e.details.items() if k in ("field", "key", "unknown")}
+            return error_response(
+                e.code, e.message, seed_details(route, e.code, e.message, details)
+            )
         except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError):
             return error_response("VALIDATION_ERROR", "The request does not fit this route.")
         finally:
@@ -193,6 +235,8 @@ class RestApp:
                 await form.close()
         if route.status == 204:
             return Response(status_code=204, headers=headers)
+        if route.envelope:
+            result = {"success": True, "data": result, "timestamp": now_iso()}
         return Response(
             orjson.dumps(result), route.status, headers=headers, media_type="application/json"
         )
@@ -214,9 +258,21 @@ class RestApp:
                 data[route.page]["edges"] = []
                 return data, headers
             after, left = info["endCursor"], left - step
-        return await self.execute(
-            request, route, {**variables, "first": call.limit, "after": after}
+        # Then the page itself, PAGE_STEP rows per step (seed 000 lets a page hold 500).
+        data, headers = await self.execute(
+            request, route, {**variables, "first": min(PAGE_STEP, call.limit), "after": after}
         )
+        conn = data[route.page]
+        while len(conn["edges"]) < call.limit and conn["pageInfo"]["hasNextPage"]:
+            step = min(PAGE_STEP, call.limit - len(conn["edges"]))
+            more, headers = await self.execute(
+                request,
+                route,
+                {**variables, "first": step, "after": conn["pageInfo"]["endCursor"]},
+            )
+            conn["edges"].extend(more[route.page]["edges"])
+            conn["pageInfo"] = more[route.page]["pageInfo"]
+        return data, headers
 
 
 def _endpoint(rest: RestApp, route: Route) -> Callable[[Request], Awaitable[Response]]:

@@ -43,9 +43,53 @@ STATUS: dict[str, int] = {
 COMMON_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 
 
+# Seed 004's routes, whose clients read its error codes (`AUTH_001`…): they find the
+# code in `error.details.seed_code`, beside ours in `error.code`.
+SEED_004_ROUTES = frozenset(
+    {
+        ("POST", "/users"),
+        ("GET", "/users/{id}"),
+        ("PUT", "/users/{id}"),
+        ("DELETE", "/users/{id}"),
+        ("POST", "/auth/login"),
+        ("POST", "/auth/refresh"),
+        ("POST", "/auth/logout"),
+        ("GET", "/admin/system/status"),
+        ("POST", "/admin/maintenance"),
+    }
+)
+SEED_004_CODES = {
+    "UNAUTHENTICATED": "AUTH_001",
+    "FORBIDDEN": "AUTH_003",
+    "VALIDATION_ERROR": "VAL_001",
+    "BAD_REQUEST": "VAL_001",
+    "NOT_FOUND": "RES_001",
+    "CONFLICT": "RES_002",
+    "INTERNAL": "SYS_001",
+    "MAINTENANCE": "SYS_002",
+}
+
+
+def seed_details(route: Any, code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
+    """`details`, plus seed 004's code where a seed-004 route answers."""
+    if (route.method, route.path) not in SEED_004_ROUTES or code not in SEED_004_CODES:
+        return details
+    legacy = SEED_004_CODES[code]
+    if code == "UNAUTHENTICATED" and "expired" in message.lower():
+        legacy = "AUTH_002"
+    elif code == "VALIDATION_ERROR" and "required" in message:
+        legacy = "VAL_002"
+    return {**details, "seed_code": legacy}
+
+
 def status_of(code: str) -> int:
     """The HTTP status of an error code; 400 for a code this table does not know."""
     return STATUS.get(code, 400)
+
+
+def now_iso() -> str:
+    """Now, in ISO-8601 UTC with milliseconds (`…T12:00:00.000Z`)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def envelope(
@@ -57,9 +101,7 @@ def envelope(
             "code": code,
             "message": message,
             "details": details or {},
-            "timestamp": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "timestamp": now_iso(),
             "request_id": request_id or request_id_var.get(),
         },
     }

@@ -41,9 +41,14 @@ _STATUS_TEXT = {
 }
 
 
+_TIME = {"type": "string", "format": "date-time"}
+
+
 def route_permission(schema: GraphQLSchema, route: RestRoute) -> str:
     """The permission a route needs: that of the root fields of its document ("public"
-    when every one is public)."""
+    when every one is public), unless the route names its own."""
+    if route.permission is not None:
+        return route.permission
     document = parse(route.document)
     [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     root = (
@@ -76,7 +81,14 @@ def _operation(route: RestRoute, permission: str, anonymous_read: bool) -> dict[
     ]
     ok: dict[str, Any] = {"description": "Success"}
     if route.status != 204:
-        ok["content"] = {"application/json": {"schema": route.response or {}}}
+        body = route.response or {}
+        if route.envelope:
+            body = {
+                "type": "object",
+                "properties": {"success": {"const": True}, "data": body, "timestamp": _TIME},
+                "required": ["success", "data", "timestamp"],
+            }
+        ok["content"] = {"application/json": {"schema": body}}
     responses: dict[str, Any] = {str(route.status): ok}
     for status in COMMON_STATUSES:
         responses[str(status)] = {
@@ -168,7 +180,8 @@ _REDOC = """<!doctype html>
 
 
 def api_routes(schema: GraphQLSchema, settings: Settings, rest: Any) -> list[BaseRoute]:
-    """/api/v1 (the REST app), /api/openapi.json, /api/docs, /api/redoc and their assets."""
+    """/api/v1 (the REST app), /api/openapi.json, /api/docs, /api/redoc (also at /openapi.json,
+    /docs and /redoc) and their assets."""
     document = openapi_document(schema, settings)
 
     async def openapi(_: Request) -> Response:
@@ -184,6 +197,10 @@ def api_routes(schema: GraphQLSchema, settings: Settings, rest: Any) -> list[Bas
         Route("/api/openapi.json", openapi),
         Route("/api/docs", docs),
         Route("/api/redoc", redoc),
+        # Seed 000's FastAPI defaults; seed 004 uses the /api/ paths above.
+        Route("/openapi.json", openapi),
+        Route("/docs", docs),
+        Route("/redoc", redoc),
         Mount("/api/static", StaticFiles(directory=VENDOR)),
         Mount("/api/v1", rest),
     ]

@@ -40,7 +40,7 @@ JOB = (
     "id kind status progress message errorCode errorMessage attempts createdAt startedAt "
     "finishedAt updatedAt params result"
 )
-USER = "id username email role createdAt"
+USER = "id username name email role createdAt updatedAt emailVerified"
 AUTH = f"accessToken refreshToken expiresIn user {{ {USER} }}"
 QUEUE = "tracks { id title } currentIndex positionMs version updatedAt"
 SIMILAR = f"score track {{ {TRACK} }} reasons {{ feature value description }}"
@@ -185,9 +185,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "id": STR,
             "username": STR,
+            "name": STR,
             "email": nullable("string"),
             "role": STR,
             "created_at": DATETIME,
+            "updated_at": nullable(DATETIME),
+            "email_verified": BOOL,
         }
     ),
     "AuthTokens": obj(

@@ -11,7 +11,6 @@ from server.rest import shapes as s
 from server.rest._mapping import (
     _DELETE_DOC,
     _EMBEDDING_TYPES,
-    _JOB_DOC,
     _JOB_ROUTE_BODY,
     _PAIR,
     _SET_FEATURES_DOC,
@@ -20,13 +19,13 @@ from server.rest._mapping import (
     _TRACKS_DOC,
     _UPDATE_DOC,
     _UPDATE_ME_DOC,
-    _UPLOAD_ONE,
     _UPSERT_EMBEDDING_DOC,
     EMBEDDING,
     ENTRY_BODY,
     ENTRY_LIST,
     FEATURES_BODY,
     PAGE,
+    REGISTERED,
     SIMILAR_LIST,
     STATS,
     TRACK_BODY,
@@ -46,7 +45,6 @@ from server.rest._mapping import (
     _enum,
     _field,
     _first_entry,
-    _hits,
     _job,
     _me,
     _metadata_entry,
@@ -55,8 +53,9 @@ from server.rest._mapping import (
     _profile_and_password,
     _range,
     _recommendation_input,
+    _refresh_token,
+    _registered,
     _stats_doc,
-    _suggestions,
     _track_filter,
     _track_vars,
     _upload,
@@ -67,7 +66,11 @@ from server.rest._mapping import (
     q,
     track_input,
 )
-from server.rest.shapes import ANY, BOOL, INT, NUM, REF, STR, array, list_of, nullable, obj
+from server.rest.routes.account import ACCOUNT_ROUTES
+from server.rest.routes.media import MEDIA_ROUTES
+from server.rest.routes.predictions import PREDICTION_ROUTES
+from server.rest.routes.users import USER_ROUTES
+from server.rest.shapes import ANY, BOOL, NUM, REF, STR, array, list_of, nullable, obj
 
 T, AF, EMB, META = "Tracks", "Audio features", "Embeddings", "Metadata"
 CAT, LIB, MEDIA, AN, PRED, AUTH, USERS, ADMIN = (
@@ -438,36 +441,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         ),
         response=list_of(obj({"score": NUM, "track": REF["Track"], "reasons": array(ANY)})),
     ),
-    Route("GET", "/search", "Search",
-        f"query Search($query: String!, $first: Int, $mode: SearchMode) {{ search(query: $query, "
-        f"first: $first, mode: $mode) {{ score node {{ __typename ... on Track {{ {s.TRACK} }} "
-        f"... on Artist {{ id name }} ... on Album {{ id title year }} }} }} }}",
-        variables=lambda c: {
-            "query": c.query.get("q"),
-            "first": c.limit,
-            "mode": str(c.query.get("mode") or "hybrid").upper(),
-        },
-        result=_hits, summary="Hybrid search: full text fused with audio similarity", tag=LIB,
-        query=(q("q", STR, required=True), q("mode", _enum("hybrid", "text")), PAGE[0]),
-        response=list_of(obj({"type": STR, "score": NUM, "item": {"type": "object"}})),
-    ),
-    Route("GET", "/search/suggest", "Suggest",
-        "query Suggest($prefix: String!, $field: SuggestField, $first: Int) { suggest("
-        "prefix: $prefix, field: $field, first: $first) { text node { __typename "
-        "... on Track { id } ... on Artist { id } ... on Album { id } } } }",
-        variables=lambda c: {
-            "prefix": c.query.get("q"),
-            "field": str(c.query.get("field") or "title").upper(),
-            "first": c.query.get("limit", 10),
-        },
-        result=_suggestions, summary="Autocomplete titles and names", tag=LIB,
-        query=(
-            q("q", STR, required=True),
-            q("field", _enum("title", "artist", "album")),
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 20, "default": 10}),
-        ),
-        response=list_of(obj({"text": STR, "type": STR, "id": STR})),
-    ),
     Route("POST", "/scan", "ScanLibrary",
         f"mutation ScanLibrary($path: String!, $webhookUrl: String) {{ scanLibrary("
         f"path: $path, webhookUrl: $webhookUrl) {{ {s.JOB} }} }}",
@@ -486,26 +459,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         response={"type": "object"},
     ),
     # --- media ----------------------------------------------------------------------
-    Route("GET", "/media", "ListMedia",
-        _TRACKS_DOC.replace("ListTracks(", "ListMedia(", 1), variables=_track_filter,
-        result=_connection("tracks"), summary="List media (tracks)", tag=MEDIA, query=TRACK_FILTERS,
-        response=TRACK_LIST, page="tracks",
-    ),
-    Route("GET", "/media/{id}", "GetMedia",
-        _TRACK_DOC.replace("GetTrack(", "GetMedia(", 1), variables=_track_vars,
-        result=_field("track", item=s.track), summary="Get a media item", tag=MEDIA,
-        response=REF["Track"],
-    ),
-    Route("PUT", "/media/{id}", "UpdateMedia",
-        _UPDATE_DOC.replace("UpdateTrack(", "UpdateMedia(", 1),
-        variables=lambda c: {"id": c.id, "input": track_input(c)},
-        result=_field("updateTrack", item=s.track), summary="Update a media item", tag=MEDIA,
-        body=TRACK_BODY, response=REF["Track"],
-    ),
-    Route("DELETE", "/media/{id}", "DeleteMedia",
-        _DELETE_DOC.replace("DeleteTrack(", "DeleteMedia(", 1), variables=_track_vars,
-        result=_nothing, summary="Delete a media item", tag=MEDIA, status=204,
-    ),
     Route("POST", "/media/upload", "UploadMedia",
         f"mutation UploadMedia($file: Upload!, $metadata: TrackMetadataInput) {{ uploadTrack("
         f"file: $file, metadata: $metadata) {{ duplicate track {{ {s.TRACK} }} "
@@ -527,76 +480,7 @@ OTHER_ROUTES: tuple[Route, ...] = (
         result=_field("collectionStats"), summary="Catalogue (or collection) statistics", tag=AN,
         query=(q("collection_id", STR),), response=STATS,
     ),
-    Route("GET", "/analytics/trends", "Trends",
-        "query Trends($period: TrendPeriod!, $metric: TrendMetric!, $last: Int) { trends("
-        "period: $period, metric: $metric, last: $last) { start value } }",
-        variables=lambda c: {
-            "period": str(c.query.get("period") or "day").upper(),
-            "metric": str(c.query.get("metric") or "plays").upper(),
-            "last": c.query.get("last", 30),
-        },
-        result=_all("trends"), summary="A metric per period", tag=AN,
-        query=(
-            q("period", _enum("day", "week", "month", "year")),
-            q("metric", _enum("uploads", "plays", "duration")),
-            q("last", {"type": "integer", "minimum": 1, "maximum": 365}),
-        ),
-        response=list_of(obj({"start": s.DATETIME, "value": NUM})),
-    ),
-    Route("GET", "/analytics/similar/{id}", "AnalyticsSimilar",
-        f"query AnalyticsSimilar($id: ID!, $first: Int, $minScore: Float) {{ track(id: $id) "
-        f"{{ similar(first: $first, minScore: $minScore) {{ {s.SIMILAR} }} }} }}",
-        variables=lambda c: {
-            "id": c.id,
-            "first": c.query.get("limit", 10),
-            "minScore": c.query.get("similarity_threshold", 0.0),
-        },
-        result=lambda d, c: _all("similar", s.similar)(s.found(d["track"], "track"), c),
-        summary="Similar tracks above a score", tag=AN,
-        query=(
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
-            q("similarity_threshold", {"type": "number", "minimum": 0, "maximum": 1}),
-        ),
-        response=SIMILAR_LIST,
-    ),
     # --- predictions and models ----------------------------------------------------
-    Route("POST", "/predict", "PredictGenre",
-        "mutation PredictGenre($file: Upload!) { predictGenre(file: $file) { genre confidence "
-        "probabilities { genre probability } processingTimeMs modelVersion } }",
-        variables=lambda c: {"file": c.files["file"][0]}, result=_field("predictGenre"),
-        summary="The genre of an audio file (multipart)", tag=PRED, multipart=True,
-        body=_UPLOAD_ONE, response=STATS,
-    ),
-    Route("POST", "/batch-predict", "BatchPredict",
-        f"mutation BatchPredict($files: [Upload!]!, $webhookUrl: String) {{ batchPredict("
-        f"files: $files, webhookUrl: $webhookUrl) {{ {s.JOB} }} }}",
-        variables=lambda c: {"files": c.files.get("files", []), "webhookUrl": c.b("webhook_url")},
-        result=_job, summary="Genres of several files (a job); results POSTed to `webhook_url`",
-        tag=PRED, status=202, multipart=True,
-        body={
-            "type": "object",
-            "properties": {
-                "files": array({"type": "string", "format": "binary"}),
-                "webhook_url": STR,
-            },
-            "required": ["files"],
-        },
-        response=REF["Job"],
-    ),
-    Route("GET", "/prediction/{id}", "GetPrediction",
-        _JOB_DOC.replace("GetJob(", "GetPrediction(", 1), variables=_track_vars,
-        result=_field("job", what="prediction"), summary="A prediction job and its result",
-        tag=PRED, response=REF["Job"],
-    ),
-    Route("GET", "/batch/{id}", "GetBatch",
-        _JOB_DOC.replace("GetJob(", "GetBatch(", 1), variables=_track_vars,
-        result=_field("job", what="batch"), summary="A batch job and its results", tag=PRED,
-        response=REF["Job"],
-    ),
-    Route("GET", "/genres", "ListGenres",
-        "query ListGenres { genres { id name } }", variables=lambda c: {}, result=_all("genres"),
-        summary="Every genre", tag=PRED, response=list_of(obj({"id": STR, "name": STR})),
-    ),
     Route("GET", "/history", "History",
         "query History($first: Int, $after: String) { history(first: $first, after: $after) "
         "{ totalCount pageInfo { hasNextPage endCursor } edges { node { at durationPlayed "
@@ -612,17 +496,6 @@ OTHER_ROUTES: tuple[Route, ...] = (
         _stats_doc("Stats"), variables=lambda c: {}, result=_field("collectionStats"),
         summary="Catalogue statistics", tag=PRED, response=STATS,
     ),
-    Route("GET", "/models", "ListModels",
-        f"query ListModels {{ models {{ {s.MODEL} }} }}", variables=lambda c: {},
-        result=_all("models"), summary="Genre model versions", tag=PRED,
-        response=list_of({"type": "object"}),
-    ),
-    Route("POST", "/models/deploy", "DeployModel",
-        f"mutation DeployModel($version: Int!) "
-        f"{{ deployModel(version: $version) {{ {s.MODEL} }} }}",
-        variables=lambda c: {"version": c.b("version")}, result=_field("deployModel"),
-        summary="Put a model version in use", tag=PRED, body=obj({"version": INT}), response=STATS,
-    ),
     # --- auth and users -------------------------------------------------------------
     Route("POST", "/auth/register", "Register",
         f"mutation Register($input: RegisterInput!) {{ register(input: $input) {{ {s.AUTH} }} }}",
@@ -633,8 +506,10 @@ OTHER_ROUTES: tuple[Route, ...] = (
                 "password": c.b("password"),
             }
         },
-        result=_auth, summary="Create an account", tag=AUTH, status=201,
-        body=obj({"email": STR, "username": STR, "password": STR}), response=REF["AuthTokens"],
+        result=_registered,
+        summary="Create an account: the user (seed 000's UserResponse), with the session's "
+        "tokens beside it", tag=AUTH, status=201,
+        body=obj({"email": STR, "username": STR, "password": STR}), response=REGISTERED,
     ),
     Route("POST", "/auth/login", "Login",
         f"mutation Login($input: LoginInput!) {{ login(input: $input) {{ {s.AUTH} }} }}",
@@ -652,8 +527,9 @@ OTHER_ROUTES: tuple[Route, ...] = (
     ),
     Route("POST", "/auth/refresh", "Refresh",
         f"mutation Refresh($token: String!) {{ refreshToken(token: $token) {{ {s.AUTH} }} }}",
-        variables=lambda c: {"token": c.b("refresh_token")}, result=_auth,
-        summary="Exchange a refresh token", tag=AUTH, body=obj({"refresh_token": STR}),
+        variables=_refresh_token, result=_auth,
+        summary="Exchange a refresh token (in the body, or as `Authorization: Bearer`)",
+        tag=AUTH, body=obj({"refresh_token": STR}, required=()),
         response=REF["AuthTokens"],
     ),
     Route("POST", "/auth/logout", "Logout",
@@ -663,7 +539,7 @@ OTHER_ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/users/me", "Me",
         f"query Me {{ me {{ {s.USER} }} }}", variables=lambda c: {}, result=_me,
-        summary="The signed-in user", tag=USERS, response=REF["User"],
+        summary="The signed-in user", tag=USERS, response=REF["User"], permission="signed in",
     ),
     Route("PATCH", "/users/me", "UpdateMe",
         _UPDATE_ME_DOC, variables=_profile_and_password,
@@ -718,4 +594,11 @@ OTHER_ROUTES: tuple[Route, ...] = (
 # fmt: on
 
 
-ROUTES: tuple[Route, ...] = (*TRACK_ROUTES, *OTHER_ROUTES)
+ROUTES: tuple[Route, ...] = (
+    *TRACK_ROUTES,
+    *OTHER_ROUTES,
+    *MEDIA_ROUTES,
+    *PREDICTION_ROUTES,
+    *USER_ROUTES,
+    *ACCOUNT_ROUTES,
+)

@@ -1,0 +1,208 @@
+"""Seed 000's media, search and analytics routes, in its shapes: `/media` pages of 50 up
+to 500 filtered by genre, artist and format (newest first), `DELETE /media/{id}` with a
+message, `/search` as `{query, results, total, took_ms}`, `/search/suggest` as
+`{suggestions}`, `/analytics/trends` as `{trends, period, metric}` and
+`/analytics/similar/{id}` as `{similar_media}` above a 0.7 score."""
+
+import time
+from typing import Any
+
+from server.rest import shapes
+from server.rest._mapping import (
+    _DELETE_DOC,
+    _TRACK_DOC,
+    _TRACKS_DOC,
+    _UPDATE_DOC,
+    TRACK_BODY,
+    TRACK_FILTERS,
+    TRACK_LIST,
+    Call,
+    Route,
+    _connection,
+    _enum,
+    _field,
+    _hits,
+    _suggestions,
+    _track_filter,
+    _track_vars,
+    q,
+    track_input,
+)
+from server.rest.shapes import NUM, REF, STR, array, obj
+
+MEDIA_TAG, SEARCH_TAG, ANALYTICS_TAG = "Media", "Library and listening", "Analytics"
+# Seed 000: `limit: int = Query(50, le=500)`, `offset: int = Query(0, ge=0)`.
+SEED_PAGE = (
+    q("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+    q("offset", {"type": "integer", "minimum": 0, "maximum": 10_000, "default": 0}),
+)
+MEDIA_FILTERS = (
+    *(p for p in TRACK_FILTERS if p.name not in ("sort", "order")),
+    q("sort", {**_enum("title", "created_at", "year", "duration"), "default": "created_at"}),
+    q("order", {**_enum("asc", "desc"), "default": "desc"}),
+    q("artist", STR, "Tracks by this artist (by name, case-insensitive)."),
+    q("format", STR, "Tracks in this audio format (mp3, flac, wav, ...)."),
+    *SEED_PAGE,
+)
+
+
+def media_filter(call: Call) -> dict[str, Any]:
+    found = _track_filter(call)
+    extra = {"artist": call.query.get("artist"), "format": call.query.get("format")}
+    found["filter"].update({k: v for k, v in extra.items() if v is not None})
+    return found
+
+
+def deleted_message(data: Any, call: Call) -> dict[str, Any]:
+    shapes.found(data["deleteTrack"], "media")
+    return {"message": "Media deleted successfully", "id": call.id}
+
+
+def search_variables(call: Call) -> dict[str, Any]:
+    call.started = time.perf_counter()
+    return {
+        "query": call.query.get("q"),
+        "first": call.limit,
+        "offset": call.offset,
+        "mode": str(call.query.get("mode") or "hybrid").upper(),
+        "types": [str(f).upper() for f in call.query.get("fields") or []] or None,
+    }
+
+
+def search_result(data: Any, call: Call) -> dict[str, Any]:
+    """Seed 000's SearchResponse. The search is ranked, not counted: `total` is the hits
+    up to the end of this page."""
+    results = _hits(data, call)["items"]
+    return {
+        "query": call.query.get("q"),
+        "results": results,
+        "total": call.offset + len(results),
+        "limit": call.limit,
+        "offset": call.offset,
+        "took_ms": round((time.perf_counter() - call.started) * 1000, 3),
+    }
+
+
+def trends_result(data: Any, call: Call) -> dict[str, Any]:
+    return {
+        "trends": shapes.snake(data["trends"]),
+        "period": call.query.get("period"),
+        "metric": call.query.get("metric"),
+    }
+
+
+def similar_result(data: Any, call: Call) -> dict[str, Any]:
+    track = shapes.found(data["track"], "media")
+    return {"similar_media": [shapes.similar(s) for s in track["similar"]]}
+
+
+_SEARCH_FIELDS = {"type": "array", "items": _enum("track", "artist", "album")}
+
+# fmt: off
+MEDIA_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/media", "ListMedia",
+        _TRACKS_DOC.replace("ListTracks(", "ListMedia(", 1), variables=media_filter,
+        result=_connection("tracks"), summary="List media (tracks), newest first", tag=MEDIA_TAG,
+        query=MEDIA_FILTERS, response=TRACK_LIST, page="tracks",
+    ),
+    Route("GET", "/media/{id}", "GetMedia",
+        _TRACK_DOC.replace("GetTrack(", "GetMedia(", 1), variables=_track_vars,
+        result=_field("track", item=shapes.track), summary="Get a media item", tag=MEDIA_TAG,
+        response=REF["Track"],
+    ),
+    Route("PUT", "/media/{id}", "UpdateMedia",
+        _UPDATE_DOC.replace("UpdateTrack(", "UpdateMedia(", 1),
+        variables=lambda c: {"id": c.id, "input": track_input(c)},
+        result=_field("updateTrack", item=shapes.track), summary="Update a media item",
+        tag=MEDIA_TAG, body=TRACK_BODY, response=REF["Track"],
+    ),
+    Route("DELETE", "/media/{id}", "DeleteMedia",
+        _DELETE_DOC.replace("DeleteTrack(", "DeleteMedia(", 1), variables=_track_vars,
+        result=deleted_message, summary="Delete a media item", tag=MEDIA_TAG,
+        response=obj({"message": STR, "id": STR}),
+    ),
+    Route("GET", "/search", "Search",
+        f"query Search($query: String!, $first: Int, $offset: Int, $mode: SearchMode, "
+        f"$types: [SearchType!]) {{ search(query: $query, first: $first, offset: $offset, "
+        f"mode: $mode, types: $types) {{ score node {{ __typename ... on Track "
+        f"{{ {shapes.TRACK} }} ... on Artist {{ id name }} "
+        f"... on Album {{ id title year }} }} }} }}",
+        variables=search_variables, result=search_result,
+        summary="Hybrid search: full text fused with audio similarity", tag=SEARCH_TAG,
+        query=(
+            q("q", {"type": "string", "minLength": 1}, required=True),
+            q("fields", _SEARCH_FIELDS, "Which kinds to search (default: all)."),
+            q("mode", _enum("hybrid", "text")),
+            q("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+            q("offset", {"type": "integer", "minimum": 0, "maximum": 1_000, "default": 0}),
+        ),
+        response=obj(
+            {
+                "query": STR,
+                "results": array(obj({"type": STR, "score": NUM, "item": {"type": "object"}})),
+                "total": {"type": "integer"},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "took_ms": NUM,
+            }
+        ),
+    ),
+    Route("GET", "/search/suggest", "Suggest",
+        "query Suggest($prefix: String!, $field: SuggestField, $first: Int) { suggest("
+        "prefix: $prefix, field: $field, first: $first) { text node { __typename "
+        "... on Track { id } ... on Artist { id } ... on Album { id } } } }",
+        variables=lambda c: {
+            "prefix": c.query.get("q"),
+            "field": str(c.query.get("field") or "title").upper(),
+            "first": c.query.get("limit", 10),
+        },
+        result=lambda d, c: {"suggestions": _suggestions(d, c)["items"]},
+        summary="Autocomplete titles and names", tag=SEARCH_TAG,
+        query=(
+            q("q", {"type": "string", "minLength": 2}, required=True),
+            q("field", _enum("title", "artist", "album")),
+            q("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
+        ),
+        response=obj({"suggestions": array(obj({"text": STR, "type": STR, "id": STR}))}),
+    ),
+    Route("GET", "/analytics/trends", "Trends",
+        "query Trends($period: TrendPeriod!, $metric: TrendMetric!, $last: Int) { trends("
+        "period: $period, metric: $metric, last: $last) { start value } }",
+        variables=lambda c: {
+            "period": str(c.query["period"]).upper(),
+            "metric": str(c.query["metric"]).upper(),
+            "last": c.query.get("last", 30),
+        },
+        result=trends_result, summary="A metric per period", tag=ANALYTICS_TAG,
+        query=(
+            q("period", {**_enum("day", "week", "month", "year"), "default": "week"}),
+            q("metric", {**_enum("uploads", "plays", "duration"), "default": "uploads"}),
+            q("last", {"type": "integer", "minimum": 1, "maximum": 365}),
+        ),
+        response=obj(
+            {
+                "trends": array(obj({"start": shapes.DATETIME, "value": NUM})),
+                "period": STR,
+                "metric": STR,
+            }
+        ),
+    ),
+    Route("GET", "/analytics/similar/{id}", "AnalyticsSimilar",
+        f"query AnalyticsSimilar($id: ID!, $first: Int, $minScore: Float) {{ track(id: $id) "
+        f"{{ similar(first: $first, minScore: $minScore) {{ {shapes.SIMILAR} }} }} }}",
+        variables=lambda c: {
+            "id": c.id,
+            "first": c.query["limit"],
+            "minScore": c.query["similarity_threshold"],
+        },
+        result=similar_result, summary="Similar media above a score (0.7 by default)",
+        tag=ANALYTICS_TAG,
+        query=(
+            q("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
+            q("similarity_threshold", {"type": "number", "minimum": 0, "maximum": 1,
+                                       "default": 0.7}),
+        ),
+        response=obj({"similar_media": array(REF["SimilarTrack"])}),
+    ),
+)
+# fmt: on

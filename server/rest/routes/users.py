@@ -1,0 +1,98 @@
+"""Seed 004's user administration: `/users` and `/users/{id}`, for admins (the
+GraphQL fields they run require MANAGE_USERS). The last admin can be neither deleted
+nor demoted (CONFLICT)."""
+
+from typing import Any
+
+from music.errors import ValidationError
+from server.rest import shapes
+from server.rest._mapping import Call, Route, _field, _nothing
+from server.rest.shapes import REF, STR, nullable, obj
+
+USERS_TAG = "Users"
+ROLE = {"type": "string", "enum": ["guest", "user", "moderator", "admin"]}
+USER_FIELDS = f"{{ {shapes.USER} }}"
+
+
+def _role(value: Any) -> str | None:
+    return str(value).upper() if value is not None else None
+
+
+def create_user_input(call: Call) -> dict[str, Any]:
+    """Seed 004's `{email, name, password}`, plus our `username` and `role`."""
+    return {
+        "input": {
+            "email": call.b("email"),
+            "username": call.b("username"),
+            "name": call.b("name"),
+            "password": call.b("password"),
+            "role": _role(call.b("role")) or "USER",
+        }
+    }
+
+
+def update_user_input(call: Call) -> dict[str, Any]:
+    given = {
+        "email": call.b("email"),
+        "username": call.b("username"),
+        "name": call.b("name"),
+        "password": call.b("password"),
+        "role": _role(call.b("role")),
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise ValidationError("Give at least one field to change.", field="body")
+    return {"id": call.id, "input": changes}
+
+
+def user_result(data: Any, call: Call) -> Any:
+    """A user as seed 004 shows one: `role` in lower case, `updated_at` always there."""
+    user = _field(*data.keys(), what="user")(data, call)
+    return {**user, "role": str(user["role"]).lower()}
+
+
+# fmt: off
+USER_ROUTES: tuple[Route, ...] = (
+    Route("POST", "/users", "CreateUser",
+        f"mutation CreateUser($input: CreateUserInput!) {{ createUser(input: $input) "
+        f"{USER_FIELDS} }}",
+        variables=create_user_input, result=user_result,
+        summary="Create a user with any role (admins); `username` defaults to the email's "
+        "local part", tag=USERS_TAG, status=201,
+        body=obj(
+            {"email": STR, "name": STR, "password": STR, "username": STR, "role": ROLE},
+            required=("email", "password"),
+        ),
+        response=REF["User"],
+    ),
+    Route("GET", "/users/{id}", "GetUser",
+        f"query GetUser($id: ID!) {{ user(id: $id) {USER_FIELDS} }}",
+        variables=lambda c: {"id": c.id}, result=user_result, summary="One user (admins)",
+        tag=USERS_TAG, response=REF["User"],
+    ),
+    Route("PUT", "/users/{id}", "UpdateUser",
+        f"mutation UpdateUser($id: ID!, $input: UpdateUserInput!) {{ updateUser(id: $id, "
+        f"input: $input) {USER_FIELDS} }}",
+        variables=update_user_input, result=user_result,
+        summary="Change a user's email, name, username, password or role (admins); only the "
+        "fields given", tag=USERS_TAG,
+        body=obj(
+            {
+                "email": nullable("string"),
+                "name": nullable("string"),
+                "username": nullable("string"),
+                "password": nullable("string"),
+                "role": ROLE,
+            },
+            required=(),
+        ),
+        response=REF["User"],
+    ),
+    Route("DELETE", "/users/{id}", "DeleteUser",
+        "mutation DeleteUser($id: ID!) { deleteUser(id: $id) }",
+        variables=lambda c: {"id": c.id}, result=_nothing,
+        summary="Delete a user and what they own (admins); not the last admin", tag=USERS_TAG,
+        status=204,
+    ),
+)
+# fmt: on
