@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from graph._batch import by_id, grouped
-from graph.dialect import FULLTEXT_FIELDS
 from graph.engine import GraphEngine, Row
 from graph.queries import catalog as q
+from graph.queries.dialect import FULLTEXT_FIELDS
 
 Page = tuple[list[Row], list[Any]]  # rows, and the sort key of each row
 

@@ -24,14 +24,12 @@ IMPORT_BATCH = 500
 MAX_IMPORT = 5000
 KEY_SEP = "\x1f"
 
-_TRACK_SCALARS = ("duration", "year", "track_number", "disc_number", "tags")
-
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _text(value: Any, field: str, *, required: bool = True) -> str:
+def _text(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"'{field}' must not be empty.", field=field)
     text = check_text(value.strip(), field)

@@ -14,8 +14,9 @@ the databases that have it. FalkorDB tolerates it; the steps run on both engines
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graph.dialect import FULLTEXT_FIELDS, IndexSpec
 from graph.engine import GraphEngine
+from graph.queries import schema as schema_queries
+from graph.queries.dialect import FULLTEXT_FIELDS, IndexSpec
 
 LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
 
@@ -30,13 +31,6 @@ class Migration:
     drop: tuple[IndexSpec, ...] = ()
     statements: tuple[str, ...] = ()
 
-
-# Keeps the newest SchemaVersion node when replicas that started together (before its
-# uniqueness constraint) each created one.
-DEDUPLICATE_SCHEMA_VERSION_QUERY = (
-    "MATCH (m:SchemaVersion {id: 'apollonia'}) "
-    "WITH m ORDER BY m.version DESC SKIP 1 DETACH DELETE m"
-)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -98,7 +92,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         6,
         "one schema-version node",
-        statements=(DEDUPLICATE_SCHEMA_VERSION_QUERY,),
+        statements=(schema_queries.DEDUPLICATE_SCHEMA_VERSION_QUERY,),
         create=(IndexSpec("unique", "SchemaVersion", ("id",)),),
     ),
 )
@@ -118,12 +112,6 @@ def schema_at(version: int) -> tuple[IndexSpec, ...]:
 
 
 SCHEMA: tuple[IndexSpec, ...] = schema_at(SCHEMA_VERSION)
-
-_VERSION_QUERY = (
-    "MERGE (m:SchemaVersion {id: 'apollonia'}) SET m.version = $version RETURN m.version AS version"
-)
-# max(): a database migrated before the uniqueness constraint may hold several nodes.
-_READ_VERSION_QUERY = "MATCH (m:SchemaVersion {id: 'apollonia'}) RETURN max(m.version) AS version"
 
 
 def pending(current: int | None, target: int = SCHEMA_VERSION) -> list[Migration]:
@@ -145,7 +133,9 @@ async def migrate(
     for migration in steps:
         await _apply(engine, migration.drop, migration.statements, migration.create)
         await engine.wait_for_indexes(wait_seconds)
-        await engine.write("migrate", _VERSION_QUERY, {"version": migration.version})
+        await engine.write(
+            "migrate", schema_queries.SET_SCHEMA_VERSION_QUERY, {"version": migration.version}
+        )
     if not steps:  # indexes rebuild at every start (FalkorDB's vector index): wait anyway
         await engine.wait_for_indexes(wait_seconds)
 
@@ -166,5 +156,5 @@ async def _apply(
 
 async def schema_version(engine: GraphEngine) -> int | None:
     """The applied schema version, or None before the first migration."""
-    rows = await engine.read("schema_version", _READ_VERSION_QUERY)
+    rows = await engine.read("schema_version", schema_queries.READ_SCHEMA_VERSION_QUERY)
     return int(rows[0]["version"]) if rows and rows[0]["version"] is not None else None

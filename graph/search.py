@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graph import analysis, analysis_store
-from graph.dialect import FULLTEXT_FIELDS
 from graph.engine import GraphEngine, Row
 from graph.names import name_key
 from graph.queries import search as q
+from graph.queries.dialect import FULLTEXT_FIELDS
 from graph.queries.search import SearchFilter
 
 RRF_K = 60

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from graph.migrations import MIGRATIONS
+from graph.queries.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 
 _SENT: dict[str, set[str]] = {"falkordb": set(), "neo4j": set()}
 _CACHE_KEY = "apollonia/cypher-lint-v1"
@@ -52,8 +52,8 @@ def _record(engine_name: str, method: Callable[..., Any]) -> Callable[..., Any]:
 
 def start() -> None:
     """Record what both engines are sent from now on."""
-    from graph.falkordb_engine import FalkorDBEngine
-    from graph.neo4j_engine import Neo4jEngine
+    from graph.engine.falkordb import FalkorDBEngine
+    from graph.engine.neo4j import Neo4jEngine
 
     for cls, name in ((FalkorDBEngine, "falkordb"), (Neo4jEngine, "neo4j")):
         for method in ("read", "write", "write_batches"):

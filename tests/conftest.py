@@ -21,7 +21,7 @@ import uvicorn
 from graph import users
 from graph.embedded import EmbeddedServer, ensure_server
 from graph.engine import GRAPH_QUERIES, GraphEngine
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from server.app import create_app
 from server.auth.keys import token_config
@@ -113,7 +113,7 @@ async def engine(
         await falkor.delete_graph()
         await falkor.close()
     else:
-        from graph.neo4j_engine import Neo4jEngine
+        from graph.engine.neo4j import Neo4jEngine
 
         neo = Neo4jEngine.create(
             NEO4J_URI,

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from graph.embedded import EmbeddedServer
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from tests.conftest import TEST_JWT_SECRET
 
 

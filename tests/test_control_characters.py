@@ -17,7 +17,7 @@ import pytest
 from graph import catalog
 from graph.embedded import EmbeddedServer, _alive
 from graph.engine import GraphEngine
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.queries.catalog import TrackFilter
 from music.errors import ValidationError
 from music.text import check_text, clean_text

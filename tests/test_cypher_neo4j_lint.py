@@ -20,15 +20,13 @@ from graph import (
     media,
     migrations,
     models,
-    neo4j_engine,
     similarity,
     users,
 )
 from graph import collection_store as graph_collections
 from graph import search as graph_search
-from graph.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from graph.engine import GraphEngine, Params, Row
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.queries import analysis as analysis_queries
 from graph.queries import analysis_store as store_queries
 from graph.queries import catalog as catalog_queries
@@ -43,9 +41,11 @@ from graph.queries import metadata as metadata_queries
 from graph.queries import models as model_queries
 from graph.queries import playqueue as playqueue_queries
 from graph.queries import preferences as preference_queries
+from graph.queries import schema as schema_queries
 from graph.queries import search as search_queries
 from graph.queries import similarity as similarity_queries
 from graph.queries import users as user_queries
+from graph.queries.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from music.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from tests.conftest import graph_queries
 
@@ -74,8 +74,15 @@ QUERY_MODULES = [
     search_queries,
     migrations,
 ]
-# Statements the Neo4j engine itself sends (graph/neo4j_engine.py).
-NEO4J_ENGINE_QUERIES = [neo4j_engine.AWAIT_INDEXES_QUERY, neo4j_engine.DELETE_ALL_QUERY]
+# Statements about the schema and the engine itself that Neo4j is sent (graph/migrations.py,
+# graph/engine/neo4j.py); the FALKORDB_* ones in that module never reach it.
+NEO4J_ENGINE_QUERIES = [
+    schema_queries.DEDUPLICATE_SCHEMA_VERSION_QUERY,
+    schema_queries.SET_SCHEMA_VERSION_QUERY,
+    schema_queries.READ_SCHEMA_VERSION_QUERY,
+    schema_queries.NEO4J_AWAIT_INDEXES_QUERY,
+    schema_queries.DELETE_ALL_QUERY,
+]
 
 
 def _constants() -> Iterator[str]:

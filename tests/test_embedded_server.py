@@ -9,13 +9,13 @@ from pathlib import Path
 
 from graph import catalog, catalog_writes
 from graph.embedded import _alive, ensure_server
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 
 COUNT_IN_OTHER_PROCESS = """
 import asyncio, sys
 from graph.embedded import ensure_server
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph import catalog
 from graph.queries.catalog import TrackFilter
 

@@ -22,7 +22,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from graph.embedded import PIDFILE_NAME, SOCKET_NAME, _alive
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from tests import audio_fixtures as af
 from tests.conftest import GraphQLClient
 from tests.test_upload_pipeline import upload, wait_for_job, wav_bytes

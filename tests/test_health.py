@@ -14,7 +14,7 @@ import pytest
 
 from graph.embedded import ensure_server
 from graph.engine import GraphEngine
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from server.health import version
 from server.settings import Settings

@@ -461,7 +461,7 @@ async def test_queued_jobs_survive_a_restart_of_the_database_and_redis(tmp_path:
     """The queue lives in the embedded server's Redis (AOF on), the job record in its
     graph: a job queued before a restart runs after it."""
     from graph.embedded import ensure_server
-    from graph.falkordb_engine import FalkorDBEngine
+    from graph.engine.falkordb import FalkorDBEngine
     from graph.migrations import migrate
     from tests.conftest import make_settings, user_token
     from workers.worker import build_worker

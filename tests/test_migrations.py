@@ -10,11 +10,11 @@ import pytest
 from neo4j.exceptions import ClientError
 
 from graph import catalog_writes
-from graph.dialect import NEO4J, neo4j_name
 from graph.embedded import EmbeddedServer
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
+from graph.engine.neo4j import Neo4jEngine
 from graph.migrations import MIGRATIONS, SCHEMA, SCHEMA_VERSION, migrate, schema_version
-from graph.neo4j_engine import Neo4jEngine
+from graph.queries.dialect import NEO4J, neo4j_name
 from music.errors import ConflictError
 from tests.neo4j_fake import FakeDriver
 

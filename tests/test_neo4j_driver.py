@@ -8,8 +8,8 @@ import pytest
 from neo4j.exceptions import ServiceUnavailable
 
 from graph.engine import connect
+from graph.engine.neo4j import Neo4jEngine
 from graph.errors import GraphUnavailableError
-from graph.neo4j_engine import Neo4jEngine
 from music.errors import ConflictError, ValidationError
 from server.settings import Settings
 from tests.conftest import LiveServer

@@ -5,10 +5,10 @@ found on FalkorDB for real."""
 import pytest
 
 from graph import catalog, catalog_writes
-from graph.dialect import FULLTEXT_LIMIT, NEO4J, NEO4J_FULLTEXT_ANALYZER
 from graph.engine import GraphEngine
+from graph.engine.neo4j import Neo4jEngine
 from graph.migrations import SCHEMA
-from graph.neo4j_engine import Neo4jEngine
+from graph.queries.dialect import FULLTEXT_LIMIT, NEO4J, NEO4J_FULLTEXT_ANALYZER
 from tests.neo4j_fake import FakeDriver
 
 # User text -> Neo4j query text. The standard analyzer keeps `don't`, `r.e.m`, `4.5` as

@@ -1,8 +1,8 @@
 """The whole-run Cypher lint maps FalkorDB statements to what Neo4j would be sent, and
 reports a FalkorDB-only statement that has no Neo4j variant."""
 
-from graph.dialect import FALKORDB, NEO4J
 from graph.queries import analysis_store as store_queries
+from graph.queries.dialect import FALKORDB, NEO4J
 from tests import _workload_lint
 
 

@@ -7,8 +7,8 @@ come only from FEATURE_PROPS and EMBEDDING_TYPES (allow-lists).
 
 import re
 
-from graph.dialect import Dialect
 from graph.queries.catalog import TRACK_MAP
+from graph.queries.dialect import Dialect
 from music.features import FEATURE_NAMES
 
 # Feature (snake_case, music/features.py) -> stored property.

@@ -5,8 +5,8 @@ Builders take the dialect: FalkorDB only indexes vectors stored with `vecf32()`,
 engine has its own vector search call.
 """
 
-from graph.dialect import Dialect
 from graph.queries.catalog import TRACK_MAP
+from graph.queries.dialect import Dialect
 
 TRACK_FILE_QUERY = (
     "MATCH (t:Track {id: $id}) "

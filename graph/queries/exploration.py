@@ -6,9 +6,9 @@ once, with its better score. Results come back as parallel lists, which the Falk
 client parses faster than lists of maps.
 """
 
-from graph.dialect import NEO4J, Dialect
 from graph.queries.analysis import FEATURE_MAP
 from graph.queries.catalog import TRACK_MAP
+from graph.queries.dialect import NEO4J, Dialect
 
 TRACKS_EXIST_QUERY = "UNWIND $ids AS id MATCH (t:Track {id: id}) RETURN id"
 

@@ -1,6 +1,6 @@
 """Search beyond plain full text: filters on track hits, and autocomplete by prefix.
 
-Full-text and vector calls come from the dialect (graph/dialect.py); what is here runs
+Full-text and vector calls come from the dialect (graph/queries/dialect.py); what is here runs
 unchanged on both engines.
 
 Autocomplete takes its candidates from the full-text index (the words of the prefix,

@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from graph.dialect import FALKORDB, Dialect, IndexSpec
-from graph.engine import GRAPH_QUERIES, Params, Row
+from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul
+from graph.queries.dialect import FALKORDB, Dialect, IndexSpec
+from graph.queries.schema import (
+    FALKORDB_CONSTRAINT_STATUS_QUERY,
+    FALKORDB_INDEX_STATUS_QUERY,
+    PING_QUERY,
+)
 from music.errors import ConflictError
 from music.text import refuse_control
 
@@ -31,7 +35,7 @@ def _rows(result: Any) -> list[Row]:
     return [dict(zip(names, record, strict=True)) for record in result.result_set]
 
 
-class FalkorDBEngine:
+class FalkorDBEngine(BatchWriter):
     """A FalkorDB graph. One query is one transaction: FalkorDB runs each atomically."""
 
     name = "falkordb"
@@ -93,14 +97,6 @@ class FalkorDBEngine:
             raise GraphUnreachableError("The graph database is unavailable.") from e
         return _rows(result)
 
-    async def write_batches(
-        self, operation: str, query: str, batches: Sequence[Params]
-    ) -> list[Row]:
-        rows: list[Row] = []
-        for params in batches:
-            rows.extend(await self.write(operation, query, params))
-        return rows
-
     async def ensure_index(self, spec: IndexSpec) -> None:
         for statement in self.dialect.ddl(spec):
             GRAPH_QUERIES.labels(self.name, "migrate").inc()
@@ -156,10 +152,8 @@ class FalkorDBEngine:
     async def wait_for_indexes(self, wait_seconds: float = 30.0) -> None:
         deadline = asyncio.get_running_loop().time() + wait_seconds
         while True:
-            indexes = await self.read("migrate", "CALL db.indexes() YIELD status RETURN status")
-            constraints = await self.read(
-                "migrate", "CALL db.constraints() YIELD status RETURN status"
-            )
+            indexes = await self.read("migrate", FALKORDB_INDEX_STATUS_QUERY)
+            constraints = await self.read("migrate", FALKORDB_CONSTRAINT_STATUS_QUERY)
             pending = [r for r in indexes + constraints if r["status"] != "OPERATIONAL"]
             failed = [r for r in constraints if r["status"] == "FAILED"]
             if failed:
@@ -172,7 +166,7 @@ class FalkorDBEngine:
 
     async def ping(self) -> bool:
         try:
-            await self._graph.ro_query("RETURN 1")
+            await self._graph.ro_query(PING_QUERY)
         except (RedisError, OSError):
             return False
         return True

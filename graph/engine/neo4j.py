@@ -23,10 +23,11 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from graph.dialect import NEO4J, Dialect, IndexSpec
-from graph.engine import GRAPH_QUERIES, Params, Row
+from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul
+from graph.queries.dialect import NEO4J, Dialect, IndexSpec
+from graph.queries.schema import DELETE_ALL_QUERY, NEO4J_AWAIT_INDEXES_QUERY
 from music.errors import ConflictError
 from music.text import refuse_control
 
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 # such as "index already exists" from every migration, are not worth a log line. The
 # driver logs the warnings to the `neo4j.notifications` logger at WARNING.
 DRIVER_OPTIONS: dict[str, Any] = {"notifications_min_severity": "WARNING"}
-AWAIT_INDEXES_QUERY = "CALL db.awaitIndexes($seconds)"
-DELETE_ALL_QUERY = "MATCH (n) DETACH DELETE n"
 
 
 async def _run_tx(tx: AsyncManagedTransaction, query: str, params: dict[str, Any]) -> list[Row]:
@@ -45,7 +44,7 @@ async def _run_tx(tx: AsyncManagedTransaction, query: str, params: dict[str, Any
     return [record.data() async for record in result]
 
 
-class Neo4jEngine:
+class Neo4jEngine(BatchWriter):
     name = "neo4j"
     dialect: Dialect = NEO4J
 
@@ -109,14 +108,6 @@ class Neo4jEngine:
             log.error("graph write %s failed: %s", operation, e)
             raise GraphUnavailableError("The graph query failed.") from e
 
-    async def write_batches(
-        self, operation: str, query: str, batches: Sequence[Params]
-    ) -> list[Row]:
-        rows: list[Row] = []
-        for params in batches:
-            rows.extend(await self.write(operation, query, params))
-        return rows
-
     async def _schema(self, statements: Sequence[str]) -> None:
         # One schema command per transaction (Neo4j refuses to mix them), each retried
         # by the driver like any write; the bookmark makes later reads see the index.
@@ -138,7 +129,9 @@ class Neo4jEngine:
     async def wait_for_indexes(self, wait_seconds: float = 30.0) -> None:
         GRAPH_QUERIES.labels(self.name, "migrate").inc()
         async with self._session() as session:
-            await session.execute_read(_run_tx, AWAIT_INDEXES_QUERY, {"seconds": int(wait_seconds)})
+            await session.execute_read(
+                _run_tx, NEO4J_AWAIT_INDEXES_QUERY, {"seconds": int(wait_seconds)}
+            )
 
     async def ping(self) -> bool:
         try:

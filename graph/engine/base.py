@@ -1,4 +1,5 @@
-"""The engine interface every graph backend implements, and the factory that picks one.
+"""The engine interface every graph backend implements, the query counter, and the batch
+writer both engines share.
 
 Repositories call `read` and `write` with one Cypher string and its parameters and
 get back rows as plain dicts (column alias -> value). Queries return scalars, lists
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter
 
-from graph.dialect import Dialect, IndexSpec
+from graph.queries.dialect import Dialect, IndexSpec
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
@@ -63,38 +64,18 @@ class GraphEngine(Protocol):
         ...
 
 
-async def connect(
-    url: str,
-    *,
-    graph_name: str = "apollonia",
-    username: str | None = None,
-    password: str | None = None,
-    database: str | None = None,
-) -> GraphEngine:
-    """Connect to the engine a graph URL names.
+class BatchWriter:
+    """`write_batches` for an engine whose `write` runs one transaction per call."""
 
-    - `falkordb-embedded://PATH`: the FalkorDB server bundled with falkordblite, whose
-      data lives in PATH; started if no server is running there yet.
-    - `falkordb://HOST:PORT` or `falkordb+unix:///path/to/socket`: a FalkorDB server.
-    - `neo4j://…`, `neo4j+s://…`, `bolt://…`: Neo4j 5 through the official driver, on
-      `database`, by default the database named `graph_name` (the name that Redis keys
-      beside the graph use too, so two deployments sharing one Redis never collide).
-    """
-    scheme = url.split("://", 1)[0]
-    if scheme == "falkordb-embedded":
-        from graph.embedded import ensure_server
-        from graph.falkordb_engine import FalkorDBEngine
+    async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
+        raise NotImplementedError
 
-        server = ensure_server(url.split("://", 1)[1] or "./data")
-        return FalkorDBEngine.from_socket(server.socket_path, graph_name)
-    if scheme in ("falkordb", "falkordb+unix", "redis", "unix"):
-        from graph.falkordb_engine import FalkorDBEngine
-
-        return FalkorDBEngine.from_url(url, graph_name)
-    if scheme in ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"):
-        from graph.neo4j_engine import Neo4jEngine
-
-        return Neo4jEngine.create(
-            url, username=username, password=password, database=database or graph_name
-        )
-    raise ValueError(f"unsupported graph URL scheme: {scheme!r}")
+    async def write_batches(
+        self, operation: str, query: str, batches: Sequence[Params]
+    ) -> list[Row]:
+        """Run the same write once per parameter set, each in its own transaction: a
+        failure part-way keeps the batches before it and none of the rest."""
+        rows: list[Row] = []
+        for params in batches:
+            rows.extend(await self.write(operation, query, params))
+        return rows
