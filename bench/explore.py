@@ -50,7 +50,7 @@ from bench._server import BenchError, ServerProcess
 from graph import exploration, ids, similarity
 from graph.embedded import ensure_server
 from graph.engine import GraphEngine
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from music.keys import PITCH_CLASSES, camelot
 from workers import similarity as sim

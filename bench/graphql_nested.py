@@ -76,7 +76,7 @@ from bench import _client, _load, _server
 from bench._client import CpuMeter, Run
 from bench._server import BenchError, ServerProcess
 from graph.embedded import EmbeddedServer, ensure_server
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from graph.queries.catalog import TrackFilter, tracks_page
 from schema import load_sdl

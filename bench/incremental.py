@@ -26,7 +26,7 @@ import numpy as np
 from bench.similarity import embeddings
 from graph import analysis_store, similarity
 from graph.embedded import ensure_server
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from workers import similarity as sim
 

@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from graph import catalog_writes, similarity
 from graph.embedded import ensure_server
-from graph.falkordb_engine import FalkorDBEngine
+from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from workers import similarity as sim
 
