@@ -58,7 +58,7 @@ async def unavailable(send: Send) -> None:
             "errors": [
                 {
                     "message": "The service is unavailable; try again shortly.",
-                    "extensions": {"code": "UNAVAILABLE"},
+                    "extensions": {"code": "SERVICE_UNAVAILABLE"},
                 }
             ]
         }

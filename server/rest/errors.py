@@ -36,7 +36,6 @@ STATUS: dict[str, int] = {
     "INTERNAL": 500,
     "MAINTENANCE": 503,
     "SERVICE_UNAVAILABLE": 503,
-    "UNAVAILABLE": 503,
 }
 
 # Codes documented on every route of the OpenAPI document.
