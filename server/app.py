@@ -41,7 +41,9 @@ from server.rest.app import rest_app
 from server.rest.errors import RestErrorShape
 from server.rest.openapi import api_routes
 from server.settings import Settings
+from server.streaming import Streaming, streaming_routes
 from server.subscriptions import SocketAuth
+from server.subsonic.app import subsonic_routes
 from server.ws_events import EventSocket
 from workers.events import SYSTEM_STATUS, Events
 from workers.jobs import JobQueue
@@ -192,6 +194,7 @@ def create_app(
                 on_shutdown()
 
     health = Health(settings, state)
+    streaming = Streaming(settings, state)
 
     async def schema_sdl(_: Request) -> Response:
         # The schema is as secret as introspection makes it (off in production).
@@ -228,6 +231,8 @@ def create_app(
             Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
             Route("/metrics", metrics_endpoint(lambda: state["engine"])),
             *(Route(path, endpoint) for path, endpoint in health.routes()),
+            *streaming_routes(streaming),
+            *subsonic_routes(settings, state, streaming),
             *api_routes(schema, settings, rest_app(state)),
             *explore_routes(),
         ],

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from graph import media_files
 from resolvers.permissions import ANONYMOUS, READ_MEDIA, Principal
@@ -36,6 +37,16 @@ MEDIA_TYPES = {
     "m4a": "audio/mp4",
 }
 ORIGINAL = ("", "raw", "original")
+
+
+class MediaFileResponse(FileResponse):
+    """Starlette's FileResponse honours Range on GET and HEAD only; Subsonic clients may
+    send their parameters as a form POST (the formPost extension) and seek all the same."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") == "POST":
+            scope = {**scope, "method": "GET"}
+        await super().__call__(scope, receive, send)
 
 
 class StreamError(Exception):
@@ -106,7 +117,7 @@ class Streaming:
         headers = {"cache-control": "private, max-age=3600"}
         if fmt is None or fmt.lower() in ORIGINAL:
             media_type = MEDIA_TYPES.get(str(row.get("format") or path.suffix[1:]).lower())
-            return FileResponse(
+            return MediaFileResponse(
                 path, media_type=media_type or "application/octet-stream", headers=headers
             )
         fmt = fmt.lower()
@@ -117,7 +128,7 @@ class Streaming:
         media_type = FORMATS[fmt].media_type
         cached = self.transcoder.cached(source_key, fmt, kbps) if offset <= 0 else None
         if cached is not None:
-            return FileResponse(cached, media_type=media_type, headers=headers)
+            return MediaFileResponse(cached, media_type=media_type, headers=headers)
         try:
             chunks = await self.transcoder.stream(str(path), source_key, fmt, kbps, offset)
         except TranscodeBusy:

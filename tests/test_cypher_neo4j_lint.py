@@ -39,12 +39,14 @@ from graph.queries import genre_model as genre_queries
 from graph.queries import jobs as job_queries
 from graph.queries import listening as listening_queries
 from graph.queries import media as media_queries
+from graph.queries import media_files as media_file_queries
 from graph.queries import metadata as metadata_queries
 from graph.queries import models as model_queries
 from graph.queries import playqueue as playqueue_queries
 from graph.queries import preferences as preference_queries
 from graph.queries import search as search_queries
 from graph.queries import similarity as similarity_queries
+from graph.queries import subsonic as subsonic_queries
 from graph.queries import users as user_queries
 from tests.conftest import graph_queries
 
@@ -63,6 +65,8 @@ QUERY_MODULES = [
     store_queries,
     job_queries,
     media_queries,
+    media_file_queries,
+    subsonic_queries,
     model_queries,
     genre_queries,
     exploration_queries,

@@ -1,0 +1,98 @@
+"""Who is calling the Subsonic API.
+
+- `apiKey` (the OpenSubsonic extension): one of the API keys `createApiKey` makes.
+- `u` + `t` + `s` (token auth, t = md5(password + salt)): only for users who opted in
+  with `setSubsonicPassword`, whose Subsonic password the server can decrypt with its key.
+- `u` + `p` (`p` in clear or `enc:<hex>`): the Subsonic password when set, else the
+  account password (checked against its argon2 hash, so slow by design).
+- none of those but an `Authorization`/`X-API-Key` header: that credential (web players).
+"""
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from graph import subsonic
+from graph.errors import UnauthenticatedError
+from resolvers.permissions import Principal
+from resolvers.server_key import decrypt
+from server.subsonic.responses import (
+    CONFLICTING_AUTH,
+    INVALID_API_KEY,
+    MISSING_PARAMETER,
+    TOKEN_AUTH_NOT_SUPPORTED,
+    WRONG_CREDENTIALS,
+    SubsonicError,
+)
+
+WRONG = "Wrong username or password."
+
+
+def _clear_password(p: str) -> str:
+    if p.startswith("enc:"):
+        try:
+            return bytes.fromhex(p[4:]).decode("utf-8")
+        except ValueError:
+            raise SubsonicError(WRONG_CREDENTIALS, WRONG) from None
+    return p
+
+
+class SubsonicAuth:
+    def __init__(self, settings: Any, state: dict[str, Any]) -> None:
+        self.settings = settings
+        self.state = state  # "engine" and "auth" once the app has started
+
+    async def principal(self, params: Mapping[str, str], from_headers: Principal) -> Principal:
+        api_key = params.get("apiKey")
+        username = params.get("u")
+        if api_key is not None:
+            if username is not None or "p" in params or "t" in params:
+                raise SubsonicError(CONFLICTING_AUTH, "Use either apiKey or u, not both.")
+            return await self._api_key(api_key)
+        if username is None:
+            if from_headers.user_id is not None:
+                return from_headers
+            raise SubsonicError(MISSING_PARAMETER, "Required parameter is missing: u.")
+        user = await subsonic.subsonic_user(self.state["engine"], username)
+        token, salt, password = params.get("t"), params.get("s"), params.get("p")
+        if token is not None and salt is not None:
+            return await self._token(user, token, salt)
+        if password is not None:
+            return await self._password(user, _clear_password(password))
+        raise SubsonicError(MISSING_PARAMETER, "Required parameter is missing: t and s, or p.")
+
+    async def _api_key(self, key: str) -> Principal:
+        if not key.startswith("apk_") or len(key) > 200:
+            raise SubsonicError(INVALID_API_KEY, "The API key is not valid.")
+        try:
+            return await self.state["auth"].authenticate(key)  # type: ignore[no-any-return]
+        except UnauthenticatedError:
+            raise SubsonicError(INVALID_API_KEY, "The API key is not valid.") from None
+
+    async def _token(self, user: dict[str, Any] | None, token: str, salt: str) -> Principal:
+        if user is None:
+            raise SubsonicError(WRONG_CREDENTIALS, WRONG)
+        secret = decrypt(self.settings, user["secret"]) if user.get("secret") else None
+        if secret is None:
+            raise SubsonicError(
+                TOKEN_AUTH_NOT_SUPPORTED,
+                "Token authentication is off for this user: set a Subsonic password "
+                "(setSubsonicPassword) or use an API key.",
+            )
+        expected = hashlib.md5((secret + salt).encode(), usedforsecurity=False).hexdigest()
+        if not hmac.compare_digest(expected, token.lower()):
+            raise SubsonicError(WRONG_CREDENTIALS, WRONG)
+        return Principal.for_role(user["id"], user["role"], "subsonic")
+
+    async def _password(self, user: dict[str, Any] | None, password: str) -> Principal:
+        if user is not None and user.get("secret"):
+            secret = decrypt(self.settings, user["secret"])
+            if secret is not None and hmac.compare_digest(secret.encode(), password.encode()):
+                return Principal.for_role(user["id"], user["role"], "subsonic")
+        # The account password; a missing user costs the same hash check as a wrong one.
+        passwords = self.state["auth"].passwords
+        stored = user.get("password_hash") if user is not None else None
+        if await passwords.verify(stored, password) and user is not None:
+            return Principal.for_role(user["id"], user["role"], "subsonic")
+        raise SubsonicError(WRONG_CREDENTIALS, WRONG)
