@@ -50,13 +50,24 @@ def stream_signature(settings: Any, track_id: str, expires: int) -> str:
     return hmac.new(_signing_key(settings), message, hashlib.sha256).hexdigest()[:32]
 
 
+def _signed(settings: Any, path: str, item_id: str, expires: int, params: dict[str, Any]) -> str:
+    query = {k: v for k, v in params.items() if v is not None}
+    query |= {"expires": expires, "sig": stream_signature(settings, item_id, expires)}
+    return f"{path}?{urlencode(query)}"
+
+
 def signed_stream_url(settings: Any, track_id: str, **params: Any) -> str:
     """A relative URL that streams the track without any other credential until it
     expires (`APOLLONIA_STREAM_URL_TTL`); extra `params` (format, maxBitRate) ride along."""
     expires = int(time.time()) + int(settings.stream_url_ttl)
-    query = {k: v for k, v in params.items() if v is not None}
-    query |= {"expires": expires, "sig": stream_signature(settings, track_id, expires)}
-    return f"/api/v1/tracks/{track_id}/stream?{urlencode(query)}"
+    return _signed(settings, f"/api/v1/tracks/{track_id}/stream", track_id, expires, params)
+
+
+def signed_artwork_url(settings: Any, item_id: str, **params: Any) -> str:
+    """A relative URL of the artwork of a track, album or artist. It expires at the end
+    of the next UTC day, so that it stays the same (and cacheable) for a whole day."""
+    expires = (int(time.time()) // 86400 + 2) * 86400
+    return _signed(settings, f"/api/v1/artwork/{item_id}", item_id, expires, params)
 
 
 def valid_stream_signature(settings: Any, track_id: str, expires: str, sig: str) -> bool:

@@ -23,6 +23,7 @@ from resolvers.loaders import viewer_of
 from resolvers.permissions import Principal
 from schema import load_sdl
 from server.admin import Admin
+from server.artwork import Artwork, artwork_routes
 from server.auth.keys import token_config
 from server.auth.middleware import Authenticator, AuthMiddleware
 from server.auth.passwords import Passwords
@@ -232,6 +233,7 @@ def create_app(
             Route("/metrics", metrics_endpoint(lambda: state["engine"])),
             *(Route(path, endpoint) for path, endpoint in health.routes()),
             *streaming_routes(streaming),
+            *artwork_routes(Artwork(streaming)),
             *subsonic_routes(settings, state, streaming),
             *api_routes(schema, settings, rest_app(state)),
             *explore_routes(),

@@ -31,6 +31,7 @@ from graph.errors import ConflictError, ForbiddenError, NotFoundError, Validatio
 from graph.falkordb_engine import FalkorDBEngine
 from graph.queries import analysis as analysis_queries
 from graph.queries import analysis_store as store_queries
+from graph.queries import annotations as annotation_queries
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as write_queries
 from graph.queries import collections as collection_queries
@@ -135,6 +136,12 @@ def _builders() -> Iterator[str]:
         yield analysis_queries.remove_embedding(kind)
     for data in metadata_queries.MISSING:
         yield from metadata_queries.tracks_missing(data)
+    for label in annotation_queries.LABELS:
+        yield annotation_queries.star(label)
+        yield annotation_queries.unstar(label)
+        yield annotation_queries.starred(label)
+        yield annotation_queries.rate(label)
+        yield annotation_queries.unrate(label)
 
 
 def _dialect_builders(dialect: Dialect) -> Iterator[str]:

@@ -174,6 +174,28 @@ async def test_a_subsonic_client_browses_streams_scrobbles_and_queues(
     top = (await sync(sonic.getTopSongs, "The Testers"))["topSongs"]["song"]
     assert top[0]["id"] == first["id"]  # played once
 
+    # Stars and ratings.
+    await sync(sonic.star, [second["id"]], [album["id"]])
+    await sync(sonic.star, [second["id"]])  # twice: still one star
+    starred = (await sync(sonic.getStarred2))["starred2"]
+    assert [s["id"] for s in starred["song"]] == [second["id"]]
+    assert [a["id"] for a in starred["album"]] == [album["id"]]
+    await sync(sonic.unstar, [second["id"]])
+    assert not (await sync(sonic.getStarred2))["starred2"].get("song")
+    await sync(sonic.setRating, first["id"], 4)
+    rated = await engine.read(
+        "test_rating",
+        "MATCH (:User)-[r:RATED]->(t:Track {id: $id}) RETURN r.rating AS r",
+        {"id": first["id"]},
+    )
+    assert [row["r"] for row in rated] == [4]
+    await sync(sonic.setRating, first["id"], 0)
+    assert not await engine.read(
+        "test_rating",
+        "MATCH (:User)-[r:RATED]->(t:Track {id: $id}) RETURN r.rating AS r",
+        {"id": first["id"]},
+    )
+
 
 async def test_api_keys_xml_and_error_codes(
     gql: GraphQLClient,

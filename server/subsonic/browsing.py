@@ -203,6 +203,10 @@ async def get_genres(call: Call) -> dict[str, Any]:
     return {"genres": {"genre": genres}}
 
 
+async def get_album_list(call: Call) -> dict[str, Any]:
+    return {"albumList": (await get_album_list2(call))["albumList2"]}
+
+
 HANDLERS = {
     "getArtists": get_artists,
     "getIndexes": get_indexes,
@@ -211,7 +215,7 @@ HANDLERS = {
     "getSong": get_song,
     "getMusicDirectory": get_music_directory,
     "getAlbumList2": get_album_list2,
-    "getAlbumList": get_album_list2,
+    "getAlbumList": get_album_list,
     "getRandomSongs": get_random_songs,
     "getSongsByGenre": get_songs_by_genre,
     "getGenres": get_genres,

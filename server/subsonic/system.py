@@ -4,6 +4,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from server.artwork import Artwork, parse_size
 from server.streaming import StreamError
 from server.subsonic import shapes
 from server.subsonic.app import Call
@@ -153,3 +154,17 @@ HANDLERS = {
     "stream": stream,
     "download": download,
 }
+
+
+async def get_cover_art(call: Call) -> Response:
+    _require_read(call)
+    size = parse_size(call.get("size"))
+    if size == -1:
+        raise SubsonicError(GENERIC, "size is 16 to 2048.")
+    response = await Artwork(call.streaming).respond(call.request, call.required("id"), size)
+    if response is None:
+        raise SubsonicError(NOT_FOUND, "Cover art not found.")
+    return response
+
+
+HANDLERS["getCoverArt"] = get_cover_art
