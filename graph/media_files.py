@@ -27,3 +27,19 @@ async def artwork_files(engine: GraphEngine, item_id: str) -> list[str]:
     name, query = queries[item_id[:4]]
     rows = await engine.read(name, query, {"id": item_id})
     return [row["path"] for row in rows]
+
+
+async def attach_demo_files(engine: GraphEngine, props_by_title: dict[str, Any]) -> list[str]:
+    """Give demo tracks without a file theirs (by title); the ids that got one."""
+    from graph.catalog_writes import now_ms
+
+    rows = await engine.read("demo_without_file", q.DEMO_WITHOUT_FILE_QUERY, {})
+    attached = []
+    for row in rows:
+        props = props_by_title.get(row["title"])
+        if not props:
+            continue
+        params = {"id": row["id"], "props": props, "now": now_ms()}
+        if await engine.write("attach_file", q.ATTACH_FILE_QUERY, params):
+            attached.append(row["id"])
+    return attached
