@@ -1,7 +1,7 @@
 """The newcomer's path, end to end: `apollonia serve` on a fresh data folder, then
 `apollonia demo`; /explore in Debian's chromium, without signing in, shows a track's
-neighbourhood with similarity edges within 60 s of the demo starting, and the track
-plays (the <audio> element reaches `canplay`).
+neighbourhood with similarity edges within 60 s of the demo starting, the track
+plays (the <audio> element reaches `canplay`), and so do a sonic path's tracks, in order.
 
 Real processes all the way: the embedded FalkorDB and Redis, the worker that
 `serve` starts (it analyses the demo's synthesised audio), and the browser.
@@ -108,6 +108,8 @@ async def test_demo_sounds_and_explore_shows_edges_without_sign_in(tmp_path: Pat
         seconds = result["graphAt"] / 1000 - demo_started
         assert seconds <= DEADLINE_SECONDS, f"edges after {seconds:.1f} s"
         assert result["playing"] == result["centre"]
+        assert result["steps"] == ["anonymous", "graph", "canplay", "path"]
+        assert result["path"][0] == result["centre"] and len(result["path"]) >= 2
         assert result["consoleErrors"] == []
         print(f"edges on /explore {seconds:.1f} s after `apollonia demo` started")
     finally:

@@ -14,6 +14,7 @@ import pytest
 
 from graph.engine import GraphEngine
 from server.settings import Settings
+from server.transcode import TranscodeBusy, Transcoder
 from tests import audio_fixtures as af
 from tests.conftest import GraphQLClient, LiveServer, user_token
 
@@ -196,3 +197,18 @@ async def test_bad_parameters_get_a_stable_code(
     assert response.json()["error"]["code"] == code
     missing = await client.get("/api/v1/tracks/trk_nope/stream", headers=gql.headers)
     assert missing.status_code == 404
+
+
+async def test_transcodes_are_bounded_per_process(tmp_path: Path) -> None:
+    source = af.write(tmp_path / "long.wav", af.click_track(100, seconds=20.0), 22050)
+    transcoder = Transcoder(tmp_path / "cache", concurrency=1, wait_seconds=0.2)
+    first = await transcoder.stream(str(source), "k", "opus", 96, 0.0)
+    assert (await anext(first))[:4] == b"OggS"
+    with pytest.raises(TranscodeBusy):
+        await transcoder.stream(str(source), "k", "mp3", 96, 0.0)
+    await first.aclose()  # a client that goes away frees its slot and stops the encoder
+    second = await transcoder.stream(str(source), "k", "mp3", 96, 0.0)
+    assert len(b"".join([chunk async for chunk in second])) > 10_000
+    # Only the transcode that ran to its end was cached.
+    assert transcoder.cached("k", "mp3", 96) is not None
+    assert transcoder.cached("k", "opus", 96) is None

@@ -46,6 +46,29 @@ try {
   await page.waitForFunction((id) => window.explore.canplay === id, centre, { timeout: 20000 });
   result.playing = await state(() => window.explore.playing);
   result.steps.push("canplay");
+
+  // A sonic path from the centre to the farthest track shown plays in order: its first
+  // track, then the next one when that one ends.
+  async function clickNode(id) {
+    const box = await page.locator("#graph").boundingBox();
+    const at = await state((nodeId) => window.explore.cy.getElementById(nodeId).renderedPosition(), id);
+    await page.mouse.click(box.x + at.x, box.y + at.y);
+  }
+  await page.check("#path-mode");
+  const [from, to] = await state(() => {
+    const s = window.explore;
+    const others = s.cy.nodes().filter((n) => n.id() !== s.centre)
+      .sort((a, b) => b.data("distance") - a.data("distance"));
+    return [s.centre, others[0].id()];
+  });
+  await clickNode(from);
+  await clickNode(to);
+  await page.waitForFunction(() => window.explore.path.length >= 2, null, { timeout: 20000 });
+  result.path = await state(() => window.explore.path);
+  await page.waitForFunction((id) => window.explore.canplay === id, result.path[0], { timeout: 20000 });
+  await state(() => document.getElementById("player").dispatchEvent(new Event("ended")));
+  await page.waitForFunction((id) => window.explore.canplay === id, result.path[1], { timeout: 20000 });
+  result.steps.push("path");
   if (env.SCREENSHOT) await page.screenshot({ path: env.SCREENSHOT, fullPage: true });
 } catch (error) {
   result.error = String(error && error.stack || error);
