@@ -18,6 +18,7 @@ import httpx
 import libsonic
 import pytest
 
+from graph import analysis
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
@@ -171,6 +172,14 @@ async def test_a_subsonic_client_browses_streams_scrobbles_and_queues(
     )
     [match] = sonic_similar["sonicSimilarTracks"]["sonicMatch"]
     assert match["id"] == second["id"] and match["similarity"] == pytest.approx(0.9)
+    for track_id, key in ((first["id"], "C"), (second["id"], "G")):
+        features = {"tempo": 120.0, "key": key, "mode": "major", "energy": 0.5}
+        await analysis.set_features(engine, track_id, features)
+    request = {"startSongId": first["id"], "endSongId": second["id"], "count": 3}
+    found_path = await sync(sonic._doInfoReq, sonic._getRequest("findSonicPath", request))
+    matches = found_path["sonicPath"]["sonicMatch"]
+    assert [m["id"] for m in matches] == [first["id"], second["id"]], found_path
+    assert matches[0]["similarity"] == 1.0 and matches[1]["similarity"] == pytest.approx(0.9)
     top = (await sync(sonic.getTopSongs, "The Testers"))["topSongs"]["song"]
     assert top[0]["id"] == first["id"]  # played once
 
