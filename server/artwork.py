@@ -70,8 +70,8 @@ class Artwork:
         self.folder = Path(self.settings.data_dir).resolve() / "artwork"
 
     def _beside(self, audio: Path) -> bytes | None:
-        # Uploads share one content-addressed folder: an image there belongs to no album.
-        if audio.parent == self.settings.resolved_media_dir:
+        # Uploads share content-addressed folders: an image there belongs to no album.
+        if audio.is_relative_to(self.settings.resolved_media_dir):
             return None
         for name in FOLDER_IMAGES:
             candidate = audio.parent / name

@@ -104,8 +104,9 @@ async def test_folder_image_beside_a_scanned_file(
     gql: GraphQLClient, client: httpx.AsyncClient, engine: GraphEngine, tmp_path: Path
 ) -> None:
     ids = await upload(gql, flac_with_picture(tmp_path / "b.flac", None), "B")
-    # An image in the uploads' shared folder belongs to no track.
-    (tmp_path / "media" / "cover.jpg").write_bytes(image_bytes(50, 50, "JPEG"))
+    # An image in the uploads' shared folders belongs to no track.
+    [stored] = (tmp_path / "media").rglob("*.flac")
+    (stored.parent / "cover.jpg").write_bytes(image_bytes(50, 50, "JPEG"))
     url = f"/api/v1/artwork/{ids['track']}"
     missing = await client.get(url, headers=gql.headers)
     assert missing.status_code == 404

@@ -78,14 +78,14 @@ async def get_indexes(call: Call) -> dict[str, Any]:
     }
 
 
-async def _artist(call: Call, artist_id: str) -> dict[str, Any]:
+async def artist_node(call: Call, artist_id: str) -> dict[str, Any]:
     data = await call.graphql(ARTIST_DOC, {"id": artist_id})
     if data["artist"] is None:
         raise SubsonicError(NOT_FOUND, "Artist not found.")
     return data["artist"]  # type: ignore[no-any-return]
 
 
-async def _album(call: Call, album_id: str) -> dict[str, Any]:
+async def album_with_songs(call: Call, album_id: str) -> dict[str, Any]:
     data = await call.graphql(ALBUM_DOC, {"id": album_id})
     if data["album"] is None:
         raise SubsonicError(NOT_FOUND, "Album not found.")
@@ -94,13 +94,13 @@ async def _album(call: Call, album_id: str) -> dict[str, Any]:
 
 
 async def get_artist(call: Call) -> dict[str, Any]:
-    node = await _artist(call, call.required("id"))
+    node = await artist_node(call, call.required("id"))
     albums = [shapes.album(e["node"]) for e in node["albums"]["edges"]]
     return {"artist": {**shapes.artist(node, node["albums"]["totalCount"]), "album": albums}}
 
 
 async def get_album(call: Call) -> dict[str, Any]:
-    return {"album": await _album(call, call.required("id"))}
+    return {"album": await album_with_songs(call, call.required("id"))}
 
 
 async def get_song(call: Call) -> dict[str, Any]:
@@ -114,11 +114,11 @@ async def get_music_directory(call: Call) -> dict[str, Any]:
     """The folder view: an artist is a folder of albums, an album a folder of songs."""
     folder_id = call.required("id")
     if folder_id.startswith("art_"):
-        node = await _artist(call, folder_id)
+        node = await artist_node(call, folder_id)
         children = [shapes.album(e["node"]) for e in node["albums"]["edges"]]
         return {"directory": {"id": node["id"], "name": node["name"], "child": children}}
     if folder_id.startswith("alb_"):
-        album = await _album(call, folder_id)
+        album = await album_with_songs(call, folder_id)
         return {
             "directory": {
                 "id": album["id"],

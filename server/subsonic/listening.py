@@ -5,7 +5,7 @@ from typing import Any
 
 from server.subsonic import shapes
 from server.subsonic.app import Call
-from server.subsonic.browsing import ARTIST_DOC, walk
+from server.subsonic.browsing import ARTIST_DOC, album_with_songs, walk
 from server.subsonic.responses import MISSING_PARAMETER, NOT_FOUND, SubsonicError
 
 RECORD_PLAY_DOC = (
@@ -200,9 +200,7 @@ async def _seed_track(call: Call, seed: str) -> str:
         albums = ((data.get("artist") or {}).get("albums") or {}).get("edges") or []
         seed = albums[0]["node"]["id"] if albums else ""
     if seed.startswith("alb_"):
-        from server.subsonic.browsing import _album
-
-        album = await _album(call, seed)
+        album = await album_with_songs(call, seed)
         if album["song"]:
             return str(album["song"][0]["id"])
     raise SubsonicError(NOT_FOUND, "Nothing to start from.")
