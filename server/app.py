@@ -144,6 +144,7 @@ def create_app(
             rate_limit_prefix or f"apollonia:ratelimit:{graph_name}",
             connection_pool=redis.connection_pool,
         )
+        state["limiter"] = limiter  # the Subsonic API charges its failed sign-ins too
         events: Events | None = Events(settings.resolved_redis_url, settings.ws_queue_size)
         try:
             await events.__aenter__()  # type: ignore[union-attr]

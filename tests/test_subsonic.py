@@ -277,3 +277,22 @@ async def test_api_keys_xml_and_error_codes(
         {"u": username},
     )
     assert rows[0]["s"] and PASSWORD not in rows[0]["s"]
+
+
+async def test_failed_sign_ins_are_limited(gql: GraphQLClient, client: httpx.AsyncClient) -> None:
+    await gql.query(SET_PASSWORD, {"p": PASSWORD})
+    username = (await gql.query(ME))["me"]["username"]
+    salt = "5a1t"
+    right = hashlib.md5((PASSWORD + salt).encode()).hexdigest()
+
+    async def ping(token: str) -> Any:
+        response = await client.get(
+            "/rest/ping", params={"f": "json", "u": username, "t": token, "s": salt}
+        )
+        return response.json()["subsonic-response"]
+
+    assert (await ping(right))["status"] == "ok"  # a success is not charged
+    codes = [(await ping("0" * 32))["error"]["code"] for _ in range(11)]
+    assert codes == [40] * 10 + [0]  # the login budget: 10 a minute
+    refused = await ping(right)
+    assert refused["error"]["code"] == 0 and "Too many" in refused["error"]["message"]

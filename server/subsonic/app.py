@@ -124,7 +124,8 @@ class SubsonicApp:
             if handler is None:
                 raise SubsonicError(NOT_FOUND, f"Unknown method: {method[:64]}.")
             from_headers: Principal = getattr(request.state, "principal", ANONYMOUS)
-            principal = await self.auth.principal(params, from_headers)
+            client = request.client.host if request.client else "unknown"
+            principal = await self.auth.principal(params, from_headers, client)
             request.state.principal = principal  # GraphQL's context reads it from here
             call = Call(request, params, principal, self.streaming, self.state)
             payload = await handler(call)

@@ -6,6 +6,10 @@
 - `u` + `p` (`p` in clear or `enc:<hex>`): the Subsonic password when set, else the
   account password (checked against its argon2 hash, so slow by design).
 - none of those but an `Authorization`/`X-API-Key` header: that credential (web players).
+
+Every call carries its credential, so only failures are charged to the sign-in budgets
+of `/graphql` (per client IP and per account); once either is spent, even a right
+password is refused until the window ends.
 """
 
 import hashlib
@@ -15,10 +19,13 @@ from typing import Any
 
 from graph import subsonic
 from graph.errors import UnauthenticatedError
+from graph.names import name_key
 from resolvers.permissions import Principal
 from resolvers.server_key import decrypt
+from server.ratelimit import ACCOUNT, LOGIN
 from server.subsonic.responses import (
     CONFLICTING_AUTH,
+    GENERIC,
     INVALID_API_KEY,
     MISSING_PARAMETER,
     TOKEN_AUTH_NOT_SUPPORTED,
@@ -43,7 +50,9 @@ class SubsonicAuth:
         self.settings = settings
         self.state = state  # "engine" and "auth" once the app has started
 
-    async def principal(self, params: Mapping[str, str], from_headers: Principal) -> Principal:
+    async def principal(
+        self, params: Mapping[str, str], from_headers: Principal, client: str = "unknown"
+    ) -> Principal:
         api_key = params.get("apiKey")
         username = params.get("u")
         if api_key is not None:
@@ -54,13 +63,34 @@ class SubsonicAuth:
             if from_headers.user_id is not None:
                 return from_headers
             raise SubsonicError(MISSING_PARAMETER, "Required parameter is missing: u.")
-        user = await subsonic.subsonic_user(self.state["engine"], username)
         token, salt, password = params.get("t"), params.get("s"), params.get("p")
-        if token is not None and salt is not None:
-            return await self._token(user, token, salt)
-        if password is not None:
-            return await self._password(user, _clear_password(password))
-        raise SubsonicError(MISSING_PARAMETER, "Required parameter is missing: t and s, or p.")
+        if (token is None or salt is None) and password is None:
+            raise SubsonicError(MISSING_PARAMETER, "Required parameter is missing: t and s, or p.")
+        await self._charge(username, client, 0)  # refused while a budget is spent
+        user = await subsonic.subsonic_user(self.state["engine"], username)
+        try:
+            if token is not None and salt is not None:
+                return await self._token(user, token, salt)
+            return await self._password(user, _clear_password(password or ""))
+        except SubsonicError as e:
+            if e.code == WRONG_CREDENTIALS:
+                await self._charge(username, client, 1)
+            raise
+
+    async def _charge(self, username: str, client: str, cost: int) -> None:
+        """Charge `cost` failed sign-ins to the client IP and the account; refuse (code 0,
+        as Subsonic has none for this) once either budget is spent."""
+        limiter = self.state.get("limiter")
+        if limiter is None:
+            return
+        by_ip = await limiter.hit(LOGIN, f"ip:{client}", cost=cost)
+        # The account's key as `/graphql`'s login budget spells it: one budget for both.
+        account = hashlib.sha256(name_key(username).encode()).hexdigest()[:32]
+        by_account = await limiter.hit(ACCOUNT, account, cost=cost)
+        for verdict in (by_ip, by_account):
+            if verdict is not None and not verdict.allowed:
+                wait = verdict.retry_after
+                raise SubsonicError(GENERIC, f"Too many failed sign-ins; try again in {wait} s.")
 
     async def _api_key(self, key: str) -> Principal:
         if not key.startswith("apk_") or len(key) > 200:
