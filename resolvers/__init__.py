@@ -10,6 +10,7 @@ from resolvers import (
     collections,
     exploration,
     genre,
+    listen,
     listening,
     metadata,
     playqueue,
@@ -41,4 +42,5 @@ def bindables() -> list[Any]:
         *genre.bindables,
         *metadata.bindables,
         *admin.bindables,
+        *listen.bindables,
     ]

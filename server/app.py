@@ -24,6 +24,7 @@ from resolvers.loaders import viewer_of
 from resolvers.permissions import Principal
 from schema import load_sdl
 from server.admin import Admin
+from server.artwork import Artwork, artwork_routes
 from server.auth.keys import token_config
 from server.auth.middleware import Authenticator, AuthMiddleware
 from server.auth.passwords import Passwords
@@ -45,7 +46,9 @@ from server.rest.errors import RestErrorShape
 from server.rest.openapi import api_routes
 from server.security_headers import SecurityHeadersMiddleware
 from server.settings import Settings
+from server.streaming import Streaming, streaming_routes
 from server.subscriptions import SocketAuth
+from server.subsonic.app import subsonic_routes
 from server.ws_events import EventSocket
 from taskqueue import JobQueue, broker_for
 
@@ -153,7 +156,7 @@ def create_app(
             rate_limit_prefix or f"apollonia:ratelimit:{graph_name}",
             connection_pool=redis.connection_pool,
         )
-        state["limiter"] = limiter
+        state["limiter"] = limiter  # the Subsonic API charges its failed sign-ins too
         events: Events | None = Events(settings.resolved_redis_url, settings.ws_queue_size)
         try:
             await events.__aenter__()  # type: ignore[union-attr]
@@ -206,6 +209,7 @@ def create_app(
                 on_shutdown()
 
     health = Health(settings, state)
+    streaming = Streaming(settings, state)
 
     async def schema_sdl(_: Request) -> Response:
         # The schema is as secret as introspection makes it (off in production).
@@ -250,6 +254,9 @@ def create_app(
                 ),
             ),
             *(Route(path, endpoint) for path, endpoint in health.routes()),
+            *streaming_routes(streaming),
+            *artwork_routes(Artwork(streaming)),
+            *subsonic_routes(settings, state, streaming),
             *api_routes(schema, settings, rest_app(state)),
             *explore_routes(),
         ],

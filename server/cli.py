@@ -8,10 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graph.embedded import EmbeddedServer
 from music.errors import DomainError
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from graph.engine import GraphEngine
 
 log = logging.getLogger("apollonia")
 
@@ -123,6 +127,28 @@ async def _create_admin(settings: Settings, engine: object, args: argparse.Names
         await redis.aclose()
 
 
+async def _demo(settings: Settings, engine: "GraphEngine") -> None:
+    """The demo catalogue, each track with a few seconds of synthesised audio, queued
+    for analysis (the worker of `apollonia serve` runs it)."""
+    from taskqueue import JobQueue, broker_for
+    from workers.demo import load_demo
+
+    created, queued = await load_demo(engine, settings.resolved_media_dir)
+    if queued:
+        queue = JobQueue(broker_for(settings))
+        try:
+            for track_id in queued:
+                await queue.submit(engine, "analyze", {"trackId": track_id}, None, track_id)
+        finally:
+            queue.close()
+    if created:
+        print(f"demo catalogue: {created} tracks added, {len(queued)} queued for analysis")
+    elif queued:
+        print(f"demo catalogue already loaded; audio added to {len(queued)} tracks")
+    else:
+        print("demo catalogue already loaded")
+
+
 async def _with_engine(settings: Settings, args: argparse.Namespace) -> None:
     from graph.engine import connect
     from graph.migrations import migrate
@@ -139,14 +165,7 @@ async def _with_engine(settings: Settings, args: argparse.Namespace) -> None:
         if args.command == "create-admin":
             await _create_admin(settings, engine, args)
         elif args.command == "demo":
-            from workers.demo import load_demo
-
-            created = await load_demo(engine)
-            print(
-                f"demo catalogue: {created} tracks added"
-                if created
-                else "demo catalogue already loaded"
-            )
+            await _demo(settings, engine)
         else:
             print("migrations applied")
     finally:

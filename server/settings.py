@@ -68,6 +68,9 @@ class Settings:
     ws_queue_size: int = 256
     media_dir: str = ""
     scan_roots: tuple[str, ...] = ()
+    server_key: str = ""  # a Fernet key: signed stream URLs, encrypted Subsonic passwords
+    stream_url_ttl: int = 6 * 3600
+    transcode_concurrency: int = 2
     max_upload_bytes: int = 40 * 1024 * 1024
     max_batch_files: int = 20
     run_worker: bool = True
@@ -199,6 +202,9 @@ class Settings:
                 for root in os.environ.get("APOLLONIA_SCAN_ROOTS", "").split(os.pathsep)
                 if root
             ),
+            "server_key": os.environ.get("APOLLONIA_SERVER_KEY", ""),
+            "stream_url_ttl": int(os.environ.get("APOLLONIA_STREAM_URL_TTL", str(6 * 3600))),
+            "transcode_concurrency": int(os.environ.get("APOLLONIA_TRANSCODE_CONCURRENCY", "2")),
             "max_upload_bytes": int(
                 os.environ.get("APOLLONIA_MAX_UPLOAD_BYTES", str(40 * 1024 * 1024))
             ),

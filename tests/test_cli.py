@@ -69,7 +69,7 @@ async def test_create_admin_makes_an_admin_who_can_sign_in(
         )
         assert again == 1 and "already registered" in out
         code, out = await _apollonia(falkordb_server, graph, tmp_path, "demo")
-        assert code == 0 and "46 tracks added" in out, out
+        assert code == 0 and "46 tracks added, 46 queued for analysis" in out, out
         code, out = await _apollonia(falkordb_server, graph, tmp_path, "demo")
         assert code == 0 and "already loaded" in out, out
         code, out = await _apollonia(falkordb_server, graph, tmp_path, "migrate")

@@ -29,6 +29,7 @@ from graph.engine import GraphEngine, Params, Row
 from graph.engine.falkordb import FalkorDBEngine
 from graph.queries import analysis as analysis_queries
 from graph.queries import analysis_store as store_queries
+from graph.queries import annotations as annotation_queries
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as write_queries
 from graph.queries import collections as collection_queries
@@ -37,6 +38,7 @@ from graph.queries import genre_model as genre_queries
 from graph.queries import jobs as job_queries
 from graph.queries import listening as listening_queries
 from graph.queries import media as media_queries
+from graph.queries import media_files as media_file_queries
 from graph.queries import metadata as metadata_queries
 from graph.queries import models as model_queries
 from graph.queries import playqueue as playqueue_queries
@@ -44,6 +46,7 @@ from graph.queries import preferences as preference_queries
 from graph.queries import schema as schema_queries
 from graph.queries import search as search_queries
 from graph.queries import similarity as similarity_queries
+from graph.queries import subsonic as subsonic_queries
 from graph.queries import users as user_queries
 from graph.queries.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from music.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
@@ -64,6 +67,8 @@ QUERY_MODULES = [
     store_queries,
     job_queries,
     media_queries,
+    media_file_queries,
+    subsonic_queries,
     model_queries,
     genre_queries,
     exploration_queries,
@@ -139,6 +144,12 @@ def _builders() -> Iterator[str]:
         yield analysis_queries.remove_embedding(kind)
     for data in metadata_queries.MISSING:
         yield from metadata_queries.tracks_missing(data)
+    for label in annotation_queries.LABELS:
+        yield annotation_queries.star(label)
+        yield annotation_queries.unstar(label)
+        yield annotation_queries.starred(label)
+        yield annotation_queries.rate(label)
+        yield annotation_queries.unrate(label)
 
 
 def _dialect_builders(dialect: Dialect) -> Iterator[str]:

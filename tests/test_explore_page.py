@@ -8,6 +8,7 @@ playwright-core from npm), which may take a couple of minutes; later runs reuse 
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from graph import analysis, catalog_writes, similarity
 from graph.engine import GraphEngine
+from server.settings import Settings
 from tests.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +49,13 @@ FAMILY_B = [
     ("Open Road", "D", "major", 0.75),
     ("Bright Side", "A", "major", 0.95),
 ]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Sign-in first: where anonymous reads are allowed the page opens without one
+    # (tests/test_explore_demo.py).
+    return dataclasses.replace(settings, allow_anonymous_read=False)
 
 
 def _install_browser() -> None:

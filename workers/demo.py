@@ -1,10 +1,14 @@
-"""`apollonia demo`: a small catalogue so that a newcomer has something to query."""
+"""`apollonia demo`: a small catalogue so that a newcomer has something to query, and
+to hear: each track gets a few seconds of synthesised audio (workers/demo_audio.py) that
+the analysis jobs turn into features and similarity edges."""
 
+from pathlib import Path
 from typing import Any
 
-from graph import catalog, catalog_writes
+from graph import catalog, catalog_writes, media_files
 from graph.engine import GraphEngine
 from graph.names import name_key
+from workers import demo_audio
 
 # (artist, album, year, genres, [(title, seconds)])
 DEMO: list[tuple[str, str, int, list[str], list[tuple[str, int]]]] = [
@@ -140,9 +144,41 @@ def demo_inputs() -> list[dict[str, Any]]:
     ]
 
 
-async def load_demo(engine: GraphEngine) -> int:
-    """Load the demo catalogue once; returns how many tracks were added (0 if loaded)."""
+def demo_file_props(media_dir: Path) -> list[dict[str, Any]]:
+    """One synthesised file per demo track, in demo_inputs() order: its track props."""
+    props = []
+    for artist, (_, _, _, _, tracks) in enumerate(DEMO):
+        for index in range(len(tracks)):
+            tempo, tonic, minor = demo_audio.track_sound(index, artist)
+            content = demo_audio.wav_bytes(demo_audio.synthesise(tempo, tonic, minor, artist))
+            path, sha = demo_audio.write_demo_file(media_dir, content)
+            props.append(
+                {
+                    "file_path": str(path),
+                    "content_hash": sha,
+                    "file_size": len(content),
+                    "format": "wav",
+                    "analysis_status": "QUEUED",
+                    "missing": False,
+                }
+            )
+    return props
+
+
+async def load_demo(engine: GraphEngine, media_dir: Path | None = None) -> tuple[int, list[str]]:
+    """Load the demo catalogue once, with audio under `media_dir` when given. Returns
+    how many tracks were added (0 if loaded before) and the ids of the tracks that got
+    audio and so need analysing (a catalogue loaded without audio by an older version
+    gets its audio now)."""
+    inputs = demo_inputs()
+    props = demo_file_props(media_dir) if media_dir is not None else [{}] * len(inputs)
     first_album = DEMO[0][1]
-    if await catalog.albums_count(engine, None, name_key(first_album), None, None):
-        return 0
-    return len(await catalog_writes.create_tracks(engine, demo_inputs()))
+    if not await catalog.albums_count(engine, None, name_key(first_album), None, None):
+        rows = await catalog_writes.create_tracks(
+            engine, [{**i, "file_props": p} for i, p in zip(inputs, props, strict=True)]
+        )
+        return len(rows), [row["id"] for row in rows] if media_dir is not None else []
+    if media_dir is None:
+        return 0, []
+    by_title = {i["title"]: p for i, p in zip(inputs, props, strict=True)}
+    return 0, await media_files.attach_demo_files(engine, by_title)

@@ -1,6 +1,9 @@
 /* Apollonia /explore: search a track, draw its similarity neighbourhood with cytoscape,
  * re-centre on click, show the sonic path between two picked tracks, and redraw when
- * the centre's SIMILAR_TO edges change (the `similarityUpdated` subscription).
+ * the centre's SIMILAR_TO edges change (the `similarityUpdated` subscription). The
+ * centre track plays in the <audio> player, and a sonic path plays in order (each
+ * track's signed `streamUrl`). Where the server allows anonymous reads, the page opens
+ * without signing in.
  *
  * Everything it loads comes from this server: /graphql over fetch and WebSocket, and
  * the vendored cytoscape build. `window.explore` exposes the page's state for tests. */
@@ -14,7 +17,7 @@
         edges { source target score }
       }
     }
-    fragment T on Track { id title artists { name } audioFeatures { camelot energy tempo } }`;
+    fragment T on Track { id title streamUrl artists { name } audioFeatures { camelot energy tempo } }`;
   const SEARCH = `
     query Search($q: String!) {
       search(query: $q, first: 10, types: [TRACK], mode: HYBRID) {
@@ -26,15 +29,17 @@
   const PATH = `
     query Path($from: ID!, $to: ID!) {
       sonicPath(fromId: $from, toId: $to, steps: 6) {
-        tracks { id title artists { name } audioFeatures { camelot energy tempo } }
+        tracks { id title streamUrl artists { name } audioFeatures { camelot energy tempo } }
       }
     }`;
+  const PROBE = 'query Probe { track(id: "trk_00000000000000000000000000") { id } }';
   const SIMILARITY = `
     subscription Similar($id: ID!) { similarityUpdated(trackId: $id) { trackId timestamp } }`;
 
   const $ = (id) => document.getElementById(id);
   const state = {
-    ready: false, signedIn: false, centre: null, nodeCount: 0, edgeCount: 0,
+    ready: false, signedIn: false, anonymous: false, playing: null, canplay: null, queue: [],
+    centre: null, nodeCount: 0, edgeCount: 0,
     nodes: [], results: [], picked: [], path: [], updates: 0, error: null, cy: null,
   };
   window.explore = state;
@@ -86,17 +91,46 @@
       if (kind === "token" || data.me) {
         sessionStorage.setItem("apollonia.explore", JSON.stringify(credential));
       }
-      $("login").hidden = true;
-      $("explorer").hidden = false;
       state.signedIn = true;
-      status(data.me ? "Signed in as " + data.me.username : "Signed in with an API key");
-      connectSocket();
-      $("search").focus();
+      state.anonymous = false;
+      $("show-login").hidden = true;
+      if (socket) socket.close();
+      showExplorer(data.me ? "Signed in as " + data.me.username : "Signed in with an API key");
     } catch (error) {
       credential = null;
       $("login-error").textContent = "That did not work: " + (error.message || error);
     }
   }
+
+  function showExplorer(message) {
+    $("login").hidden = true;
+    $("explorer").hidden = false;
+    status(message);
+    connectSocket();
+    $("search").focus();
+  }
+
+  async function browseAnonymously() {
+    // `track` needs read:media, which anonymous guests hold where the server allows
+    // them; it is nullable, so a refusal is an error beside data (HTTP 200, nothing
+    // for the console to report).
+    const response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ query: PROBE }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || (body.errors && body.errors.length)) return; // sign-in form stays
+    state.anonymous = true;
+    $("show-login").hidden = false;
+    showExplorer("Browsing without signing in");
+  }
+
+  $("show-login").addEventListener("click", () => {
+    $("login").hidden = false;
+    $("explorer").hidden = true;
+    $("show-login").hidden = true;
+  });
 
   function signOut(message) {
     credential = null;
@@ -191,6 +225,7 @@
       camelot: features.camelot || null, energy: features.energy ?? null,
       tempo: features.tempo ?? null,
       colour: keyColour(features.camelot), size: energySize(features.energy),
+      stream: track.streamUrl || null,
     };
   }
 
@@ -248,6 +283,7 @@
       render(data.neighborhood, trackId);
       const centre = cy.getElementById(trackId);
       showSelected(centre);
+      playQueue([{ id: trackId, title: centre.data("label"), streamUrl: centre.data("stream") }]);
       status(`${state.nodeCount} tracks around “${centre.data("label")}”`);
       subscribeTo(trackId);
     } catch (error) { fail(error); }
@@ -317,7 +353,31 @@
     }));
     $("path-panel").hidden = false;
     status(`A sonic path of ${tracks.length} tracks`);
+    playQueue(tracks);
   }
+
+  // --- playing ---------------------------------------------------------------------
+
+  const player = $("player");
+
+  function playQueue(tracks) {
+    state.queue = tracks.filter((t) => t.streamUrl);
+    playNext();
+  }
+
+  function playNext() {
+    const track = state.queue.shift();
+    if (!track) return;
+    state.playing = track.id;
+    state.canplay = null;
+    $("now-playing").textContent = "Playing: " + track.title;
+    player.src = track.streamUrl;
+    // Browsers may refuse to start sound before a click on the page: it then waits.
+    player.play().catch(() => {});
+  }
+
+  player.addEventListener("canplay", () => { state.canplay = state.playing; });
+  player.addEventListener("ended", playNext);
 
   // --- live updates (graphql-transport-ws) -----------------------------------------
 
@@ -334,7 +394,7 @@
     socket.addEventListener("open", () => {
       socket.send(JSON.stringify({
         type: "connection_init",
-        payload: { authorization: "Bearer " + credential.value },
+        payload: credential ? { authorization: "Bearer " + credential.value } : {},
       }));
     });
     socket.addEventListener("message", (event) => {
@@ -355,7 +415,7 @@
       acked = false;
       subscriptionId = null;
       if (event.code === 4403) return signOut("Your session ended: sign in again.");
-      if (state.signedIn) setTimeout(connectSocket, 2000);
+      if (state.signedIn || state.anonymous) setTimeout(connectSocket, 2000);
     });
   }
 
@@ -381,6 +441,8 @@
       const { kind, value } = JSON.parse(saved);
       signIn(kind, value);
     } catch (error) { sessionStorage.removeItem("apollonia.explore"); }
+  } else {
+    browseAnonymously();
   }
   state.loaded = true;
 })();

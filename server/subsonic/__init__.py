@@ -1,0 +1,1 @@
+"""The OpenSubsonic API at /rest/*.view, over the same graph and permissions."""
