@@ -1,11 +1,15 @@
 """The graph's schema: constraints and indexes, declared once, applied idempotently."""
 
+from typing import Any
+
+from graph import sort_keys
 from graph.dialect import FULLTEXT_FIELDS, IndexSpec
 from graph.engine import GraphEngine
+from graph.queries import catalog as catalog_queries
 
 LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA: tuple[IndexSpec, ...] = (
     *(IndexSpec("unique", label, ("id",)) for label in LABELS),
@@ -36,6 +40,14 @@ SCHEMA: tuple[IndexSpec, ...] = (
     *(IndexSpec("fulltext", label, (prop,)) for label, prop in FULLTEXT_FIELDS.items()),
 )
 
+# Issue 14: the integer sort keys that page windows scan (graph/pages.py), and their
+# values for nodes written before them (`backfill_sort_keys`).
+SORT_KEY_INDEXES: tuple[IndexSpec, ...] = tuple(
+    IndexSpec("range", label, (prop,)) for label, prop in sorted(catalog_queries.SORT_KEY_PROPS)
+)
+SCHEMA += SORT_KEY_INDEXES
+BACKFILL_BATCH = 2000
+
 _VERSION_QUERY = (
     "MERGE (m:SchemaVersion {id: 'apollonia'}) SET m.version = $version RETURN m.version AS version"
 )
@@ -48,7 +60,46 @@ async def migrate(engine: GraphEngine, wait_seconds: float = 60.0) -> None:
     for spec in SCHEMA:
         await engine.ensure_index(spec)
     await engine.wait_for_indexes(wait_seconds)
+    await backfill_sort_keys(engine)
     await engine.write("migrate", _VERSION_QUERY, {"version": SCHEMA_VERSION})
+
+
+async def backfill_sort_keys(engine: GraphEngine) -> int:
+    """Set the sort keys of catalogue nodes that have none; how many were set."""
+    done = 0
+    while True:
+        rows = await engine.read(
+            "tracks_without_sort_keys",
+            catalog_queries.TRACKS_WITHOUT_SORT_KEYS_QUERY,
+            {"limit": BACKFILL_BATCH},
+        )
+        if not rows:
+            break
+        keyed: list[dict[str, Any]] = [
+            {"id": r["id"], "keys": sort_keys.track_keys(r["id"], r, int(r["created_at"]))}
+            for r in rows
+        ]
+        await engine.write(
+            "set_track_sort_keys", catalog_queries.SET_TRACK_SORT_KEYS_QUERY, {"rows": keyed}
+        )
+        done += len(rows)
+    for label_query, set_query in (
+        (
+            catalog_queries.ARTISTS_WITHOUT_SORT_KEYS_QUERY,
+            catalog_queries.SET_ARTIST_SORT_KEYS_QUERY,
+        ),
+        (catalog_queries.ALBUMS_WITHOUT_SORT_KEYS_QUERY, catalog_queries.SET_ALBUM_SORT_KEYS_QUERY),
+    ):
+        while True:
+            rows = await engine.read(
+                "nodes_without_sort_keys", label_query, {"limit": BACKFILL_BATCH}
+            )
+            if not rows:
+                break
+            named = [{"id": r["id"]} | sort_keys.name_keys(r["name"] or "") for r in rows]
+            await engine.write("set_sort_keys", set_query, {"rows": named})
+            done += len(rows)
+    return done
 
 
 async def schema_version(engine: GraphEngine) -> int | None:
