@@ -31,6 +31,8 @@ MAX_ROUNDS = 8
 STATS_SECONDS = 300.0
 KEY_MIN = -(1 << 63)
 KEY_MAX = (1 << 63) - 1
+UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as 0)
+MAX_SHRINKS = 24
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
 """(has near bound, has far bound) -> window query and its params (without bounds,
@@ -95,21 +97,25 @@ async def window_page(
     rows: list[Row] = []
     scanned_total = kept_total = 0
     width = _width(density, kept, limit)
-    for _ in range(MAX_ROUNDS):
+    rounds = shrinks = 0
+    while rounds < MAX_ROUNDS:
         far: int | None = start + step * width
         if far is not None and not KEY_MIN < far < KEY_MAX:
             far = None
         # A one-key window cannot shrink: it is read whole (ties of one key only).
-        budget = BUDGET if width > 1 else KEY_MAX
+        budget = BUDGET if width > 1 and shrinks < MAX_SHRINKS else UNBOUNDED
         query, params = build(near is not None, far is not None)
         params |= {"near": near, "far": far, "budget": budget, "limit": limit - len(rows) + 1}
         result = await engine.read(operation, query, params)
         scanned = int(result[0]["scanned"]) if result else 0
         if scanned >= budget:
-            # Cut short: rows past the budget may sort first. Narrower, same start.
+            # Cut short: rows past the budget may sort first. Narrower, same start; a
+            # shrink does not count as a round (each reads at most BUDGET nodes).
             density = max(density, BUDGET / width)
-            width = max(1, width // 4)
+            width = max(1, width // 8)
+            shrinks += 1
             continue
+        rounds += 1
         found = [r for r in result if r["row"] is not None]
         rows += found[: limit - len(rows)]
         scanned_total += scanned
@@ -125,11 +131,12 @@ async def window_page(
     else:
         # Too sparse for windows: the rest in one query, exact whatever it reads.
         query, params = build(near is not None, False)
-        params |= {"near": near, "far": None, "budget": KEY_MAX, "limit": limit - len(rows) + 1}
+        params |= {"near": near, "far": None, "budget": UNBOUNDED, "limit": limit - len(rows) + 1}
         result = await engine.read(operation, query, params)
         rows += [r for r in result if r["row"] is not None][: limit - len(rows)]
     if scanned_total:
         _yields[signature] = max(kept_total / scanned_total, 1e-3)
+        stats.density = density  # a walk's next page is near: start from what this one saw
     if rows and stats.total == 0:
         del _stats[(id(engine), label, prop)]  # read before the first node: read again
     return rows
