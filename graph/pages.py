@@ -29,8 +29,8 @@ BUDGET = 1024  # nodes one window may read
 TARGET = 0.5  # of BUDGET, the nodes a window is sized to read
 MAX_ROUNDS = 8
 STATS_SECONDS = 300.0
-KEY_MIN = -(1 << 63)
-KEY_MAX = (1 << 63) - 1
+KEY_MIN = -(1 << 53)  # every sort key lies in [0, 2**53): graph/sort_keys.py
+KEY_MAX = 1 << 53
 UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as 0)
 MAX_SHRINKS = 24
 
@@ -52,10 +52,10 @@ _stats: dict[tuple[int, str, str], _Stats] = {}
 _yields: dict[str, float] = {}  # filter signature -> share of scanned nodes kept
 
 
-async def _label_stats(engine: GraphEngine, label: str, prop: str) -> _Stats:
+async def _label_stats(engine: GraphEngine, label: str, prop: str, fresh: bool = False) -> _Stats:
     key = (id(engine), label, prop)
     stats = _stats.get(key)
-    if stats is not None and time.monotonic() - stats.read_at < STATS_SECONDS:
+    if stats is not None and not fresh and time.monotonic() - stats.read_at < STATS_SECONDS:
         return stats
     rows = await engine.read("sort_key_stats", q.sort_key_stats(label, prop))
     row = rows[0] if rows else {}
@@ -100,7 +100,10 @@ async def window_page(
     rounds = shrinks = 0
     while rounds < MAX_ROUNDS:
         far: int | None = start + step * width
-        if far is not None and not KEY_MIN < far < KEY_MAX:
+        assert far is not None
+        past = far > stats.high if ascending else far < stats.low
+        if past or not KEY_MIN < far < KEY_MAX:
+            # Past the last key known: open, so the end of the list costs no extra round.
             far = None
         # A one-key window cannot shrink: it is read whole (ties of one key only).
         budget = BUDGET if width > 1 and shrinks < MAX_SHRINKS else UNBOUNDED
@@ -114,6 +117,9 @@ async def window_page(
             density = max(density, BUDGET / width)
             width = max(1, width // 8)
             shrinks += 1
+            if far is None:
+                # Many keys past the last one known: they were written since; read again.
+                stats = await _label_stats(engine, label, prop, fresh=True)
             continue
         rounds += 1
         found = [r for r in result if r["row"] is not None]

@@ -8,7 +8,7 @@ another, its key is lower or equal. Pages then scan integer windows (graph/pages
 and sort only the window.
 
 - Titles and names: the collation text (accents, case and punctuation folded, see
-  `collation`), its first 12 characters packed in base 38; ties and longer titles
+  `collation`), its first 10 characters packed in base 38; ties and longer titles
   are ordered by the full collation text (`*_sort`) and then the id.
 - Numbers (creation time, year, duration): the value in the high bits and, below, the
   part of the id that orders ties, so that a thousand tracks of one year do not share
@@ -20,13 +20,16 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-PACKED_CHARS = 12
+# Every key stays below 2**53: FalkorDB's range index holds doubles, and two keys one
+# double apart would compare equal there (measured: a window `< k + 1` lost key k).
+KEY_BITS = 53
+PACKED_CHARS = 10  # 38**10 < 2**53
 _BASE = 38  # space, 0-9, a-z, and one symbol for every other character
 _CROCKFORD = {c: i for i, c in enumerate("0123456789ABCDEFGHJKMNPQRSTVWXYZ")}
 ULID_BITS = 128
-YEAR_SHIFT = 49  # 14 bits of year above 49 bits of the id
-DURATION_SHIFT = 33  # 30 bits of milliseconds above 33 bits of the id
-CREATED_SHIFT = 22  # 41 bits of epoch milliseconds above 22 bits about the id
+YEAR_SHIFT = 39  # 14 bits of year above 39 bits of the id
+DURATION_SHIFT = 23  # 30 bits of milliseconds above 23 bits of the id
+CREATED_SHIFT = 12  # 41 bits of epoch milliseconds above 12 bits about the id
 
 
 def collation(text: str) -> str:
@@ -50,7 +53,7 @@ def _symbol(char: str) -> int:
 
 
 def text_key(text: str) -> int:
-    """An integer in [0, 38**12) ordered like the collation text (ties allowed)."""
+    """An integer in [0, 38**10) ordered like the collation text (ties allowed)."""
     value = 0
     padded = collation(text)[:PACKED_CHARS].ljust(PACKED_CHARS)
     for char in padded:
@@ -81,12 +84,12 @@ def duration_key(duration: float | None, node_id: str) -> int:
 
 def created_key(created_at: int, node_id: str) -> int:
     """Creation time, then (for one import's rows, which share it) the id: its mint
-    time relative to `created_at` (±2 s) and 10 bits of its random part."""
+    time after `created_at` (0-127 ms) and 5 bits of its random part."""
     ulid = _ulid(node_id)
     minted = ulid >> 80
-    offset = min(max(minted - created_at + 2048, 0), 4095)
-    random10 = (ulid >> 70) & 0x3FF
-    return (created_at << CREATED_SHIFT) | (offset << 10) | random10
+    offset = min(max(minted - created_at, 0), 127)
+    random5 = (ulid >> 75) & 0x1F
+    return (created_at << CREATED_SHIFT) | (offset << 5) | random5
 
 
 def track_keys(node_id: str, props: Mapping[str, Any], created_at: int | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from graph import catalog, catalog_writes, pages
 from graph.engine import GraphEngine
 from graph.migrations import backfill_sort_keys
 from graph.queries.catalog import TrackFilter
-from graph.sort_keys import collation, text_key
+from graph.sort_keys import collation, created_key, duration_key, text_key, year_key
 
 WORDS = ("Éclair", "eclair!", "Zebra", "zebra", "Ångström", "10 Years", "(Intro)", "Track 0")
 
@@ -149,3 +149,15 @@ def test_text_keys_order_like_the_collation() -> None:
     keys = [text_key(t) for t in by_text]
     assert keys == sorted(keys)
     assert text_key("Éclair!") == text_key("eclair")
+
+
+def test_keys_stay_exact_as_doubles() -> None:
+    # FalkorDB's range index compares doubles: a key past 2**53 would tie its neighbours.
+    last = "trk_7ZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    highest = [
+        text_key("\uffff" * 20),
+        year_key(9999, last),
+        duration_key(7 * 86400.0, last),
+        created_key((1 << 41) - 1, last),
+    ]
+    assert all(0 <= key < 2**53 for key in highest)
