@@ -70,6 +70,7 @@ class Settings:
     max_batch_files: int = 20
     run_worker: bool = True
     worker_threads: int = 1
+    web_workers: int = 1  # API processes of `apollonia serve` (--workers)
     worker_heartbeat_ms: int = 60_000
     worker_maintenance_chance: int = 1_000
     job_min_backoff_ms: int = 1_000
@@ -182,6 +183,7 @@ class Settings:
             "max_batch_files": int(os.environ.get("APOLLONIA_MAX_BATCH_FILES", "20")),
             "run_worker": _bool(os.environ.get("APOLLONIA_RUN_WORKER"), True),
             "worker_threads": int(os.environ.get("APOLLONIA_WORKER_THREADS", "1")),
+            "web_workers": int(os.environ.get("APOLLONIA_WEB_WORKERS", "1")),
             "worker_heartbeat_ms": int(os.environ.get("APOLLONIA_WORKER_HEARTBEAT_MS", "60000")),
             "worker_maintenance_chance": int(
                 os.environ.get("APOLLONIA_WORKER_MAINTENANCE_CHANCE", "1000")
