@@ -1,9 +1,9 @@
 """`apollonia serve --workers N`: N API processes over one embedded database and Redis."""
 
+import time
 from pathlib import Path
 
 import httpx
-import psutil
 
 from bench import _server
 
@@ -15,13 +15,26 @@ mutation { register(input: {email: "w@example.com", username: "worker",
 """
 
 
-def _api_processes(pid: int) -> list[psutil.Process]:
-    return [
-        child
-        for child in psutil.Process(pid).children(recursive=True)
-        if "multiprocessing" in " ".join(child.cmdline())
-        and "spawn_main" in " ".join(child.cmdline())
-    ]
+def _api_processes(parent: int) -> list[int]:
+    """uvicorn's worker processes (multiprocessing spawns) under `parent`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and "spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
 
 
 def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
@@ -48,6 +61,7 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
         processes = _api_processes(server.pid)
     finally:
         server.stop()
-    _, alive = psutil.wait_procs(processes, timeout=10)
-    assert not alive
-    assert server.db_pid() is None or not psutil.pid_exists(server.db_pid() or 0)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in processes)
