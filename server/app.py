@@ -35,6 +35,7 @@ from server.graphql_app import build_schema, graphql_app
 from server.health import Health
 from server.logs import configure_logging
 from server.metrics import MetricsMiddleware, metrics_endpoint
+from server.persisted import persisted_queries
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
 from server.rest.app import rest_app
@@ -165,6 +166,7 @@ def create_app(
             socket_auth,
             jobs,
             admin=Admin(settings, state, redis),
+            persisted=persisted_queries(settings, redis),
         )
         # Start-up objects (schema, modules, pools) never die: keep them out of the
         # collector's way, so that full collections under load stay short.
