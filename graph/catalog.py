@@ -61,7 +61,22 @@ async def _page(engine: GraphEngine, operation: str, query: str, params: dict[st
 
 
 def _split(rows: list[Row]) -> Page:
-    return [row["row"] for row in rows], [row["sort_key"] for row in rows]
+    return [_relations(row["row"]) for row in rows], [row["sort_key"] for row in rows]
+
+
+def _relations(row: Row) -> Row:
+    """A compiled page row's relations as the resolvers' prefetched `_<field>` values."""
+    if "rel_artists" in row:
+        artists = sorted(row.pop("rel_artists"), key=lambda a: (a["position"], a["name"]))
+        row["_artists"] = [{k: v for k, v in a.items() if k != "position"} for a in artists]
+    if "rel_album" in row:
+        album = row.pop("rel_album")
+        if album is not None and "rel_artist" in album:
+            album["_artist"] = album.pop("rel_artist")
+        row["_album"] = album
+    if "rel_genres" in row:
+        row["_genres"] = sorted(row.pop("rel_genres"), key=lambda g: g["name"])
+    return row
 
 
 async def tracks_page(
@@ -71,16 +86,18 @@ async def tracks_page(
     direction: q.SortDirection,
     after: list[Any] | None,
     limit: int,
+    relations: frozenset[str] = frozenset(),
 ) -> Page:
     """Up to `limit` tracks after the keyset position `after` (the sort key's values,
     then the id): a window scan (graph/pages.py), or for a filter anchored on an artist
-    or album, a sort of that node's tracks."""
+    or album, a sort of that node's tracks. `relations` (of q.PAGE_RELATIONS) come in
+    the same query, as the rows' `_artists`, `_album` (with `_artist`) and `_genres`."""
     if flt.anchored:
-        query, params = q.tracks_page(flt, sort, direction, after, limit)
-        return await _page(engine, "tracks_page", query, params)
+        query, params = q.tracks_page(flt, sort, direction, after, limit, relations)
+        return _split(await engine.read("tracks_page", query, params))
 
     def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
-        return q.tracks_window(flt, sort, direction, after, near, far)
+        return q.tracks_window(flt, sort, direction, after, near, far, relations)
 
     prop = q.TRACK_SORT_KEYS[sort][0]
     signature = f"tracks:{flt!r}"

@@ -20,7 +20,7 @@ from resolvers._pagination import (
     page_size,
     resolve_total_count,
 )
-from resolvers._prefetch import node_selections, prefetch, prefetched_or_load
+from resolvers._prefetch import node_selections, page_relations, prefetch, prefetched_or_load
 from resolvers.context import Info
 from resolvers.loaders import PageKey
 
@@ -141,10 +141,17 @@ async def resolve_tracks(
         raise ValidationError("Unknown sort field.", field="sort")
     kind = f"tracks2:{field}:{direction}"
     engine = info.context.engine
+    selections = node_selections(info, "TrackConnection")
     rows, keys = await catalog.tracks_page(
-        engine, flt, field, direction, _keyset(after, kind, TRACK_CURSOR_SHAPES[field]), size + 1
+        engine,
+        flt,
+        field,
+        direction,
+        _keyset(after, kind, TRACK_CURSOR_SHAPES[field]),
+        size + 1,
+        page_relations(info, selections),
     )
-    await prefetch(info, "Track", node_selections(info, "TrackConnection"), rows[:size])
+    await prefetch(info, "Track", selections, rows[:size])
     return connection(
         rows,
         keys,

@@ -14,7 +14,7 @@ import pytest
 from graph import catalog, catalog_writes, pages
 from graph.engine import GraphEngine
 from graph.migrations import backfill_sort_keys
-from graph.queries.catalog import TrackFilter
+from graph.queries.catalog import PAGE_RELATIONS, TrackFilter
 from graph.sort_keys import collation, created_key, duration_key, text_key, year_key
 
 WORDS = ("Éclair", "eclair!", "Zebra", "zebra", "Ångström", "10 Years", "(Intro)", "Track 0")
@@ -161,3 +161,35 @@ def test_keys_stay_exact_as_doubles() -> None:
         created_key((1 << 41) - 1, last),
     ]
     assert all(0 <= key < 2**53 for key in highest)
+
+
+@pytest.mark.parametrize("anchored", [False, True])
+async def test_compiled_relations_match_the_loaders(engine: GraphEngine, anchored: bool) -> None:
+    tracks = await catalog_writes.create_tracks(
+        engine,
+        [
+            {
+                "title": f"Song {i}",
+                "artist_names": ["Zed", "Abe"] if i % 2 else ["Abe"],
+                "album_title": "Both" if i % 3 else None,
+                "album_artist_name": "Various" if i % 3 == 1 else None,
+                "genres": ["Rock", "Jazz"] if i % 2 else [],
+            }
+            for i in range(12)
+        ],
+    )
+    album_id = next(t["id"] for t in tracks if t["title"] == "Song 1")
+    album = (await catalog.album_by_track(engine, [album_id]))[0]
+    assert album is not None
+    flt = TrackFilter(album_id=album["id"]) if anchored else TrackFilter()
+    rows, _ = await catalog.tracks_page(engine, flt, "TITLE", "ASC", None, 20, PAGE_RELATIONS)
+    ids = [r["id"] for r in rows]
+    assert len(ids) == (4 if anchored else 12)  # "Both" by Various: Song 1, 4, 7, 10
+    assert [r["_artists"] for r in rows] == await catalog.artists_by_track(engine, ids)
+    assert [r["_genres"] for r in rows] == await catalog.genres_by_track(engine, ids)
+    albums = [r["_album"] for r in rows]
+    bare = [{k: v for k, v in a.items() if k != "_artist"} if a else None for a in albums]
+    assert bare == await catalog.album_by_track(engine, ids)
+    present = [a for a in albums if a]
+    owners = await catalog.artist_by_album(engine, [a["id"] for a in present])
+    assert [dict(a["_artist"]) for a in present] == [dict(o or {}) for o in owners]

@@ -106,6 +106,9 @@ def _builders() -> Iterator[str]:
         yield catalog_queries.tracks_page(flt, sort, direction, after, 11)[0]  # type: ignore[arg-type]
         for near, far in itertools.product((False, True), repeat=2):
             yield catalog_queries.tracks_window(flt, sort, direction, after, near, far)[0]  # type: ignore[arg-type]
+        relations = catalog_queries.PAGE_RELATIONS
+        yield catalog_queries.tracks_page(flt, sort, direction, after, 11, relations)[0]  # type: ignore[arg-type]
+        yield catalog_queries.tracks_window(flt, sort, direction, after, True, True, relations)[0]  # type: ignore[arg-type]
     for flt in filters:
         yield catalog_queries.tracks_count(flt)[0]
     for by_artist in (False, True):

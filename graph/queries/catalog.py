@@ -78,6 +78,64 @@ class TrackFilter:
         return self.album_id is not None or self.artist_id is not None
 
 
+# Relations a track page can carry in its own query, when the document asks for them
+# (look-ahead in resolvers/catalog.py): one round trip for the page and its relations.
+PAGE_RELATIONS = frozenset({"artists", "album", "album_artist", "genres"})
+
+
+def _map_fields(projection: str) -> str:
+    """`{.a, .b}` -> `.a, .b`, to extend a map projection."""
+    return projection.strip()[1:-1]
+
+
+def _relation_clauses(
+    carry: str, relations: frozenset[str], columns: list[str], direction: SortDirection
+) -> tuple[list[str], str]:
+    """Clauses after a page's LIMIT that gather the relations of each row `t`, and the
+    extra entries of its row map. Aggregation drops the page order: it is sorted again."""
+    clauses: list[str] = []
+    extra: list[str] = []
+    kept = carry
+    if "artists" in relations:
+        clauses.append("OPTIONAL MATCH (t)-[rb:BY]->(ra:Artist)")
+        clauses.append(
+            f"WITH {kept}, collect(ra {{{_map_fields(ARTIST_MAP)}, "
+            "position: coalesce(rb.position, 0)}) AS rel_artists"
+        )
+        kept += ", rel_artists"
+        extra.append("rel_artists: rel_artists")
+    if "album" in relations:
+        clauses.append("OPTIONAL MATCH (t)-[:ON]->(ral:Album)")
+        owner = ""
+        if "album_artist" in relations:
+            clauses.append("OPTIONAL MATCH (ral)-[:BY]->(rx:Artist)")
+            clauses.append(f"WITH {kept}, ral, head(collect(rx {ARTIST_MAP})) AS rel_owner")
+            owner = ", rel_artist: rel_owner"
+        clauses.append(
+            f"WITH {kept}, head(collect(CASE WHEN ral IS NULL THEN null "
+            f"ELSE ral {{{_map_fields(ALBUM_MAP)}{owner}}} END)) AS rel_album"
+        )
+        kept += ", rel_album"
+        extra.append("rel_album: rel_album")
+    if "genres" in relations:
+        clauses.append("OPTIONAL MATCH (t)-[:IN_GENRE]->(rg:Genre)")
+        clauses.append(f"WITH {kept}, collect(rg {GENRE_MAP}) AS rel_genres")
+        kept += ", rel_genres"
+        extra.append("rel_genres: rel_genres")
+    if clauses:
+        clauses.append(f"WITH {kept} ORDER BY {_order(columns, direction)}")
+    return clauses, "".join(", " + e for e in extra)
+
+
+def _track_return(
+    carry: str, relations: frozenset[str], columns: list[str], direction: SortDirection
+) -> list[str]:
+    clauses, extra = _relation_clauses(carry, relations, columns, direction)
+    scanned = "scanned, " if carry.startswith("scanned") else ""
+    map_ = f"t {{{_map_fields(TRACK_MAP)}{extra}}}"
+    return [*clauses, f"RETURN {scanned}{map_} AS row, [{', '.join(columns)}] AS sort_key"]
+
+
 def _columns(var: str, props: tuple[str, ...]) -> list[str]:
     return [f"{var}.{p}" for p in props] + [f"{var}.id"]
 
@@ -136,6 +194,7 @@ def tracks_page(
     direction: SortDirection,
     after: list[Any] | None,
     limit: int,
+    relations: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
     """One page of tracks in a sort order, after the keyset position `after`, sorting
     every track the filter selects: for filters anchored on an artist or album (their
@@ -154,7 +213,7 @@ def tracks_page(
     if distinct:
         clauses.append("WITH DISTINCT t")
     clauses.append(f"WITH t ORDER BY {_order(columns, direction)} LIMIT $limit")
-    clauses.append(f"RETURN t {TRACK_MAP} AS row, [{', '.join(columns)}] AS sort_key")
+    clauses += _track_return("t", relations, columns, direction)
     params["limit"] = limit
     return "\n".join(clauses), params
 
@@ -187,6 +246,7 @@ def tracks_window(
     after: list[Any] | None,
     near: bool,
     far: bool,
+    relations: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
     """The first `$limit` tracks of a window of the sort key (`$near` inclusive to `$far`
     exclusive, each optional) that pass the filter, after `$after`; every row also
@@ -211,7 +271,7 @@ def tracks_window(
     if where:
         clauses.append(f"WITH scanned, t WHERE t IS NULL OR ({' AND '.join(where)})")
     clauses.append(f"WITH scanned, t ORDER BY {_order(columns, direction)} LIMIT $limit")
-    clauses.append(f"RETURN scanned, t {TRACK_MAP} AS row, [{', '.join(columns)}] AS sort_key")
+    clauses += _track_return("scanned, t", relations, columns, direction)
     return "\n".join(clauses), params
 
 
