@@ -145,7 +145,8 @@ async def artists_page(
 
 async def artists_count(engine: GraphEngine, text: str | None) -> int:
     async def count() -> int:
-        rows = await engine.read("artists_count", q.ARTISTS_COUNT_QUERY, {"text": text})
+        query = q.ARTISTS_TOTAL_QUERY if text is None else q.ARTISTS_COUNT_QUERY
+        rows = await engine.read("artists_count", query, {"text": text})
         return int(rows[0]["total"]) if rows else 0
 
     return (
@@ -193,8 +194,11 @@ async def albums_count(
 ) -> int:
     params = _album_params(artist_id, text, year_min, year_max)
 
+    unfiltered = (artist_id, text, year_min, year_max) == (None, None, None, None)
+
     async def count() -> int:
-        rows = await engine.read("albums_count", q.albums_count(artist_id is not None), params)
+        query = q.ALBUMS_TOTAL_QUERY if unfiltered else q.albums_count(artist_id is not None)
+        rows = await engine.read("albums_count", query, params)
         return int(rows[0]["total"]) if rows else 0
 
     if artist_id is not None or (text, year_min, year_max) == (None, None, None):

@@ -331,6 +331,9 @@ SET_ALBUM_SORT_KEYS_QUERY = (
     "SET a.title_sort = row.sort, a.sk_title = row.sk"
 )
 
+# A label's whole count: FalkorDB answers it from its own statistics (no scan).
+ARTISTS_TOTAL_QUERY = "MATCH (a:Artist) RETURN count(a) AS total"
+ALBUMS_TOTAL_QUERY = "MATCH (a:Album) RETURN count(a) AS total"
 ARTISTS_COUNT_QUERY = (
     "MATCH (a:Artist) WHERE ($text IS NULL OR a.name_key CONTAINS $text) RETURN count(a) AS total"
 )
