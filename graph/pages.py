@@ -33,6 +33,7 @@ KEY_MIN = -(1 << 53)  # every sort key lies in [0, 2**53): graph/sort_keys.py
 KEY_MAX = 1 << 53
 UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as 0)
 MAX_SHRINKS = 24
+MAX_SIGNATURES = 4096
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
 """(has near bound, has far bound) -> window query and its params (without bounds,
@@ -141,6 +142,8 @@ async def window_page(
         result = await engine.read(operation, query, params)
         rows += [r for r in result if r["row"] is not None][: limit - len(rows)]
     if scanned_total:
+        if len(_yields) >= MAX_SIGNATURES:
+            _yields.clear()  # filters are open-ended (text): keep the memory bounded
         _yields[signature] = max(kept_total / scanned_total, 1e-3)
         stats.density = density  # a walk's next page is near: start from what this one saw
     if rows and stats.total == 0:
