@@ -99,10 +99,13 @@ async def tracks_page(
     def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
         return q.tracks_window(flt, sort, direction, after, near, far, relations)
 
+    def exact(position: list[Any] | None) -> tuple[str, dict[str, Any]]:
+        return q.tracks_page(flt, sort, direction, position, 0, relations)
+
     prop = q.TRACK_SORT_KEYS[sort][0]
     signature = f"tracks:{flt!r}"
     rows = await pages.window_page(
-        engine, "tracks_page", "Track", prop, direction, after, limit, build, signature
+        engine, "tracks_page", "Track", prop, direction, after, limit, build, signature, exact
     )
     return _split(rows)
 

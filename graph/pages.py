@@ -38,6 +38,8 @@ MAX_SIGNATURES = 4096
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
 """(has near bound, has far bound) -> window query and its params (without bounds,
 budget and limit)."""
+Exact = Callable[[list[Any] | None], tuple[str, dict[str, Any]]]
+"""keyset position -> a query sorting everything after it (params without limit)."""
 
 
 @dataclass
@@ -85,6 +87,7 @@ async def window_page(
     limit: int,
     build: Build,
     signature: str,
+    exact: Exact | None = None,
 ) -> list[Row]:
     """Up to `limit` rows (`row`, `sort_key`) after the keyset position `after`, whose
     first value is the integer key `prop` of `label`; `signature` names the filter."""
@@ -136,9 +139,15 @@ async def window_page(
         width = max(width * 2, _width(density, kept, limit - len(rows)))
         near = start = far
     else:
-        # Too sparse for windows: the rest in one query, exact whatever it reads.
-        query, params = build(near is not None, False)
-        params |= {"near": near, "far": None, "budget": UNBOUNDED, "limit": limit - len(rows) + 1}
+        # Too sparse for windows: the rest in one query that sorts all it selects
+        # (`exact`, from the last row kept), or an open window read whole.
+        if exact is not None:
+            query, params = exact(rows[-1]["sort_key"] if rows else after)
+            params["limit"] = limit - len(rows)
+        else:
+            query, params = build(near is not None, False)
+            params |= {"near": near, "far": None, "budget": UNBOUNDED}
+            params["limit"] = limit - len(rows) + 1
         result = await engine.read(operation, query, params)
         rows += [r for r in result if r["row"] is not None][: limit - len(rows)]
     if scanned_total:

@@ -193,3 +193,15 @@ async def test_compiled_relations_match_the_loaders(engine: GraphEngine, anchore
     present = [a for a in albums if a]
     owners = await catalog.artist_by_album(engine, [a["id"] for a in present])
     assert [dict(a["_artist"]) for a in present] == [dict(o or {}) for o in owners]
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+async def test_the_last_resort_sorts_the_rest_exactly(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch, direction: str
+) -> None:
+    monkeypatch.setattr(pages, "MAX_ROUNDS", 1)  # every short window ends in the last resort
+    tracks = await catalog_writes.create_tracks(engine, _inputs(80))
+    jazz = [t for i, t in enumerate(tracks) if i % 3]
+    for sort in ORDERS:
+        walked = await _walk(engine, TrackFilter(genre_keys=["jazz"]), sort, direction)
+        assert walked == _expected(jazz, sort, direction), sort
