@@ -78,7 +78,8 @@ from bench._server import BenchError, ServerProcess
 from graph.embedded import EmbeddedServer, ensure_server
 from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
-from graph.queries.catalog import TrackFilter, tracks_page
+from graph.pages import UNBOUNDED
+from graph.queries.catalog import TRACK_SORT_KEYS, TrackFilter, tracks_window
 from schema import load_sdl
 
 GRAPH_NAME = "apollonia"
@@ -108,18 +109,19 @@ CURSORS_DOC = (
     f" tracks(first: {PAGE_SIZE}, after: $after, sort: $sort) {{"
     " pageInfo { hasNextPage endCursor } edges { node { id } } } }"
 )
-# Replaces the RETURN of the `tracks_page` query: the whole nested page in one query.
-# (OPTIONAL MATCH + collect: pattern comprehensions cost FalkorDB about 1.5 ms each here.)
+# Replaces the RETURN of the page window query (`tracks_window`): the whole nested page
+# in one query. (OPTIONAL MATCH + collect: pattern comprehensions cost FalkorDB about
+# 1.5 ms each here.) The window's null row (it carries the window's size) stays null.
 PAGE_RETURN = """OPTIONAL MATCH (t)-[:BY]->(a:Artist)
-WITH t, sort_key, collect(a {.name}) AS artists
+WITH t, collect(a {{.name}}) AS artists
 OPTIONAL MATCH (t)-[:ON]->(al:Album)
 OPTIONAL MATCH (al)-[:BY]->(x:Artist)
-WITH t, sort_key, artists, al {.title, artist: x {.name}} AS album
+WITH t, artists, al {{.title, artist: x {{.name}}}} AS album
 OPTIONAL MATCH (t)-[:IN_GENRE]->(g:Genre)
-WITH t, sort_key, artists, album, collect(g {.name}) AS genres
-RETURN t {.id, .title, .duration, .year, artists: artists, album: album, genres: genres} AS row,
-  sort_key
-ORDER BY sort_key ASC, row.id ASC"""
+WITH t, artists, album, collect(g {{.name}}) AS genres
+RETURN t {{.id, .title, .duration, .year, artists: artists, album: album, genres: genres}} AS row,
+  [{columns}] AS sort_key, {ordered}
+ORDER BY {order}"""
 
 Query = tuple[str, dict[str, Any]]
 
@@ -172,13 +174,34 @@ class Workload:
         return [orjson.dumps({"query": self.document, "variables": v}) for v in self.variables]
 
 
-def page_cypher(sort: str, after: tuple[Any, str] | None) -> Query:
-    """The product's page selection (`tracks_page`) returning the whole nested page."""
-    query, params = tracks_page(TrackFilter(), sort, "ASC", after, PAGE_SIZE)
+def page_cypher(sort: str, after: list[Any] | None, far: int | None) -> Query:
+    """The product's page selection (a `tracks_window` from the cursor's key to `far`,
+    the window that holds exactly the page) returning the whole nested page."""
+    query, params = tracks_window(
+        TrackFilter(), sort, "ASC", after, after is not None, far is not None
+    )
     lines = query.split("\n")
     if not lines[-1].startswith("RETURN "):
-        raise BenchError(f"unexpected tracks_page query shape:\n{query}")
-    return "\n".join([*lines[:-1], PAGE_RETURN]), params
+        raise BenchError(f"unexpected tracks_window query shape:\n{query}")
+    columns = [f"t.{p}" for p in TRACK_SORT_KEYS[sort]] + ["t.id"]
+    names = [f"k{i}" for i in range(len(columns))]
+    page_return = PAGE_RETURN.format(
+        columns=", ".join(columns),
+        ordered=", ".join(f"{c} AS {n}" for c, n in zip(columns, names, strict=True)),
+        order=", ".join(names),
+    )
+    params |= {
+        "near": after[0] if after is not None else None,
+        "far": far,
+        "budget": UNBOUNDED,
+        "limit": PAGE_SIZE + 1,
+    }
+    return "\n".join([*lines[:-1], page_return]), params
+
+
+def page_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page's rows: not the window's null row, not the row after the page."""
+    return [r for r in rows if r["row"] is not None][:PAGE_SIZE]
 
 
 async def page_workload(url: str, engine: FalkorDBEngine) -> tuple[Workload, int]:
@@ -191,17 +214,21 @@ async def page_workload(url: str, engine: FalkorDBEngine) -> tuple[Workload, int
     for sort in SORTS:
         order = {"field": sort, "direction": "ASC"}
         cursor: str | None = None
-        position: tuple[Any, str] | None = None
+        position: list[Any] | None = None
         for _ in range(PAGES_PER_SORT):
             variables.append({"after": cursor, "sort": order})
-            cypher.append(page_cypher(sort, position))
-            rows = await engine.read("bench", *cypher[-1])
+            # An open window first (it reads the rest of the label), to find the page's
+            # last key; the measured query's window ends right after it.
+            rows = page_rows(await engine.read("bench", *page_cypher(sort, position, None)))
+            far = rows[-1]["sort_key"][0] + 1 if rows else None
+            cypher.append(page_cypher(sort, position, far))
+            rows = page_rows(await engine.read("bench", *cypher[-1]))
             page = graphql(url, CURSORS_DOC, variables[-1])["data"]["tracks"]
             differ += [e["node"]["id"] for e in page["edges"]] != [r["row"]["id"] for r in rows]
             cursor = page["pageInfo"]["endCursor"]
             if not page["pageInfo"]["hasNextPage"] or not rows:
                 break
-            position = (rows[-1]["sort_key"], rows[-1]["row"]["id"])
+            position = rows[-1]["sort_key"]
     return Workload("nested page", PAGE_DOC, variables, cypher), differ
 
 
@@ -358,6 +385,9 @@ class Bench:
         self.server: ServerProcess | None = None
         self.engine: FalkorDBEngine | None = None
         self.load_average = math.nan
+        # Figures compared across sizes: per sort order (server ms, Cypher ms), the
+        # floor, and track(id) at --concurrency clients.
+        self.summary: dict[str, Any] = {}
 
     def meter(self) -> CpuMeter:
         pids = {"db": self.db.pid, "client": os.getpid()}
@@ -520,13 +550,40 @@ class Bench:
             results[workload.name] = [api, raw, api1, raw1]
         trips = {w.name: await self.round_trips(w) for w in (track, page)}
 
-        cypher_page = await self.engine.read("bench", *page.cypher[0])
+        cypher_page = page_rows(await self.engine.read("bench", *page.cypher[0]))
         nodes = [plain(r["row"]) for r in cypher_page]
         floor_ms, floor_data = graphql_floor(nodes, max(1.0, o.duration / 2))
         if normalized(floor_data) != normalized(first_page):
             notes.append("WARNING: the raw Cypher page differs from the API's page")
 
         self.report(results, trips, floor_ms, check, client, notes)
+        await self.per_sort(page)
+        api, raw = results["track(id)"][0], results["track(id)"][1]
+        self.summary |= {
+            "floor": floor_ms,
+            "track_ratio": api.p50 / raw.p50 if raw.p50 else math.nan,
+            "track_p99": api.p99,
+            "track_rate": api.rate,
+            "load": self.load_average,
+        }
+
+    async def per_sort(self, page: Workload) -> None:
+        """Sequential nested pages of each sort order alone: the server's median time
+        and the single Cypher query's."""
+        print()
+        print("nested page per sort order, sequential: server ms (Server-Timing) / Cypher ms")
+        for sort in SORTS:
+            chosen = [i for i, v in enumerate(page.variables) if v["sort"]["field"] == sort]
+            one = Workload(
+                f"page {sort}",
+                page.document,
+                [page.variables[i] for i in chosen],
+                [page.cypher[i] for i in chosen],
+            )
+            api1 = await self.http(one, 1, "raw")
+            raw1 = await self.cypher(one, 1)
+            self.summary[sort] = (api1.server_p50, raw1.p50)
+            print(f"  {sort:12} {api1.server_p50:8.2f} {raw1.p50:8.2f}")
 
     def report(
         self,
@@ -643,7 +700,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0] if __doc__ else None,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--tracks", type=int, default=10_000, help="tracks to load")
+    parser.add_argument(
+        "--tracks",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[10_000],
+        help="tracks to load; several sizes (1000,10000,100000) are run one after the "
+        "other, each in a fresh database, and compared at the end",
+    )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients")
     parser.add_argument(
@@ -671,13 +734,65 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="an empty or new folder for the data (default: a temporary one, removed at the end)",
     )
     args = parser.parse_args(argv)
-    if args.tracks < PAGE_SIZE or args.duration <= 0 or args.concurrency < 1:
+    if min(args.tracks) < PAGE_SIZE or args.duration <= 0 or args.concurrency < 1:
         parser.error("need --tracks >= 50, --duration > 0 and --concurrency >= 1")
     return args
 
 
+def growth(summaries: dict[int, dict[str, Any]]) -> None:
+    """The figures of every size side by side, and their growth from the smallest size."""
+    sizes = sorted(summaries)
+    small, large = summaries[sizes[0]], summaries[sizes[-1]]
+    print()
+    print("growth across sizes (one run; medians):")
+    print(f"  {'':34}" + "".join(f"{n:>12,}" for n in sizes) + f"{'growth':>10}")
+    for sort in SORTS:
+        for column, what in ((0, "server ms"), (1, "single Cypher ms")):
+            cells = "".join(f"{summaries[n][sort][column]:12.2f}" for n in sizes)
+            grew = ratio(large[sort][column], small[sort][column])
+            print(f"  {'page ' + sort + ' ' + what:34}{cells}{grew:>10}")
+    for key, title in (
+        ("floor", "graphql-core floor ms"),
+        ("track_ratio", "track(id) GraphQL/Cypher p50"),
+        ("track_p99", "track(id) p99 ms"),
+        ("track_rate", "track(id) req/s"),
+        ("load", "load average before"),
+    ):
+        cells = "".join(f"{summaries[n][key]:12.2f}" for n in sizes)
+        print(f"  {title:34}{cells}")
+    worst = max(large[sort][0] / small[sort][0] for sort in SORTS)
+    floor_plus = max(large[sort][0] / (large["floor"] + large[sort][1]) for sort in SORTS)
+    print()
+    print("targets:")
+    print(f"  page server time growth, worst sort <= 1.2x: {worst:.2f}x   {verdict(worst <= 1.2)}")
+    print(
+        f"  page server time <= 1.5x (floor + single Cypher) at {sizes[-1]:,}: "
+        f"{floor_plus:.2f}x   {verdict(floor_plus <= 1.5)}"
+    )
+    print(
+        f"  track(id) GraphQL/Cypher p50 <= 4x at {sizes[-1]:,}: {large['track_ratio']:.2f}x   "
+        f"{verdict(large['track_ratio'] <= 4)}"
+    )
+    print(
+        f"  track(id) p99 < 25 ms at {sizes[-1]:,}: {large['track_p99']:.1f} ms   "
+        f"{verdict(large['track_p99'] < 25)}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    summaries: dict[int, dict[str, Any]] = {}
+    for tracks in args.tracks:
+        code = run_size(args, tracks, summaries)
+        if code:
+            return code
+    if len(summaries) > 1:
+        growth(summaries)
+    return 0
+
+
+def run_size(args: argparse.Namespace, tracks: int, summaries: dict[int, dict[str, Any]]) -> int:
+    """The whole benchmark at one size, in its own fresh data folder."""
     temporary = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="apollonia-bench-")) if temporary else args.data_dir
     data_dir = data_dir.resolve()
@@ -687,8 +802,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if not temporary and len(args.tracks) > 1:
+        data_dir = data_dir / str(tracks)
     options = Options(
-        args.tracks,
+        tracks,
         args.duration,
         args.concurrency,
         args.max_requests,
@@ -722,6 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if bench.server is not None:
                 bench.server.stop()
             bench.db.stop()
+            summaries[tracks] = bench.summary
         if temporary:
             shutil.rmtree(data_dir, ignore_errors=True)
     return 0

@@ -5,6 +5,7 @@ catalogue's vectors page by page for a rebuild."""
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from graph import sort_keys
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
 from graph.queries import analysis_store as q
@@ -61,6 +62,7 @@ async def store(
             "version": version,
             "now": now_ms(),
             "duration": float(duration),
+            "duration_sk": sort_keys.duration_key(float(duration), track_id),
         },
     )
     if not rows:

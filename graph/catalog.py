@@ -7,6 +7,7 @@ call; their results line up with the keys (None or [] for a missing key).
 from collections.abc import Sequence
 from typing import Any
 
+from graph import counts, pages
 from graph._batch import by_id, grouped
 from graph.engine import GraphEngine, Row
 from graph.queries import catalog as q
@@ -59,36 +60,101 @@ async def _page(engine: GraphEngine, operation: str, query: str, params: dict[st
     return [row["row"] for row in rows], [row["sort_key"] for row in rows]
 
 
+def _split(rows: list[Row]) -> Page:
+    return [_relations(row["row"]) for row in rows], [row["sort_key"] for row in rows]
+
+
+def _relations(row: Row) -> Row:
+    """A compiled page row's relations as the resolvers' prefetched `_<field>` values."""
+    if "rel_artists" in row:
+        artists = sorted(row.pop("rel_artists"), key=lambda a: (a["position"], a["name"]))
+        row["_artists"] = [{k: v for k, v in a.items() if k != "position"} for a in artists]
+    if "rel_album" in row:
+        album = row.pop("rel_album")
+        if album is not None and "rel_artist" in album:
+            album["_artist"] = album.pop("rel_artist")
+        row["_album"] = album
+    if "rel_genres" in row:
+        row["_genres"] = sorted(row.pop("rel_genres"), key=lambda g: g["name"])
+    return row
+
+
 async def tracks_page(
     engine: GraphEngine,
     flt: q.TrackFilter,
     sort: str,
     direction: q.SortDirection,
-    after: tuple[Any, str] | None,
+    after: list[Any] | None,
     limit: int,
+    relations: frozenset[str] = frozenset(),
 ) -> Page:
-    """Up to `limit` tracks after the keyset cursor `after` = (sort key, id)."""
-    query, params = q.tracks_page(flt, sort, direction, after, limit)
-    return await _page(engine, "tracks_page", query, params)
+    """Up to `limit` tracks after the keyset position `after` (the sort key's values,
+    then the id): a window scan (graph/pages.py), or for a filter anchored on an artist
+    or album, a sort of that node's tracks. `relations` (of q.PAGE_RELATIONS) come in
+    the same query, as the rows' `_artists`, `_album` (with `_artist`) and `_genres`."""
+    if flt.anchored:
+        query, params = q.tracks_page(flt, sort, direction, after, limit, relations)
+        return _split(await engine.read("tracks_page", query, params))
+
+    def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
+        return q.tracks_window(flt, sort, direction, after, near, far, relations)
+
+    def exact(position: list[Any] | None) -> tuple[str, dict[str, Any]]:
+        return q.tracks_page(flt, sort, direction, position, 0, relations)
+
+    prop = q.TRACK_SORT_KEYS[sort][0]
+    signature = f"tracks:{flt!r}"
+    rows = await pages.window_page(
+        engine, "tracks_page", "Track", prop, direction, after, limit, build, signature, exact
+    )
+    return _split(rows)
 
 
 async def tracks_count(engine: GraphEngine, flt: q.TrackFilter) -> int:
-    query, params = q.tracks_count(flt)
-    rows = await engine.read("tracks_count", query, params)
-    return int(rows[0]["total"]) if rows else 0
+    """How many tracks a filter selects; for filters over the whole label, kept for
+    COUNT_SECONDS (and dropped on this process's writes) rather than counted per page."""
+
+    async def count() -> int:
+        query, params = q.tracks_count(flt)
+        rows = await engine.read("tracks_count", query, params)
+        return int(rows[0]["total"]) if rows else 0
+
+    if flt.anchored or flt == q.TrackFilter():
+        # An artist's or album's tracks are few; a label's count FalkorDB keeps itself.
+        return await count()
+    return await counts.cached(engine, f"tracks:{flt!r}", count)
 
 
 async def artists_page(
-    engine: GraphEngine, text: str | None, after: tuple[Any, str] | None, limit: int
+    engine: GraphEngine, text: str | None, after: list[Any] | None, limit: int
 ) -> Page:
-    after_key, after_id = after if after else (None, None)
-    params = {"text": text, "after_key": after_key, "after_id": after_id, "limit": limit}
-    return await _page(engine, "artists_page", q.ARTISTS_PAGE_QUERY, params)
+    def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
+        params = {"text": text, "after": after}
+        return q.artists_window(text is not None, after is not None, near, far), params
+
+    rows = await pages.window_page(
+        engine,
+        "artists_page",
+        "Artist",
+        q.ARTIST_SORT[0],
+        "ASC",
+        after,
+        limit,
+        build,
+        f"artists:{text!r}",
+    )
+    return _split(rows)
 
 
 async def artists_count(engine: GraphEngine, text: str | None) -> int:
-    rows = await engine.read("artists_count", q.ARTISTS_COUNT_QUERY, {"text": text})
-    return int(rows[0]["total"]) if rows else 0
+    async def count() -> int:
+        query = q.ARTISTS_TOTAL_QUERY if text is None else q.ARTISTS_COUNT_QUERY
+        rows = await engine.read("artists_count", query, {"text": text})
+        return int(rows[0]["total"]) if rows else 0
+
+    return (
+        await count() if text is None else await counts.cached(engine, f"artists:{text!r}", count)
+    )
 
 
 def _album_params(
@@ -103,13 +169,23 @@ async def albums_page(
     text: str | None,
     year_min: int | None,
     year_max: int | None,
-    after: tuple[Any, str] | None,
+    after: list[Any] | None,
     limit: int,
 ) -> Page:
-    after_key, after_id = after if after else (None, None)
     params = _album_params(artist_id, text, year_min, year_max)
-    params |= {"after_key": after_key, "after_id": after_id, "limit": limit}
-    return await _page(engine, "albums_page", q.albums_page(artist_id is not None), params)
+    params |= {"after": after}
+    if artist_id is not None:
+        params["limit"] = limit
+        return await _page(engine, "albums_page", q.albums_page(True), params)
+
+    def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
+        return q.albums_window(near, far), dict(params)
+
+    signature = f"albums:{text!r}:{year_min!r}:{year_max!r}"
+    rows = await pages.window_page(
+        engine, "albums_page", "Album", q.ALBUM_SORT[0], "ASC", after, limit, build, signature
+    )
+    return _split(rows)
 
 
 async def albums_count(
@@ -120,8 +196,17 @@ async def albums_count(
     year_max: int | None,
 ) -> int:
     params = _album_params(artist_id, text, year_min, year_max)
-    rows = await engine.read("albums_count", q.albums_count(artist_id is not None), params)
-    return int(rows[0]["total"]) if rows else 0
+
+    unfiltered = (artist_id, text, year_min, year_max) == (None, None, None, None)
+
+    async def count() -> int:
+        query = q.ALBUMS_TOTAL_QUERY if unfiltered else q.albums_count(artist_id is not None)
+        rows = await engine.read("albums_count", query, params)
+        return int(rows[0]["total"]) if rows else 0
+
+    if artist_id is not None or (text, year_min, year_max) == (None, None, None):
+        return await count()
+    return await counts.cached(engine, f"albums:{text!r}:{year_min!r}:{year_max!r}", count)
 
 
 NESTED_PAGE_QUERIES = {

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graph import ids
+from graph import counts, ids, sort_keys
 from graph.engine import GraphEngine, Row
 from graph.names import album_key, name_key
 from graph.queries import catalog as rq
@@ -85,11 +85,14 @@ def _scalars(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _artist_ref(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"key": row["key"], "name": row["name"], "id": row["id"]}
+    return {"key": row["key"], "name": row["name"], "id": row["id"]} | sort_keys.name_keys(
+        row["name"]
+    )
 
 
 def _new_artist_ref(name: str) -> dict[str, Any]:
-    return {"key": name_key(name), "name": name, "id": ids.new_id("Artist")}
+    ref = {"key": name_key(name), "name": name, "id": ids.new_id("Artist")}
+    return ref | sort_keys.name_keys(name)
 
 
 def _genre_ref(name: str) -> dict[str, Any]:
@@ -145,6 +148,7 @@ def _track_album(
                 "year": album["year"],
                 "artist": artist,
             }
+            | sort_keys.name_keys(album["title"])
         ]
     if data.get("album_title") is not None:
         title = _text(data["album_title"], "albumTitle")
@@ -152,7 +156,9 @@ def _track_album(
             # A compilation's album belongs to its album artist, not its first track's.
             owner = [_new_artist_ref(_text(data["album_artist_name"], "albumArtistName"))]
         else:
-            owner = [{k: artists[0][k] for k in ("key", "name", "id")}] if artists else []
+            owner = (
+                [{k: artists[0][k] for k in ("key", "name", "id", "sort", "sk")}] if artists else []
+            )
         return [
             {
                 "key": album_key(owner[0]["key"] if owner else None, title),
@@ -162,6 +168,7 @@ def _track_album(
                 "year": year,
                 "artist": owner,
             }
+            | sort_keys.name_keys(title)
         ]
     return []
 
@@ -216,9 +223,11 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
         # Facts about the audio file (uploads and scans); never from a client's input.
         props.update(data.get("file_props") or {})
         artists = _track_artists(data, artists_known)
+        track_id = ids.new_id("Track")
+        props |= sort_keys.track_keys(track_id, props, now)
         rows.append(
             {
-                "id": ids.new_id("Track"),
+                "id": track_id,
                 "now": now,
                 "props": {k: v for k, v in props.items() if v is not None},
                 "artists": artists,
@@ -228,6 +237,7 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
         )
     batches = [{"rows": rows[i : i + IMPORT_BATCH]} for i in range(0, len(rows), IMPORT_BATCH)]
     result = await engine.write_batches("upsert_tracks", q.UPSERT_TRACKS_QUERY, batches)
+    counts.forget()
     return [row["row"] for row in result]
 
 
@@ -238,6 +248,7 @@ async def update_track(engine: GraphEngine, track_id: str, data: Mapping[str, An
         raise ValidationError("'title' must not be empty.", field="title")
     _check_refs(data)
     props = _scalars(data)
+    props |= sort_keys.track_keys(track_id, props, None)
     replace_artists = "artist_ids" in data or "artist_names" in data
     replace_album = "album_id" in data or "album_title" in data
     artists_known = await _artists_by_id(engine, data.get("artist_ids") or [])
@@ -266,6 +277,7 @@ async def update_track(engine: GraphEngine, track_id: str, data: Mapping[str, An
         "row": {"now": now, "artists": artists, "album": album, "genres": genres},
     }
     rows = await engine.write("update_track", q.UPDATE_TRACK_QUERY, params)
+    counts.forget()
     if not rows:
         raise NotFoundError(f"Track {track_id} does not exist.")
     return rows[0]["row"]  # type: ignore[no-any-return]
@@ -274,6 +286,7 @@ async def update_track(engine: GraphEngine, track_id: str, data: Mapping[str, An
 async def delete_track(engine: GraphEngine, track_id: str) -> str:
     ids.require_id(track_id, "Track")
     rows = await engine.write("delete_track", q.DELETE_TRACK_QUERY, {"id": track_id})
+    counts.forget()
     if not rows:
         raise NotFoundError(f"Track {track_id} does not exist.")
     return track_id
@@ -283,7 +296,9 @@ async def create_artist(engine: GraphEngine, name: str) -> Row:
     """Create an artist, or return the one that already has this name."""
     name = _text(name, "name")
     params = {"key": name_key(name), "id": ids.new_id("Artist"), "name": name, "now": now_ms()}
+    params |= sort_keys.name_keys(name)
     rows = await engine.write("merge_artist", q.MERGE_ARTIST_QUERY, params)
+    counts.forget()
     return rows[0]["row"]  # type: ignore[no-any-return]
 
 
@@ -292,7 +307,9 @@ async def update_artist(engine: GraphEngine, artist_id: str, name: str) -> Row:
     ids.require_id(artist_id, "Artist")
     name = _text(name, "name")
     params = {"id": artist_id, "name": name, "key": name_key(name), "now": now_ms(), "sep": KEY_SEP}
+    params |= sort_keys.name_keys(name)
     rows = await engine.write("rename_artist", q.RENAME_ARTIST_QUERY, params)
+    counts.forget()
     if not rows:
         raise NotFoundError(f"Artist {artist_id} does not exist.")
     return rows[0]["row"]  # type: ignore[no-any-return]
@@ -314,6 +331,7 @@ async def _delete_holder(
     rows = await engine.write(
         f"delete_{label.lower()}", delete, {"id": node_id, "cascade": cascade}
     )
+    counts.forget()
     if not rows:
         # Tracks were added between the check and the delete, or it is already gone.
         raise ConflictError(f"{label} {node_id} changed while being deleted; try again.")
@@ -357,8 +375,9 @@ async def create_album(engine: GraphEngine, data: Mapping[str, Any]) -> Row:
         "year": year,
         "artist": owner,
         "now": now_ms(),
-    }
+    } | sort_keys.name_keys(title)
     rows = await engine.write("create_album", q.CREATE_ALBUM_QUERY, params)
+    counts.forget()
     return rows[0]["row"]  # type: ignore[no-any-return]
 
 
@@ -368,6 +387,8 @@ async def update_album(engine: GraphEngine, album_id: str, data: Mapping[str, An
     if "title" in data:
         props["title"] = _text(data["title"], "title")
         props["title_key"] = name_key(props["title"])
+        names = sort_keys.name_keys(props["title"])
+        props["title_sort"], props["sk_title"] = names["sort"], names["sk"]
     if "year" in data:
         props["year"] = _year(data["year"])
     replace_artist = "artist_id" in data or "artist_name" in data
@@ -381,6 +402,7 @@ async def update_album(engine: GraphEngine, album_id: str, data: Mapping[str, An
         "sep": KEY_SEP,
     }
     rows = await engine.write("update_album", q.UPDATE_ALBUM_QUERY, params)
+    counts.forget()
     if not rows:
         raise NotFoundError(f"Album {album_id} does not exist.")
     return rows[0]["row"]  # type: ignore[no-any-return]

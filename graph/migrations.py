@@ -11,14 +11,60 @@ index …"), so turning an index into a constraint needs the index dropped first
 the databases that have it. FalkorDB tolerates it; the steps run on both engines.
 """
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from graph import sort_keys
 from graph.engine import GraphEngine
+from graph.queries import catalog as catalog_queries
 from graph.queries import schema as schema_queries
 from graph.queries.dialect import FULLTEXT_FIELDS, IndexSpec
 
 LABELS = ("User", "Artist", "Album", "Track", "Genre", "Collection", "Job", "Model")
+# Issue 14: the integer sort keys that page windows scan (graph/pages.py).
+SORT_KEY_INDEXES: tuple[IndexSpec, ...] = tuple(
+    IndexSpec("range", label, (prop,)) for label, prop in sorted(catalog_queries.SORT_KEY_PROPS)
+)
+BACKFILL_BATCH = 2000
+
+
+async def backfill_sort_keys(engine: GraphEngine) -> int:
+    """Set the sort keys of catalogue nodes that have none; how many were set."""
+    done = 0
+    while True:
+        rows = await engine.read(
+            "tracks_without_sort_keys",
+            catalog_queries.TRACKS_WITHOUT_SORT_KEYS_QUERY,
+            {"limit": BACKFILL_BATCH},
+        )
+        if not rows:
+            break
+        keyed: list[dict[str, Any]] = [
+            {"id": r["id"], "keys": sort_keys.track_keys(r["id"], r, int(r["created_at"]))}
+            for r in rows
+        ]
+        await engine.write(
+            "set_track_sort_keys", catalog_queries.SET_TRACK_SORT_KEYS_QUERY, {"rows": keyed}
+        )
+        done += len(rows)
+    for label_query, set_query in (
+        (
+            catalog_queries.ARTISTS_WITHOUT_SORT_KEYS_QUERY,
+            catalog_queries.SET_ARTIST_SORT_KEYS_QUERY,
+        ),
+        (catalog_queries.ALBUMS_WITHOUT_SORT_KEYS_QUERY, catalog_queries.SET_ALBUM_SORT_KEYS_QUERY),
+    ):
+        while True:
+            rows = await engine.read(
+                "nodes_without_sort_keys", label_query, {"limit": BACKFILL_BATCH}
+            )
+            if not rows:
+                break
+            named = [{"id": r["id"]} | sort_keys.name_keys(r["name"] or "") for r in rows]
+            await engine.write("set_sort_keys", set_query, {"rows": named})
+            done += len(rows)
+    return done
 
 
 @dataclass(frozen=True)
@@ -30,6 +76,8 @@ class Migration:
     create: tuple[IndexSpec, ...] = ()
     drop: tuple[IndexSpec, ...] = ()
     statements: tuple[str, ...] = ()
+    # Data computed in Python for what exists already (idempotent; after `create`).
+    backfill: Callable[[GraphEngine], Awaitable[Any]] | None = None
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -95,6 +143,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         statements=(schema_queries.DEDUPLICATE_SCHEMA_VERSION_QUERY,),
         create=(IndexSpec("unique", "SchemaVersion", ("id",)),),
     ),
+    Migration(
+        7,
+        "integer sort keys for pages whose cost does not grow with the catalogue",
+        create=SORT_KEY_INDEXES,
+        backfill=backfill_sort_keys,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -133,6 +187,8 @@ async def migrate(
     for migration in steps:
         await _apply(engine, migration.drop, migration.statements, migration.create)
         await engine.wait_for_indexes(wait_seconds)
+        if migration.backfill is not None:
+            await migration.backfill(engine)
         await engine.write(
             "migrate", schema_queries.SET_SCHEMA_VERSION_QUERY, {"version": migration.version}
         )

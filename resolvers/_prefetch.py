@@ -68,16 +68,11 @@ def node_selections(info: Info, connection_type: str) -> list[SelectionSetNode]:
     return found
 
 
-async def prefetch(
-    info: Info,
-    type_name: str,
-    selections: Sequence[SelectionSetNode],
-    rows: Sequence[dict[str, Any]],
-) -> None:
-    """Load and attach the relations `selections` ask for on `rows` of `type_name`."""
-    relations = RELATIONS.get(type_name)
-    if not relations or not rows:
-        return
+def _wanted(
+    info: Info, type_name: str, selections: Sequence[SelectionSetNode]
+) -> dict[str, list[SelectionSetNode]]:
+    """The relations of `type_name` the selections ask for, with their sub-selections."""
+    relations = RELATIONS.get(type_name) or {}
     wanted: dict[str, list[SelectionSetNode]] = {}
     for selection_set in selections:
         for field in _fields(selection_set, info.fragments, type_name):
@@ -86,14 +81,44 @@ async def prefetch(
                 sub_selections = wanted.setdefault(name, [])
                 if field.selection_set is not None:
                     sub_selections.append(field.selection_set)
+    return wanted
+
+
+def page_relations(info: Info, selections: Sequence[SelectionSetNode]) -> frozenset[str]:
+    """The track relations a page query carries itself (graph.queries.catalog
+    PAGE_RELATIONS): those selected under the page's nodes, and the album's artist."""
+    wanted = _wanted(info, "Track", selections)
+    relations = set(wanted)
+    if "album" in wanted and "artist" in _wanted(info, "Album", wanted["album"]):
+        relations.add("album_artist")
+    return frozenset(relations)
+
+
+async def prefetch(
+    info: Info,
+    type_name: str,
+    selections: Sequence[SelectionSetNode],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Load and attach the relations `selections` ask for on `rows` of `type_name`;
+    relations the rows already carry (a compiled page query) are not loaded again."""
+    relations = RELATIONS.get(type_name)
+    if not relations or not rows:
+        return
+    wanted = _wanted(info, type_name, selections)
     if not wanted:
         return
     loaders = info.context.loaders
     ids = [row["id"] for row in rows]
     names = list(wanted)
-    results = await asyncio.gather(
-        *(getattr(loaders, relations[name][0]).load_many(ids) for name in names)
+    missing = [n for n in names if any("_" + n not in row for row in rows)]
+    loaded = await asyncio.gather(
+        *(getattr(loaders, relations[name][0]).load_many(ids) for name in missing)
     )
+    results = [
+        loaded[missing.index(name)] if name in missing else [row["_" + name] for row in rows]
+        for name in names
+    ]
     nested = []
     for name, values in zip(names, results, strict=True):
         key = "_" + name

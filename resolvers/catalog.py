@@ -14,7 +14,7 @@ from graph.names import name_key
 from graph.queries.catalog import TRACK_SORT_KEYS, TrackFilter
 from music.errors import ValidationError
 from resolvers._pagination import Shape, connection, decode_cursor, page_size, resolve_total_count
-from resolvers._prefetch import node_selections, prefetch, prefetched_or_load
+from resolvers._prefetch import node_selections, page_relations, prefetch, prefetched_or_load
 from resolvers.context import Info
 from resolvers.loaders import PageKey
 
@@ -78,19 +78,20 @@ def _track_filter(raw: dict[str, Any] | None) -> TrackFilter:
     return flt
 
 
-# The keyset positions' shapes: the sort key's parts and the id that ends each.
+# The keyset positions' shapes: the sort key's parts (an integer key, then for names
+# the collation text) and the id that ends each.
 TRACK_CURSOR_SHAPES: dict[str, Shape] = {
-    "TITLE": (str, str),
+    "TITLE": (int, str, str),
     "CREATED_AT": (int, str),
     "YEAR": (int, str),
-    "DURATION": ((int, float), str),
+    "DURATION": (int, str),
 }
-NAME_CURSOR: Shape = (str, str)
+NAME_CURSOR: Shape = (int, str, str)
 
 
-def _keyset(cursor: str | None, kind: str, shape: Shape) -> tuple[Any, str] | None:
+def _keyset(cursor: str | None, kind: str, shape: Shape) -> list[Any] | None:
     position = decode_cursor(cursor, kind, shape)
-    return (position[0], position[1]) if position else None
+    return list(position) if position else None
 
 
 @query.field("node")
@@ -136,15 +137,22 @@ async def resolve_tracks(
     direction = (sort or {}).get("direction", "ASC")
     if field not in TRACK_SORT_KEYS:
         raise ValidationError("Unknown sort field.", field="sort")
-    kind = f"tracks:{field}:{direction}"
+    kind = f"tracks2:{field}:{direction}"
     engine = info.context.engine
+    selections = node_selections(info, "TrackConnection")
     rows, keys = await catalog.tracks_page(
-        engine, flt, field, direction, _keyset(after, kind, TRACK_CURSOR_SHAPES[field]), size + 1
+        engine,
+        flt,
+        field,
+        direction,
+        _keyset(after, kind, TRACK_CURSOR_SHAPES[field]),
+        size + 1,
+        page_relations(info, selections),
     )
-    await prefetch(info, "Track", node_selections(info, "TrackConnection"), rows[:size])
+    await prefetch(info, "Track", selections, rows[:size])
     return connection(
         rows,
-        [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
+        keys,
         size,
         kind,
         lambda: catalog.tracks_count(engine, flt),
@@ -164,13 +172,13 @@ async def resolve_artists(
     text_key = name_key(text) if text else None
     engine = info.context.engine
     rows, keys = await catalog.artists_page(
-        engine, text_key, _keyset(after, "artists", NAME_CURSOR), size + 1
+        engine, text_key, _keyset(after, "artists2", NAME_CURSOR), size + 1
     )
     return connection(
         rows,
-        [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
+        keys,
         size,
-        "artists",
+        "artists2",
         lambda: catalog.artists_count(engine, text_key),
     )
 
@@ -198,15 +206,15 @@ async def resolve_albums(
         text_key,
         year_min,
         year_max,
-        _keyset(after, "albums", NAME_CURSOR),
+        _keyset(after, "albums2", NAME_CURSOR),
         size + 1,
     )
     await prefetch(info, "Album", node_selections(info, "AlbumConnection"), rows[:size])
     return connection(
         rows,
-        [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
+        keys,
         size,
-        "albums",
+        "albums2",
         lambda: catalog.albums_count(engine, artist_id, text_key, year_min, year_max),
     )
 

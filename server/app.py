@@ -39,6 +39,7 @@ from server.logs import configure_logging
 from server.mail import mail_sender
 from server.media import MediaService
 from server.metrics import MetricsMiddleware, metrics_endpoint
+from server.persisted import persisted_queries
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
 from server.rest.app import rest_app
@@ -182,6 +183,7 @@ def create_app(
             jobs,
             admin=Admin(settings, state, redis),
             media=MediaService(settings),
+            persisted=persisted_queries(settings, redis),
         )
         # Start-up objects (schema, modules, pools) never die: keep them out of the
         # collector's way, so that full collections under load stay short.

@@ -75,9 +75,29 @@ def serve(args: argparse.Namespace) -> int:
         elif server is not None and server.started_here:
             server.stop()
 
+    processes = args.workers or settings.web_workers
+    if processes < 1:
+        log.error("--workers must be at least 1")
+        stop()
+        return 2
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down, which ends the process
     # before a `finally` here could run: the worker and database stop in the app's shutdown.
     try:
+        if processes > 1:
+            # N API processes on one socket, each building the app from the environment
+            # (so from this data folder), over the same embedded database and Redis;
+            # this process supervises them and keeps the database and the job worker.
+            os.environ["APOLLONIA_DATA_DIR"] = settings.data_dir
+            uvicorn.run(
+                "server.app:create_app",
+                factory=True,
+                workers=processes,
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                access_log=settings.access_log,
+            )
+            return 0
         uvicorn.run(
             create_app(settings, on_shutdown=stop),
             host=settings.host,
@@ -255,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
     serve_cmd.add_argument(
         "--no-worker", action="store_true", help="do not run a worker beside the server"
+    )
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API processes sharing the port (APOLLONIA_WEB_WORKERS, 1)",
     )
     serve_cmd.set_defaults(run=serve)
     worker_cmd = commands.add_parser("worker", help="run queued jobs (analysis, scans, …)")

@@ -27,6 +27,7 @@ from server.admin import guard_mutations
 from server.documents import DocumentCache
 from server.errors import format_error, production_format_error, request_id_var
 from server.explorer import LocalGraphiQL
+from server.persisted import PersistedQueries, PersistedQueryError
 from server.query_limits import QueryLimits
 from server.ratelimit import RateLimiter, Verdict, charge_of
 from server.settings import Settings
@@ -89,10 +90,22 @@ class JSONHandler(GraphQLHTTPHandler):
     request carries the `X-RateLimit-*` headers of its budget.
     """
 
-    def __init__(self, documents: DocumentCache, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        documents: DocumentCache,
+        limiter: RateLimiter | None = None,
+        persisted: PersistedQueries | None = None,
+    ) -> None:
         super().__init__()
         self.documents = documents
         self.limiter = limiter
+        self.persisted = persisted
+
+    async def handle_request_override(self, request: Request) -> Response | None:
+        # A persisted query by GET carries `extensions` and no `query`.
+        if request.method == "GET" and "extensions" in request.query_params:
+            return await self.graphql_http_server(request)
+        return None
 
     async def execute_graphql_query(
         self,
@@ -103,6 +116,13 @@ class JSONHandler(GraphQLHTTPHandler):
         query_document: DocumentNode | None = None,
     ) -> GraphQLResult:
         parse_error: GraphQLError | None = None
+        if self.persisted is not None:
+            try:
+                data = await self.persisted.resolve(data)
+            except PersistedQueryError as e:
+                error = self.error_formatter(GraphQLError(e.message, original_error=e), False)
+                # Not found is a normal step of the protocol: 200, as Apollo's link expects.
+                return e.code == "PERSISTED_QUERY_NOT_FOUND", {"errors": [error]}
         query = data.get("query") if isinstance(data, dict) else None
         if query_document is None and query and isinstance(query, str):
             try:
@@ -140,6 +160,8 @@ class JSONHandler(GraphQLHTTPHandler):
 
     async def extract_data_from_request(self, request: Request) -> Any:
         try:
+            if request.method == "GET":
+                return self.extract_data_from_get_request(request)
             return await super().extract_data_from_request(request)
         except json_body.JSONRefused as e:
             raise HttpBadRequestError(str(e)) from None
@@ -158,10 +180,15 @@ class JSONHandler(GraphQLHTTPHandler):
         return await super().extract_data_from_multipart_request(request)
 
     def extract_data_from_get_request(self, request: Request) -> dict[str, Any]:
-        variables = request.query_params.get("variables", "").strip()
-        if variables:
-            json_body.loads(variables)
-        return super().extract_data_from_get_request(request)
+        # `extensions` too: a persisted query by GET carries its hash there.
+        data: dict[str, Any] = {
+            "query": request.query_params.get("query") or None,
+            "operationName": request.query_params.get("operationName") or None,
+        }
+        for name in ("variables", "extensions"):
+            text = request.query_params.get(name, "").strip()
+            data[name] = json_body.loads(text) if text else None
+        return data
 
     async def charge(
         self, connection: HTTPConnection, data: Any, document: DocumentNode | None
@@ -220,6 +247,7 @@ def graphql_app(
     jobs: JobsApi | None = None,
     admin: AdminApi | None = None,
     media: MediaApi | None = None,
+    persisted: PersistedQueries | None = None,
 ) -> tuple[GraphQL, SubprotocolRouter | None]:
     """The ASGI apps serving /graphql over HTTP and (with `socket_auth`) WebSocket:
     documents within the settings' limits (depth, aliases, tokens, cost), callers within
@@ -255,7 +283,7 @@ def graphql_app(
             introspection=settings.introspection,
             explorer=LocalGraphiQL(title="Apollonia") if settings.explorer else ExplorerHttp405(),
             error_formatter=production_format_error if settings.production else format_error,
-            http_handler=JSONHandler(documents, limiter),
+            http_handler=JSONHandler(documents, limiter, persisted),
             websocket_handler=websocket_handler,
             logger="apollonia.graphql",
         )

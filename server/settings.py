@@ -75,6 +75,9 @@ class Settings:
     max_batch_files: int = 20
     run_worker: bool = True
     worker_threads: int = 1
+    web_workers: int = 1  # API processes of `apollonia serve` (--workers)
+    persisted_queries: str = "auto"  # auto | allowlist | off (server/persisted.py)
+    persisted_queries_file: str | None = None  # the allow-list manifest
     worker_heartbeat_ms: int = 60_000
     worker_maintenance_chance: int = 1_000
     job_min_backoff_ms: int = 1_000
@@ -211,6 +214,9 @@ class Settings:
             "max_batch_files": int(os.environ.get("APOLLONIA_MAX_BATCH_FILES", "20")),
             "run_worker": _bool(os.environ.get("APOLLONIA_RUN_WORKER"), True),
             "worker_threads": int(os.environ.get("APOLLONIA_WORKER_THREADS", "1")),
+            "web_workers": int(os.environ.get("APOLLONIA_WEB_WORKERS", "1")),
+            "persisted_queries": os.environ.get("APOLLONIA_PERSISTED_QUERIES", "auto"),
+            "persisted_queries_file": os.environ.get("APOLLONIA_PERSISTED_QUERIES_FILE") or None,
             "worker_heartbeat_ms": int(os.environ.get("APOLLONIA_WORKER_HEARTBEAT_MS", "60000")),
             "worker_maintenance_chance": int(
                 os.environ.get("APOLLONIA_WORKER_MAINTENANCE_CHANCE", "1000")

@@ -114,14 +114,24 @@ def _builders() -> Iterator[str]:
         ),
     ]
     for flt, sort, direction, after in itertools.product(
-        filters, catalog_queries.TRACK_SORT_KEYS, ("ASC", "DESC"), (None, ("k", "trk_x"))
+        filters, catalog_queries.TRACK_SORT_KEYS, ("ASC", "DESC"), (None, [1, "k", "trk_x"])
     ):
         yield catalog_queries.tracks_page(flt, sort, direction, after, 11)[0]  # type: ignore[arg-type]
+        for near, far in itertools.product((False, True), repeat=2):
+            yield catalog_queries.tracks_window(flt, sort, direction, after, near, far)[0]  # type: ignore[arg-type]
+        relations = catalog_queries.PAGE_RELATIONS
+        yield catalog_queries.tracks_page(flt, sort, direction, after, 11, relations)[0]  # type: ignore[arg-type]
+        yield catalog_queries.tracks_window(flt, sort, direction, after, True, True, relations)[0]  # type: ignore[arg-type]
     for flt in filters:
         yield catalog_queries.tracks_count(flt)[0]
     for by_artist in (False, True):
         yield catalog_queries.albums_page(by_artist)
         yield catalog_queries.albums_count(by_artist)
+    for text, after, near, far in itertools.product((False, True), repeat=4):
+        yield catalog_queries.artists_window(text, after, near, far)
+        yield catalog_queries.albums_window(near, far)
+    for label, prop in sorted(catalog_queries.SORT_KEY_PROPS):
+        yield catalog_queries.sort_key_stats(label, prop)
     for search_filter in (
         search_queries.SearchFilter(),
         search_queries.SearchFilter(artist_id="art_x", genre_keys=["jazz"]),
@@ -260,7 +270,7 @@ async def _workload(engine: GraphEngine) -> None:
         catalog_queries.TrackFilter(),
         catalog_queries.TrackFilter(genre_keys=["jazz"], artist_id=artist["id"]),
     ):
-        await catalog.tracks_page(engine, flt, "TITLE", "ASC", ("A", "trk_x"), 5)
+        await catalog.tracks_page(engine, flt, "TITLE", "ASC", [1, "a", "trk_x"], 5)
         await catalog.tracks_count(engine, flt)
     await catalog.artists_page(engine, "miles", None, 5)
     await catalog.artists_count(engine, None)

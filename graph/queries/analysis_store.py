@@ -59,7 +59,11 @@ def store_analysis(dialect: Dialect) -> str:
     """Features, both vectors and the ANALYZED status in one write: a reader sees all of
     a track's analysis or none of it."""
     return (
-        "MATCH (t:Track {id: $id}) SET t += $props, "
+        # The duration sort key follows the duration only where the track had none.
+        "MATCH (t:Track {id: $id}) "
+        "SET t.sk_duration = CASE WHEN t.duration IS NULL THEN $duration_sk "
+        "ELSE t.sk_duration END "
+        "SET t += $props, "
         f"t.embedding_audio = {dialect.vector_value('$vector')}, t.embedding_raw = $raw, "
         "t.embedding_version = $version, t.analysis_status = 'ANALYZED', "
         "t.analysis_error_code = null, t.analysis_error = null, t.analyzed_at = $now, "

@@ -36,13 +36,25 @@ ALL_GENRES_QUERY = f"MATCH (g:Genre) RETURN g {GENRE_MAP} AS row ORDER BY g.name
 
 SortDirection = Literal["ASC", "DESC"]
 
-# Sort keys by GraphQL enum value. Nullable keys are coalesced so that keyset
-# comparisons never meet a null.
-TRACK_SORT_KEYS: dict[str, str] = {
-    "TITLE": "t.title",
-    "CREATED_AT": "t.created_at",
-    "YEAR": "coalesce(t.year, -1)",
-    "DURATION": "coalesce(t.duration, -1.0)",
+# Every sort order is an integer key (graph/sort_keys.py) the range index serves, then
+# what orders its ties; the node id ends every order. A keyset position is the list of
+# these values. Names come from these allow-lists only.
+TRACK_SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "TITLE": ("sk_title", "title_sort"),
+    "CREATED_AT": ("sk_created",),
+    "YEAR": ("sk_year",),
+    "DURATION": ("sk_duration",),
+}
+ARTIST_SORT = ("sk_name", "name_sort")
+ALBUM_SORT = ("sk_title", "title_sort")
+# (label, integer key) pairs whose min, max and count the windows start from.
+SORT_KEY_PROPS = {
+    ("Track", "sk_title"),
+    ("Track", "sk_created"),
+    ("Track", "sk_year"),
+    ("Track", "sk_duration"),
+    ("Artist", "sk_name"),
+    ("Album", "sk_title"),
 }
 
 
@@ -63,30 +75,91 @@ class TrackFilter:
     duration_max: float | None = None
     text: str | None = None
 
+    @property
+    def anchored(self) -> bool:
+        """Whether the filter starts from one artist or album: a page then sorts only
+        that node's tracks, and needs no window over the whole label."""
+        return (
+            self.album_id is not None or self.artist_id is not None or self.artist_key is not None
+        )
 
-def _track_match(flt: TrackFilter) -> tuple[list[str], list[str], dict[str, Any], bool]:
-    """MATCH clauses, WHERE conditions and params for a filter; whether rows may repeat."""
-    matches = ["MATCH (t:Track)"]
+
+# Relations a track page can carry in its own query, when the document asks for them
+# (look-ahead in resolvers/catalog.py): one round trip for the page and its relations.
+PAGE_RELATIONS = frozenset({"artists", "album", "album_artist", "genres"})
+
+
+def _map_fields(projection: str) -> str:
+    """`{.a, .b}` -> `.a, .b`, to extend a map projection."""
+    return projection.strip()[1:-1]
+
+
+def _relation_clauses(
+    carry: str, relations: frozenset[str], columns: list[str], direction: SortDirection
+) -> tuple[list[str], str]:
+    """Clauses after a page's LIMIT that gather the relations of each row `t`, and the
+    extra entries of its row map. Aggregation drops the page order: it is sorted again."""
+    clauses: list[str] = []
+    extra: list[str] = []
+    kept = carry
+    if "artists" in relations:
+        clauses.append("OPTIONAL MATCH (t)-[rb:BY]->(ra:Artist)")
+        clauses.append(
+            f"WITH {kept}, collect(ra {{{_map_fields(ARTIST_MAP)}, "
+            "position: coalesce(rb.position, 0)}) AS rel_artists"
+        )
+        kept += ", rel_artists"
+        extra.append("rel_artists: rel_artists")
+    if "album" in relations:
+        clauses.append("OPTIONAL MATCH (t)-[:ON]->(ral:Album)")
+        owner = ""
+        if "album_artist" in relations:
+            clauses.append("OPTIONAL MATCH (ral)-[:BY]->(rx:Artist)")
+            clauses.append(f"WITH {kept}, ral, head(collect(rx {ARTIST_MAP})) AS rel_owner")
+            owner = ", rel_artist: rel_owner"
+        clauses.append(
+            f"WITH {kept}, head(collect(CASE WHEN ral IS NULL THEN null "
+            f"ELSE ral {{{_map_fields(ALBUM_MAP)}{owner}}} END)) AS rel_album"
+        )
+        kept += ", rel_album"
+        extra.append("rel_album: rel_album")
+    if "genres" in relations:
+        clauses.append("OPTIONAL MATCH (t)-[:IN_GENRE]->(rg:Genre)")
+        clauses.append(f"WITH {kept}, collect(rg {GENRE_MAP}) AS rel_genres")
+        kept += ", rel_genres"
+        extra.append("rel_genres: rel_genres")
+    if clauses:
+        clauses.append(f"WITH {kept} ORDER BY {_order(columns, direction)}")
+    return clauses, "".join(", " + e for e in extra)
+
+
+def _track_return(
+    carry: str, relations: frozenset[str], columns: list[str], direction: SortDirection
+) -> list[str]:
+    clauses, extra = _relation_clauses(carry, relations, columns, direction)
+    scanned = "scanned, " if carry.startswith("scanned") else ""
+    map_ = f"t {{{_map_fields(TRACK_MAP)}{extra}}}"
+    return [*clauses, f"RETURN {scanned}{map_} AS row, [{', '.join(columns)}] AS sort_key"]
+
+
+def _columns(var: str, props: tuple[str, ...]) -> list[str]:
+    return [f"{var}.{p}" for p in props] + [f"{var}.id"]
+
+
+def _order(columns: list[str], direction: SortDirection) -> str:
+    return ", ".join(f"{c} {direction}" for c in columns)
+
+
+def _keyset(columns: list[str], direction: SortDirection) -> str:
+    op = ">" if direction == "ASC" else "<"
+    return f"[{', '.join(columns)}] {op} $after"
+
+
+def _scalar_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
     where: list[str] = []
-    params: dict[str, Any] = {}
-    distinct = False
-    if flt.album_id is not None:
-        matches = ["MATCH (:Album {id: $album_id})<-[:ON]-(t:Track)"]
-        params["album_id"] = flt.album_id
-    if flt.artist_id is not None:
-        matches.append("MATCH (t)-[:BY]->(:Artist {id: $artist_id})")
-        params["artist_id"] = flt.artist_id
-    if flt.artist_key is not None:
-        matches.append("MATCH (t)-[:BY]->(:Artist {name_key: $artist_key})")
-        params["artist_key"] = flt.artist_key
     if flt.format is not None:
         where.append("t.format = $format")
         params["format"] = flt.format
-    if flt.genre_keys:
-        matches.append("MATCH (t)-[:IN_GENRE]->(fg:Genre)")
-        where.append("fg.name_key IN $genre_keys")
-        params["genre_keys"] = flt.genre_keys
-        distinct = len(flt.genre_keys) > 1
     bounds = (
         ("t.year >= $year_min", "year_min", flt.year_min),
         ("t.year <= $year_max", "year_max", flt.year_max),
@@ -100,6 +173,30 @@ def _track_match(flt: TrackFilter) -> tuple[list[str], list[str], dict[str, Any]
     if flt.text:
         where.append("toLower(t.title) CONTAINS $text")
         params["text"] = flt.text.lower()
+    return where
+
+
+def _track_match(flt: TrackFilter) -> tuple[list[str], list[str], dict[str, Any], bool]:
+    """MATCH clauses, WHERE conditions and params for a filter; whether rows may repeat."""
+    matches = ["MATCH (t:Track)"]
+    params: dict[str, Any] = {}
+    distinct = False
+    if flt.album_id is not None:
+        matches = ["MATCH (:Album {id: $album_id})<-[:ON]-(t:Track)"]
+        params["album_id"] = flt.album_id
+    if flt.artist_id is not None:
+        matches.append("MATCH (t)-[:BY]->(:Artist {id: $artist_id})")
+        params["artist_id"] = flt.artist_id
+    if flt.artist_key is not None:
+        matches.append("MATCH (t)-[:BY]->(:Artist {name_key: $artist_key})")
+        params["artist_key"] = flt.artist_key
+    where: list[str] = []
+    if flt.genre_keys:
+        matches.append("MATCH (t)-[:IN_GENRE]->(fg:Genre)")
+        where.append("fg.name_key IN $genre_keys")
+        params["genre_keys"] = flt.genre_keys
+        distinct = len(flt.genre_keys) > 1
+    where += _scalar_conditions(flt, params)
     return matches, where, params, distinct
 
 
@@ -107,32 +204,86 @@ def tracks_page(
     flt: TrackFilter,
     sort: str,
     direction: SortDirection,
-    after: tuple[Any, str] | None,
+    after: list[Any] | None,
     limit: int,
+    relations: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
-    """One page of tracks ordered by (sort key, id), starting after the cursor `after`.
+    """One page of tracks in a sort order, after the keyset position `after`, sorting
+    every track the filter selects: for filters anchored on an artist or album (their
+    tracks only), and the last resort of a window scan.
 
     Ties are broken by id, so the position is exact whatever was inserted meanwhile.
     """
-    key = TRACK_SORT_KEYS[sort]
+    columns = _columns("t", TRACK_SORT_KEYS[sort])
     matches, where, params, distinct = _track_match(flt)
     if after is not None:
-        # A list comparison, which no index serves: FalkorDB 4.22 ignores `<` on an
-        # indexed string property (FalkorDB#2239), and for `>` its index scan returns
-        # every row after the cursor before sorting them, 5x slower than this at 10k.
-        op = ">" if direction == "ASC" else "<"
-        where.append(f"[{key}, t.id] {op} [$after_key, $after_id]")
-        params["after_key"], params["after_id"] = after
+        where.append(_keyset(columns, direction))
+        params["after"] = after
     clauses = [*matches]
     if where:
         clauses.append("WHERE " + " AND ".join(where))
     if distinct:
         clauses.append("WITH DISTINCT t")
-    clauses.append(
-        f"WITH t, {key} AS sort_key ORDER BY sort_key {direction}, t.id {direction} LIMIT $limit"
-    )
-    clauses.append(f"RETURN t {TRACK_MAP} AS row, sort_key")
+    clauses.append(f"WITH t ORDER BY {_order(columns, direction)} LIMIT $limit")
+    clauses += _track_return("t", relations, columns, direction)
     params["limit"] = limit
+    return "\n".join(clauses), params
+
+
+def _window_scan(
+    var: str, label: str, prop: str, direction: SortDirection, near: bool, far: bool
+) -> list[str]:
+    """Up to $budget nodes whose integer key lies in the window, as `scanned` (how many)
+    and `candidates` (them and a null, so that a window whose nodes all fail the filter
+    still returns its row count)."""
+    bounds = []
+    if near:
+        bounds.append(f"{var}.{prop} {'>=' if direction == 'ASC' else '<='} $near")
+    if far:
+        bounds.append(f"{var}.{prop} {'<' if direction == 'ASC' else '>'} $far")
+    where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
+    return [
+        f"MATCH ({var}:{label}){where}",
+        f"WITH {var} LIMIT $budget",
+        f"WITH collect({var}) AS window",
+        "WITH size(window) AS scanned, window + [null] AS candidates",
+        f"UNWIND candidates AS {var}",
+    ]
+
+
+def tracks_window(
+    flt: TrackFilter,
+    sort: str,
+    direction: SortDirection,
+    after: list[Any] | None,
+    near: bool,
+    far: bool,
+    relations: frozenset[str] = frozenset(),
+) -> tuple[str, dict[str, Any]]:
+    """The first `$limit` tracks of a window of the sort key (`$near` inclusive to `$far`
+    exclusive, each optional) that pass the filter, after `$after`; every row also
+    carries `scanned`, the window's node count, capped at `$budget` (the window is then
+    cut short and must shrink: graph/pages.py). Filters anchored on a node use
+    `tracks_page` instead."""
+    props = TRACK_SORT_KEYS[sort]
+    columns = _columns("t", props)
+    clauses = _window_scan("t", "Track", props[0], direction, near, far)
+    params: dict[str, Any] = {}
+    where = _scalar_conditions(flt, params)
+    if flt.genre_keys:
+        clauses.append(
+            "OPTIONAL MATCH (t)-[:IN_GENRE]->(fg:Genre) WHERE fg.name_key IN $genre_keys"
+        )
+        clauses.append("WITH DISTINCT scanned, t, fg IS NOT NULL AS in_genre")
+        where.append("in_genre")
+        params["genre_keys"] = flt.genre_keys
+    if after is not None:
+        where.append(_keyset(columns, direction))
+        params["after"] = after
+    if where:
+        clauses.append(f"WITH scanned, t WHERE t IS NULL OR ({' AND '.join(where)})")
+    clauses.append(f"WITH scanned, t ORDER BY {_order(columns, direction)} LIMIT $limit")
+    clauses += _track_return("scanned, t", relations, columns, direction)
     return "\n".join(clauses), params
 
 
@@ -146,12 +297,55 @@ def tracks_count(flt: TrackFilter) -> tuple[str, dict[str, Any]]:
     return "\n".join(clauses), params
 
 
-ARTISTS_PAGE_QUERY = (
-    "MATCH (a:Artist) WHERE ($text IS NULL OR a.name_key CONTAINS $text) "
-    "AND ($after_key IS NULL OR [a.name_key, a.id] > [$after_key, $after_id]) "
-    f"WITH a ORDER BY a.name_key, a.id LIMIT $limit RETURN a {ARTIST_MAP} AS row, "
-    "a.name_key AS sort_key"
+def sort_key_stats(label: str, prop: str) -> str:
+    """The lowest and highest integer sort key of a label, and its node count."""
+    if (label, prop) not in SORT_KEY_PROPS:
+        raise ValueError(f"no sort key {label}.{prop}")
+    return (
+        f"MATCH (n:{label}) RETURN min(n.{prop}) AS low, max(n.{prop}) AS high, count(n) AS total"
+    )
+
+
+def artists_window(text: bool, after: bool, near: bool, far: bool) -> str:
+    """A window of artists by name (see `tracks_window`), optionally whose folded name
+    contains `$text`."""
+    columns = _columns("a", ARTIST_SORT)
+    clauses = _window_scan("a", "Artist", ARTIST_SORT[0], "ASC", near, far)
+    where = ["a.name_key CONTAINS $text"] if text else []
+    if after:
+        where.append(_keyset(columns, "ASC"))
+    if where:
+        clauses.append(f"WITH scanned, a WHERE a IS NULL OR ({' AND '.join(where)})")
+    clauses.append(f"WITH scanned, a ORDER BY {_order(columns, 'ASC')} LIMIT $limit")
+    clauses.append(f"RETURN scanned, a {ARTIST_MAP} AS row, [{', '.join(columns)}] AS sort_key")
+    return "\n".join(clauses)
+
+
+# Nodes written before sort keys existed, a batch at a time, and their keys set.
+TRACKS_WITHOUT_SORT_KEYS_QUERY = (
+    "MATCH (t:Track) WHERE t.sk_created IS NULL "
+    "RETURN t.id AS id, t.title AS title, t.year AS year, t.duration AS duration, "
+    "coalesce(t.created_at, 0) AS created_at LIMIT $limit"
 )
+ARTISTS_WITHOUT_SORT_KEYS_QUERY = (
+    "MATCH (a:Artist) WHERE a.sk_name IS NULL RETURN a.id AS id, a.name AS name LIMIT $limit"
+)
+ALBUMS_WITHOUT_SORT_KEYS_QUERY = (
+    "MATCH (a:Album) WHERE a.sk_title IS NULL RETURN a.id AS id, a.title AS name LIMIT $limit"
+)
+SET_TRACK_SORT_KEYS_QUERY = "UNWIND $rows AS row MATCH (t:Track {id: row.id}) SET t += row.keys"
+SET_ARTIST_SORT_KEYS_QUERY = (
+    "UNWIND $rows AS row MATCH (a:Artist {id: row.id}) "
+    "SET a.name_sort = row.sort, a.sk_name = row.sk"
+)
+SET_ALBUM_SORT_KEYS_QUERY = (
+    "UNWIND $rows AS row MATCH (a:Album {id: row.id}) "
+    "SET a.title_sort = row.sort, a.sk_title = row.sk"
+)
+
+# A label's whole count: FalkorDB answers it from its own statistics (no scan).
+ARTISTS_TOTAL_QUERY = "MATCH (a:Artist) RETURN count(a) AS total"
+ALBUMS_TOTAL_QUERY = "MATCH (a:Album) RETURN count(a) AS total"
 ARTISTS_COUNT_QUERY = (
     "MATCH (a:Artist) WHERE ($text IS NULL OR a.name_key CONTAINS $text) RETURN count(a) AS total"
 )
@@ -163,17 +357,33 @@ _ALBUM_FILTER = (
 )
 _ALBUM_MATCH = "MATCH (a:Album)"
 _ALBUM_BY_ARTIST_MATCH = "MATCH (:Artist {id: $artist_id})<-[:BY]-(a:Album)"
+_ALBUM_COLUMNS = _columns("a", ALBUM_SORT)
 
 
 def albums_page(by_artist: bool) -> str:
-    """A page of albums by title, optionally of one artist (`$artist_id`)."""
+    """A page of albums by title, sorting all it selects: an artist's (`$artist_id`),
+    or, as the last resort of a window scan, all."""
     match = _ALBUM_BY_ARTIST_MATCH if by_artist else _ALBUM_MATCH
     return (
         f"{match} WHERE {_ALBUM_FILTER} "
-        "AND ($after_key IS NULL OR [a.title_key, a.id] > [$after_key, $after_id]) "
-        f"WITH a ORDER BY a.title_key, a.id LIMIT $limit RETURN a {ALBUM_MAP} AS row, "
-        "a.title_key AS sort_key"
+        f"AND ($after IS NULL OR {_keyset(_ALBUM_COLUMNS, 'ASC')}) "
+        f"WITH a ORDER BY {_order(_ALBUM_COLUMNS, 'ASC')} LIMIT $limit "
+        f"RETURN a {ALBUM_MAP} AS row, [{', '.join(_ALBUM_COLUMNS)}] AS sort_key"
     )
+
+
+def albums_window(near: bool, far: bool) -> str:
+    """A window of albums by title (see `tracks_window`), with the album filter."""
+    clauses = _window_scan("a", "Album", ALBUM_SORT[0], "ASC", near, far)
+    clauses.append(
+        f"WITH scanned, a WHERE a IS NULL OR ({_ALBUM_FILTER} "
+        f"AND ($after IS NULL OR {_keyset(_ALBUM_COLUMNS, 'ASC')}))"
+    )
+    clauses.append(f"WITH scanned, a ORDER BY {_order(_ALBUM_COLUMNS, 'ASC')} LIMIT $limit")
+    clauses.append(
+        f"RETURN scanned, a {ALBUM_MAP} AS row, [{', '.join(_ALBUM_COLUMNS)}] AS sort_key"
+    )
+    return "\n".join(clauses)
 
 
 def albums_count(by_artist: bool) -> str:

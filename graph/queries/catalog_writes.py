@@ -12,17 +12,19 @@ from graph.queries.catalog import ALBUM_MAP, ARTIST_MAP, TRACK_MAP
 _LINK_RELATIONS = """
 FOREACH (ar IN row.artists |
   MERGE (a:Artist {name_key: ar.key})
-  ON CREATE SET a.id = ar.id, a.name = ar.name, a.created_at = row.now, a.updated_at = row.now
+  ON CREATE SET a.id = ar.id, a.name = ar.name, a.created_at = row.now, a.updated_at = row.now,
+    a.name_sort = ar.sort, a.sk_name = ar.sk
   MERGE (t)-[by:BY]->(a)
   SET by.position = ar.position, by.role = 'primary')
 FOREACH (al IN row.album |
   MERGE (b:Album {key: al.key})
   ON CREATE SET b.id = al.id, b.title = al.title, b.title_key = al.title_key, b.year = al.year,
-    b.created_at = row.now, b.updated_at = row.now
+    b.created_at = row.now, b.updated_at = row.now, b.title_sort = al.sort, b.sk_title = al.sk
   MERGE (t)-[:ON]->(b)
   FOREACH (aa IN al.artist |
     MERGE (x:Artist {name_key: aa.key})
-    ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = row.now, x.updated_at = row.now
+    ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = row.now, x.updated_at = row.now,
+      x.name_sort = aa.sort, x.sk_name = aa.sk
     MERGE (b)-[:BY]->(x)))
 FOREACH (gn IN row.genres |
   MERGE (g:Genre {name_key: gn.key})
@@ -73,14 +75,16 @@ _TRACKS_METADATA = (
 
 MERGE_ARTIST_QUERY = (
     "MERGE (a:Artist {name_key: $key}) "
-    "ON CREATE SET a.id = $id, a.name = $name, a.created_at = $now, a.updated_at = $now "
+    "ON CREATE SET a.id = $id, a.name = $name, a.created_at = $now, a.updated_at = $now, "
+    "a.name_sort = $sort, a.sk_name = $sk "
     f"RETURN a {ARTIST_MAP} AS row"
 )
 
 # A rename changes the artist's key, and with it the keys of the artist's albums.
 RENAME_ARTIST_QUERY = (
     "MATCH (a:Artist {id: $id}) "
-    "SET a.name = $name, a.name_key = $key, a.updated_at = $now "
+    "SET a.name = $name, a.name_key = $key, a.updated_at = $now, a.name_sort = $sort, "
+    "a.sk_name = $sk "
     "WITH a OPTIONAL MATCH (al:Album)-[:BY]->(a) "
     "SET al.key = $key + $sep + al.title_key "
     f"WITH DISTINCT a RETURN a {ARTIST_MAP} AS row"
@@ -109,11 +113,12 @@ DELETE_ARTIST_QUERY = (
 CREATE_ALBUM_QUERY = (
     "MERGE (b:Album {key: $key}) "
     "ON CREATE SET b.id = $id, b.title = $title, b.title_key = $title_key, b.year = $year, "
-    "b.created_at = $now, b.updated_at = $now "
+    "b.created_at = $now, b.updated_at = $now, b.title_sort = $sort, b.sk_title = $sk "
     "WITH b "
     "FOREACH (aa IN $artist | "
     "  MERGE (x:Artist {name_key: aa.key}) "
-    "  ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = $now, x.updated_at = $now "
+    "  ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = $now, x.updated_at = $now, "
+    "  x.name_sort = aa.sort, x.sk_name = aa.sk "
     "  MERGE (b)-[:BY]->(x)) "
     f"RETURN b {ALBUM_MAP} AS row"
 )
@@ -128,7 +133,8 @@ UPDATE_ALBUM_QUERY = (
     "WITH DISTINCT b "
     "FOREACH (aa IN $artist | "
     "  MERGE (x:Artist {name_key: aa.key}) "
-    "  ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = $now, x.updated_at = $now "
+    "  ON CREATE SET x.id = aa.id, x.name = aa.name, x.created_at = $now, x.updated_at = $now, "
+    "  x.name_sort = aa.sort, x.sk_name = aa.sk "
     "  MERGE (b)-[:BY]->(x)) "
     "WITH b "
     "OPTIONAL MATCH (b)-[:BY]->(owner:Artist) "

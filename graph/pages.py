@@ -1,0 +1,160 @@
+"""Pages whose cost does not grow with the catalogue: windows over integer sort keys.
+
+A page in a sort order reads a window of the order's integer key (graph/sort_keys.py)
+from the range index, at most `BUDGET` nodes, filters and sorts only those, and widens
+the window until it holds the page:
+
+- the window starts at the cursor's key (or, for the first page, is open on that side,
+  so nothing inserted before the lowest key seen is missed);
+- its width comes from the key density learnt from earlier windows of this process
+  (first from the label's min, max and count, read once), divided by the share of the
+  scanned nodes the filter kept;
+- a window that reached `BUDGET` was cut short: its rows are thrown away and it
+  shrinks to a quarter; one that held too few rows is followed by the next one, wider;
+- after `MAX_ROUNDS` windows the rest is one open-ended query, exact whatever it costs
+  (a filter that keeps almost nothing, such as a rare word in `text`).
+
+On Neo4j the same queries run; its range index serves the same windows.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graph.engine import GraphEngine, Row
+from graph.queries import catalog as q
+
+BUDGET = 1024  # nodes one window may read
+TARGET = 0.5  # of BUDGET, the nodes a window is sized to read
+MAX_ROUNDS = 8
+STATS_SECONDS = 300.0
+KEY_MIN = -(1 << 53)  # every sort key lies in [0, 2**53): graph/sort_keys.py
+KEY_MAX = 1 << 53
+UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as 0)
+MAX_SHRINKS = 24
+MAX_SIGNATURES = 4096
+
+Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
+"""(has near bound, has far bound) -> window query and its params (without bounds,
+budget and limit)."""
+Exact = Callable[[list[Any] | None], tuple[str, dict[str, Any]]]
+"""keyset position -> a query sorting everything after it (params without limit)."""
+
+
+@dataclass
+class _Stats:
+    low: int
+    high: int
+    total: int
+    density: float  # nodes per key unit
+    read_at: float
+
+
+_stats: dict[tuple[int, str, str], _Stats] = {}
+_yields: dict[str, float] = {}  # filter signature -> share of scanned nodes kept
+
+
+async def _label_stats(engine: GraphEngine, label: str, prop: str, fresh: bool = False) -> _Stats:
+    key = (id(engine), label, prop)
+    stats = _stats.get(key)
+    if stats is not None and not fresh and time.monotonic() - stats.read_at < STATS_SECONDS:
+        return stats
+    rows = await engine.read("sort_key_stats", q.sort_key_stats(label, prop))
+    row = rows[0] if rows else {}
+    low, high, total = row.get("low"), row.get("high"), int(row.get("total") or 0)
+    if low is None or high is None:
+        low, high = 0, 0
+    density = total / max(1, int(high) - int(low) + 1)
+    stats = _Stats(int(low), int(high), total, density, time.monotonic())
+    _stats[key] = stats
+    return stats
+
+
+def _width(density: float, kept: float, wanted: int) -> int:
+    """Key units expected to hold `wanted` kept rows while reading at most TARGET of BUDGET."""
+    scan = min(BUDGET * TARGET, 2 * wanted / max(kept, 1e-3))
+    return max(1, min(KEY_MAX, int(scan / max(density, 1e-18))))
+
+
+async def window_page(
+    engine: GraphEngine,
+    operation: str,
+    label: str,
+    prop: str,
+    direction: q.SortDirection,
+    after: list[Any] | None,
+    limit: int,
+    build: Build,
+    signature: str,
+    exact: Exact | None = None,
+) -> list[Row]:
+    """Up to `limit` rows (`row`, `sort_key`) after the keyset position `after`, whose
+    first value is the integer key `prop` of `label`; `signature` names the filter."""
+    stats = await _label_stats(engine, label, prop)
+    ascending = direction == "ASC"
+    step = 1 if ascending else -1
+    near: int | None = after[0] if after is not None else None
+    start = near if near is not None else (stats.low if ascending else stats.high)
+    density = stats.density
+    kept = _yields.get(signature, 1.0)
+    rows: list[Row] = []
+    scanned_total = kept_total = 0
+    width = _width(density, kept, limit)
+    rounds = shrinks = 0
+    while rounds < MAX_ROUNDS:
+        far: int | None = start + step * width
+        assert far is not None
+        past = far > stats.high if ascending else far < stats.low
+        if past or not KEY_MIN < far < KEY_MAX:
+            # Past the last key known: open, so the end of the list costs no extra round.
+            far = None
+        # A one-key window cannot shrink: it is read whole (ties of one key only).
+        budget = BUDGET if width > 1 and shrinks < MAX_SHRINKS else UNBOUNDED
+        query, params = build(near is not None, far is not None)
+        params |= {"near": near, "far": far, "budget": budget, "limit": limit - len(rows) + 1}
+        result = await engine.read(operation, query, params)
+        scanned = int(result[0]["scanned"]) if result else 0
+        if scanned >= budget:
+            # Cut short: rows past the budget may sort first. Narrower, same start; a
+            # shrink does not count as a round (each reads at most BUDGET nodes).
+            density = max(density, BUDGET / width)
+            width = max(1, width // 8)
+            shrinks += 1
+            if far is None:
+                # Many keys past the last one known: they were written since; read again.
+                stats = await _label_stats(engine, label, prop, fresh=True)
+            continue
+        rounds += 1
+        found = [r for r in result if r["row"] is not None]
+        rows += found[: limit - len(rows)]
+        scanned_total += scanned
+        kept_total += len(found)
+        if len(rows) >= limit or far is None:
+            break
+        # The next window starts where this one ended and is sized by what it held.
+        if scanned:
+            density = scanned / width
+        kept = max(kept_total / max(scanned_total, 1), 1e-3)
+        width = max(width * 2, _width(density, kept, limit - len(rows)))
+        near = start = far
+    else:
+        # Too sparse for windows: the rest in one query that sorts all it selects
+        # (`exact`, from the last row kept), or an open window read whole.
+        if exact is not None:
+            query, params = exact(rows[-1]["sort_key"] if rows else after)
+            params["limit"] = limit - len(rows)
+        else:
+            query, params = build(near is not None, False)
+            params |= {"near": near, "far": None, "budget": UNBOUNDED}
+            params["limit"] = limit - len(rows) + 1
+        result = await engine.read(operation, query, params)
+        rows += [r for r in result if r["row"] is not None][: limit - len(rows)]
+    if scanned_total:
+        if len(_yields) >= MAX_SIGNATURES:
+            _yields.clear()  # filters are open-ended (text): keep the memory bounded
+        _yields[signature] = max(kept_total / scanned_total, 1e-3)
+        stats.density = density  # a walk's next page is near: start from what this one saw
+    if rows and stats.total == 0:
+        del _stats[(id(engine), label, prop)]  # read before the first node: read again
+    return rows

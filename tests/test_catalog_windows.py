@@ -1,0 +1,207 @@
+"""Page windows over integer sort keys: exact order whatever the window does.
+
+A tiny read budget forces every path of graph/pages.py (windows cut short and shrunk,
+windows widened across gaps, the open-ended last resort), on a catalogue with ties,
+nulls, accents and punctuation; tracks inserted and deleted between pages must not
+disturb the walk.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from graph import catalog, catalog_writes, pages
+from graph.engine import GraphEngine
+from graph.migrations import backfill_sort_keys
+from graph.queries.catalog import PAGE_RELATIONS, TrackFilter
+from graph.sort_keys import collation, created_key, duration_key, text_key, year_key
+
+WORDS = ("Éclair", "eclair!", "Zebra", "zebra", "Ångström", "10 Years", "(Intro)", "Track 0")
+
+
+@pytest.fixture(autouse=True)
+def tiny_windows(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(pages, "BUDGET", 6)
+    pages._stats.clear()
+    pages._yields.clear()
+    yield
+    pages._stats.clear()
+    pages._yields.clear()
+
+
+def _inputs(n: int, offset: int = 0) -> list[dict[str, Any]]:
+    out = []
+    for i in range(offset, offset + n):
+        data: dict[str, Any] = {
+            "title": f"{WORDS[i % len(WORDS)]} {i % 5}",
+            "artist_names": [f"Artist {i % 4}"],
+            "genres": ["Jazz" if i % 3 else "Rock"],
+        }
+        if i % 6:
+            data["year"] = 1990 + i % 4
+        if i % 7:
+            data["duration"] = 100.0 + (i % 3) * 0.5
+        out.append(data)
+    return out
+
+
+def _lowest(value: Any) -> tuple[int, Any]:
+    return (0, 0) if value is None else (1, value)
+
+
+ORDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "TITLE": lambda t: collation(t["title"]),
+    "CREATED_AT": lambda t: t["created_at"],
+    "YEAR": lambda t: _lowest(t["year"]),
+    "DURATION": lambda t: _lowest(t["duration"]),
+}
+
+
+async def _walk(
+    engine: GraphEngine,
+    flt: TrackFilter,
+    sort: str,
+    direction: str,
+    between: Callable[[int], Any] | None = None,
+) -> list[str]:
+    seen: list[str] = []
+    after = None
+    for page in range(200):
+        rows, keys = await catalog.tracks_page(engine, flt, sort, direction, after, 7)  # type: ignore[arg-type]
+        seen += [r["id"] for r in rows[:6]]
+        if len(rows) <= 6:
+            return seen
+        after = keys[5]
+        if between is not None:
+            await between(page)
+    raise AssertionError("the walk does not end")
+
+
+def _expected(tracks: list[dict[str, Any]], sort: str, direction: str) -> list[str]:
+    key = ORDERS[sort]
+    ordered = sorted(tracks, key=lambda t: (key(t), t["id"]), reverse=direction == "DESC")
+    return [t["id"] for t in ordered]
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+@pytest.mark.parametrize("sort", list(ORDERS))
+async def test_tiny_windows_walk_every_order_exactly(
+    engine: GraphEngine, sort: str, direction: str
+) -> None:
+    tracks = await catalog_writes.create_tracks(engine, _inputs(60))
+    tracks += await catalog_writes.create_tracks(engine, _inputs(40, 60))
+    assert await _walk(engine, TrackFilter(), sort, direction) == _expected(tracks, sort, direction)
+    jazz = [t for i, t in enumerate(tracks) if i % 3]
+    walked = await _walk(engine, TrackFilter(genre_keys=["jazz"]), sort, direction)
+    assert walked == _expected(jazz, sort, direction)
+    recent = TrackFilter(year_min=1992, duration_max=100.4)
+    chosen = [
+        t
+        for t in tracks
+        if t["year"] is not None and t["year"] >= 1992 and (t["duration"] or 1e9) <= 100.4
+    ]
+    assert await _walk(engine, recent, sort, direction) == _expected(chosen, sort, direction)
+
+
+async def test_inserts_and_deletes_between_pages_keep_the_walk(engine: GraphEngine) -> None:
+    tracks = await catalog_writes.create_tracks(engine, _inputs(50))
+    gone: set[str] = set()
+
+    async def churn(page: int) -> None:
+        # Each page: a track that sorts first (never seen now), one that sorts last
+        # (seen at the end), and one not yet seen deleted.
+        added = await catalog_writes.create_tracks(
+            engine, [{"title": "!!! 000"}, {"title": f"zzzz {page:03d}"}]
+        )
+        tracks.extend(added)
+        victim = sorted(tracks, key=lambda t: (collation(t["title"]), t["id"]))[-3]
+        if victim["id"] not in gone:
+            await catalog_writes.delete_track(engine, victim["id"])
+            gone.add(victim["id"])
+
+    walked = await _walk(engine, TrackFilter(), "TITLE", "ASC", churn)
+    assert len(walked) == len(set(walked))
+    assert not gone & set(walked)
+    first = {t["id"] for t in tracks if t["title"] == "!!! 000"}
+    everyone_else = {t["id"] for t in tracks} - gone - first
+    assert set(walked) - first == everyone_else
+
+
+async def test_migration_backfills_sort_keys(engine: GraphEngine) -> None:
+    tracks = await catalog_writes.create_tracks(engine, _inputs(30))
+    await engine.write(
+        "test_strip",
+        "MATCH (n) WHERE n:Track OR n:Artist OR n:Album "
+        "REMOVE n.sk_title, n.title_sort, n.sk_created, n.sk_year, n.sk_duration, "
+        "n.sk_name, n.name_sort",
+    )
+    assert await backfill_sort_keys(engine) == 30 + 4 + 0  # albums: none in _inputs
+    for sort in ORDERS:
+        assert await _walk(engine, TrackFilter(), sort, "ASC") == _expected(tracks, sort, "ASC")
+    rows, _ = await catalog.artists_page(engine, None, None, 10)
+    assert [r["name"] for r in rows] == [f"Artist {i}" for i in range(4)]
+
+
+def test_text_keys_order_like_the_collation() -> None:
+    titles = ["b", "a", "A!", "ábc", "abd", "a b", "ab", "", "9", "zz", "日本", "ZZZZZZZZZZZZZZ"]
+    by_text = sorted(titles, key=collation)
+    keys = [text_key(t) for t in by_text]
+    assert keys == sorted(keys)
+    assert text_key("Éclair!") == text_key("eclair")
+
+
+def test_keys_stay_exact_as_doubles() -> None:
+    # FalkorDB's range index compares doubles: a key past 2**53 would tie its neighbours.
+    last = "trk_7ZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    highest = [
+        text_key("\uffff" * 20),
+        year_key(9999, last),
+        duration_key(7 * 86400.0, last),
+        created_key((1 << 41) - 1, last),
+    ]
+    assert all(0 <= key < 2**53 for key in highest)
+
+
+@pytest.mark.parametrize("anchored", [False, True])
+async def test_compiled_relations_match_the_loaders(engine: GraphEngine, anchored: bool) -> None:
+    tracks = await catalog_writes.create_tracks(
+        engine,
+        [
+            {
+                "title": f"Song {i}",
+                "artist_names": ["Zed", "Abe"] if i % 2 else ["Abe"],
+                "album_title": "Both" if i % 3 else None,
+                "album_artist_name": "Various" if i % 3 == 1 else None,
+                "genres": ["Rock", "Jazz"] if i % 2 else [],
+            }
+            for i in range(12)
+        ],
+    )
+    album_id = next(t["id"] for t in tracks if t["title"] == "Song 1")
+    album = (await catalog.album_by_track(engine, [album_id]))[0]
+    assert album is not None
+    flt = TrackFilter(album_id=album["id"]) if anchored else TrackFilter()
+    rows, _ = await catalog.tracks_page(engine, flt, "TITLE", "ASC", None, 20, PAGE_RELATIONS)
+    ids = [r["id"] for r in rows]
+    assert len(ids) == (4 if anchored else 12)  # "Both" by Various: Song 1, 4, 7, 10
+    assert [r["_artists"] for r in rows] == await catalog.artists_by_track(engine, ids)
+    assert [r["_genres"] for r in rows] == await catalog.genres_by_track(engine, ids)
+    albums = [r["_album"] for r in rows]
+    bare = [{k: v for k, v in a.items() if k != "_artist"} if a else None for a in albums]
+    assert bare == await catalog.album_by_track(engine, ids)
+    present = [a for a in albums if a]
+    owners = await catalog.artist_by_album(engine, [a["id"] for a in present])
+    assert [dict(a["_artist"]) for a in present] == [dict(o or {}) for o in owners]
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+async def test_the_last_resort_sorts_the_rest_exactly(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch, direction: str
+) -> None:
+    monkeypatch.setattr(pages, "MAX_ROUNDS", 1)  # every short window ends in the last resort
+    tracks = await catalog_writes.create_tracks(engine, _inputs(80))
+    jazz = [t for i, t in enumerate(tracks) if i % 3]
+    for sort in ORDERS:
+        walked = await _walk(engine, TrackFilter(genre_keys=["jazz"]), sort, direction)
+        assert walked == _expected(jazz, sort, direction), sort

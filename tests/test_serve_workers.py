@@ -1,0 +1,67 @@
+"""`apollonia serve --workers N`: N API processes over one embedded database and Redis."""
+
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import _server
+
+TRACK = "query($id: ID!) { track(id: $id) { id title } }"
+CREATE = 'mutation { createTrack(input: {title: "Shared"}) { id } }'
+REGISTER = """
+mutation { register(input: {email: "w@example.com", username: "worker",
+  password: "a long enough password"}) { accessToken } }
+"""
+
+
+def _api_processes(parent: int) -> list[int]:
+    """uvicorn's worker processes (multiprocessing spawns) under `parent`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and "spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+
+
+def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
+    server = _server.start_server(
+        tmp_path,
+        {"LOG_LEVEL": "warning", "APOLLONIA_ALLOW_ANONYMOUS_READ": "true"},
+        {"APOLLONIA_WEB_WORKERS": "2", "APOLLONIA_RUN_WORKER": "false"},
+        ready_path="/health/ready",
+    )
+    try:
+        assert len(_api_processes(server.pid)) == 2
+        with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:
+            token = http.post("/graphql", json={"query": REGISTER}).json()
+            assert "errors" not in token, token
+            headers = {"Authorization": f"Bearer {token['data']['register']['accessToken']}"}
+            created = http.post("/graphql", json={"query": CREATE}, headers=headers).json()
+            track_id = created["data"]["createTrack"]["id"]
+            # New connections land on either process; each reads the one graph.
+            for _ in range(20):
+                with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
+                    body = {"query": TRACK, "variables": {"id": track_id}}
+                    data = fresh.post("/graphql", json=body).json()
+                    assert data == {"data": {"track": {"id": track_id, "title": "Shared"}}}
+        processes = _api_processes(server.pid)
+    finally:
+        server.stop()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in processes)
