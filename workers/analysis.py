@@ -42,7 +42,7 @@ __all__ = [
     "warm_up",
 ]
 
-ANALYSIS_VERSION = 1  # bump when a feature's definition changes, so stored ones are redone
+ANALYSIS_VERSION = 2  # bump when a feature's definition changes, so stored ones are redone
 SR = 22050
 N_FFT = 2048
 HOP = 512
@@ -153,7 +153,7 @@ def _analyze(
         S=power, sr=SR, n_fft=N_FFT, tuning=tuning, norm=None
     )
     chroma = librosa.util.normalize(chroma_energy, norm=np.inf, axis=0)
-    key = _audio_tonal.estimate_key(_audio_tonal.pitch_distribution(chroma_energy))
+    key = _audio_tonal.estimate_key(_audio_tonal.pitch_distribution(y, SR, tuning))
 
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
     spectral = _audio_spectral.describe(magnitude, power, SR, N_FFT)
