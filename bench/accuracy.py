@@ -105,9 +105,11 @@ def run(name: str, pieces: list[Piece], folder: Path, fresh: bool) -> dict[str, 
     if cache.is_file() and not fresh:
         results = json.loads(cache.read_text())
     started, cpu = time.perf_counter(), time.process_time()
-    for piece in pieces:
+    for done, piece in enumerate(pieces):
         if piece.id not in results:
             results[piece.id] = ANALYSERS[name](folder / f"{piece.id}.flac")
+            if done % 10 == 9:  # a long run that is stopped keeps what it measured
+                cache.write_text(json.dumps(results, indent=0))
     spent = time.process_time() - cpu
     cache.write_text(json.dumps(results, indent=0))
     if spent > 1:

@@ -24,6 +24,7 @@ the `test` half by a hash of its id: anything tuned on the set is reported on `t
 import argparse
 import csv
 import hashlib
+import json
 import random
 import shutil
 import subprocess
@@ -74,6 +75,7 @@ TEXTURES = {
 }
 MAX_SCORE_BYTES = 60_000
 PER_SOURCE = 40  # pieces per corpus selector at most, so no one composer dominates
+PER_FILE = 3  # a folk collection holds hundreds of tunes in one file
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,14 @@ def _render(excerpt: object, out: Path, seconds: float) -> float:
     return y.size / sr
 
 
+def _same(sidecar: Path, drawn: dict[str, object]) -> bool:
+    """Whether audio rendered earlier was made with this run's tempo and instruments."""
+    try:
+        return bool(json.loads(sidecar.read_text()) == drawn)
+    except (OSError, ValueError):
+        return False
+
+
 def _split(piece_id: str) -> str:
     return "test" if hashlib.sha256(piece_id.encode()).digest()[0] % 2 else "tune"
 
@@ -247,6 +257,7 @@ def build(
             except Exception as e:  # a corpus file music21 cannot parse: skip it
                 print(f"skip {path}: {type(e).__name__}", file=sys.stderr)
                 continue
+            from_file = 0
             for number, score in enumerate(scores):
                 piece = _piece(score, source, selector, path, number, slow, fast, textures, rng)
                 if piece is None:
@@ -258,12 +269,15 @@ def build(
                 stem = _relative(path).rsplit(".", 1)[0].replace("/", "-")
                 piece_id = f"{stem}-{number}"
                 audio = out / f"{piece_id}.flac"
+                drawn = {"tempo_bpm": bpm, "texture": texture}
+                sidecar = audio.with_suffix(".json")
                 try:
-                    if audio.is_file():  # rendered by an earlier run: the same draw
-                        seconds = float(sf.info(str(audio)).duration)
+                    if audio.is_file() and sidecar.is_file() and _same(sidecar, drawn):
+                        seconds = float(sf.info(str(audio)).duration)  # rendered before
                     else:
                         _orchestrate(excerpt, texture, bpm)
                         seconds = _render(excerpt, audio, quarters * 60.0 / bpm)
+                        sidecar.write_text(json.dumps(drawn))
                 except Exception as e:  # music21's MIDI writer or fluidsynth: skip the piece
                     print(f"skip {piece_id}: render failed ({type(e).__name__})", file=sys.stderr)
                     continue
@@ -282,12 +296,15 @@ def build(
                         _split(piece_id),
                     )
                 )
+                write_truth(pieces, truth)  # after each piece: a stopped run keeps its rows
                 print(
                     f"{len(pieces):4d} {piece_id:40s} {key_name:10s} {bpm:6.1f} BPM "
                     f"{texture:11s} {time.monotonic() - started:6.0f} s",
                     flush=True,
                 )
-                break  # one piece per corpus file
+                from_file += 1
+                if from_file >= PER_FILE:  # a few pieces per corpus file at most
+                    break
     return pieces
 
 
