@@ -230,14 +230,20 @@ def _split(piece_id: str) -> str:
 
 
 def build(
-    out: Path, per_mode: int, seed: int, selectors: set[str] | None = None, truth: Path = TRUTH
+    out: Path,
+    per_mode: int,
+    seed: int,
+    selectors: set[str] | None = None,
+    truth: Path = TRUTH,
+    per_source: int = PER_SOURCE,
+    modes: tuple[str, ...] = ("major", "minor"),
 ) -> list[Piece]:
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     pieces: list[Piece] = []
     counts = {"major": 0, "minor": 0}
-    quota = {"major": per_mode, "minor": per_mode}
-    per_source_mode = max(1, PER_SOURCE // 2)
+    quota = {m: per_mode if m in modes else 0 for m in ("major", "minor")}
+    per_source_mode = max(1, per_source // 2)
     started = time.monotonic()
     for source, selector, (slow, fast), textures in SOURCES:
         if selectors is not None and selector not in selectors:
@@ -249,7 +255,7 @@ def build(
         paths = [p for p in paths if Path(p).stat().st_size < MAX_SCORE_BYTES]
         for path in paths[:200]:
             if all(counts[m] >= quota[m] for m in counts) or all(
-                taken[m] >= per_source_mode for m in taken
+                taken[m] >= min(per_source_mode, quota[m]) for m in taken
             ):
                 break
             try:
@@ -367,6 +373,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--truth", type=Path, default=TRUTH)
     parser.add_argument("--sources", help="corpus selectors to build, comma-separated (all)")
+    parser.add_argument("--per-source", type=int, default=PER_SOURCE)
+    parser.add_argument("--modes", default="major,minor", help="build only these modes")
     parser.add_argument(
         "--merge", type=Path, nargs="+", help="only merge these truth tables into --truth"
     )
@@ -380,7 +388,10 @@ def main() -> int:
         print("fluidsynth and fluid-soundfont-gm are needed: bench/eval_data/deps.sh")
         return 1
     selectors = set(args.sources.split(",")) if args.sources else None
-    pieces = build(args.out, args.per_mode, args.seed, selectors, args.truth)
+    modes = tuple(args.modes.split(","))
+    pieces = build(
+        args.out, args.per_mode, args.seed, selectors, args.truth, args.per_source, modes
+    )
     write_truth(pieces, args.truth)
     modes = {m: sum(p.key.endswith(m) for p in pieces) for m in ("major", "minor")}
     print(f"{len(pieces)} pieces ({modes['major']} major, {modes['minor']} minor) in {args.out}")
