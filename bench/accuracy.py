@@ -211,7 +211,7 @@ def main() -> int:
     table("The whole set", pieces, all_results)
     for half in ("tune", "test"):
         table(f"The {half} half", [p for p in pieces if p.split == half], all_results)
-    if "essentia" not in names:
+    if "essentia" not in names and not args.only:
         print("\n(Essentia is not installed: `pip install essentia` adds its row.)")
     return 0
 
