@@ -129,3 +129,26 @@ def test_the_api_process_does_not_load_ffmpeg() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_a_worker_memory_ceiling_fails_an_allocation_not_the_machine(tmp_path: Path) -> None:
+    """Under APOLLONIA_WORKER_MEMORY_MB a capped decode still runs, and an allocation past
+    the ceiling raises MemoryError in the process that asked."""
+    bomb = _bomb(tmp_path / "bomb.flac", 12)
+    probe = textwrap.dedent(
+        f"""
+        import numpy as np
+        from workers.worker import limit_memory
+        from workers._audio_decode import decode
+        limit_memory(1500)
+        print(decode({str(bomb)!r}, 22050).capped)
+        try:
+            np.ones(400_000_000)  # 3.2 GB
+        except MemoryError:
+            print("refused")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["True", "refused"]
