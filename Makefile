@@ -26,3 +26,15 @@ test-neo4j: venv
 	docker compose up -d --wait neo4j redis
 	NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=neo4j REDIS_URL=redis://127.0.0.1:6379/15 \
 		$(MAKE) test
+
+# The evaluation set of bench/accuracy.py (README: "How accurate is it?"): Debian's
+# fluidsynth and soundfont (installed if missing), music21 and mir_eval, then ~180
+# rendered scores in data/eval/ (outside git) and bench/eval_data/truth.csv.
+.PHONY: eval-data accuracy
+eval-data: venv
+	bash bench/eval_data/deps.sh
+	.venv/bin/python -m pip install --quiet -e '.[dev,eval]'
+	nice .venv/bin/python -m bench.eval_data.build $(ARGS)
+
+accuracy: venv
+	nice .venv/bin/python -m bench.accuracy $(ARGS)

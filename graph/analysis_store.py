@@ -130,6 +130,14 @@ async def pages(engine: GraphEngine, query: str, column: str) -> AsyncIterator[l
         after = rows[-1]["id"]
 
 
+async def tracks_with_files(engine: GraphEngine) -> list[str]:
+    """The ids of every track whose audio file is in the catalogue and not missing."""
+    ids: list[str] = []
+    async for page in pages(engine, q.TRACK_FILES_PAGE_QUERY, "path"):
+        ids.extend(str(r["id"]) for r in page)
+    return ids
+
+
 async def set_embeddings(engine: GraphEngine, rows: Sequence[Row], version: int) -> int:
     batches = [
         {"rows": list(rows[i : i + PAGE]), "version": version} for i in range(0, len(rows), PAGE)

@@ -1,4 +1,4 @@
-"""The `apollonia` command: serve, worker, scan, migrate, demo, create-admin."""
+"""The `apollonia` command: serve, worker, scan, reanalyze, migrate, demo, create-admin."""
 
 import argparse
 import asyncio
@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graph.embedded import EmbeddedServer
 from music.errors import DomainError
@@ -266,6 +266,80 @@ def scan(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _wait(engine: "GraphEngine", job_ids: list[str], bar: Any) -> dict[str, int]:
+    """Poll the jobs until every one has ended, moving `bar` one step per ended job."""
+    from graph import jobs as job_records
+
+    pending, outcome = list(job_ids), {"completed": 0, "failed": 0}
+    while pending:
+        rows = await job_records.jobs_by_id(engine, pending)
+        still = []
+        for job_id, row in zip(pending, rows, strict=True):
+            status = row["status"] if row is not None else "failed"
+            if status in outcome:
+                outcome[status] += 1
+                bar.update(1)
+            else:
+                still.append(job_id)
+        pending = still
+        if pending:
+            await asyncio.sleep(0.5)
+    return outcome
+
+
+async def _reanalyze(settings: Settings) -> dict[str, object]:
+    from tqdm import tqdm
+
+    from graph import analysis_store
+    from graph.engine import connect
+    from graph.migrations import migrate
+    from taskqueue import JobQueue, broker_for
+
+    engine = await connect(
+        settings.resolved_graph_url,
+        graph_name=settings.graph_name,
+        username=settings.graph_username,
+        password=settings.graph_password,
+    )
+    queue = JobQueue(broker_for(settings))
+    try:
+        await migrate(engine)
+        track_ids = await analysis_store.tracks_with_files(engine)
+        submitted = [
+            (await queue.submit(engine, "analyze", {"trackId": t}, None, t))["id"]
+            for t in track_ids
+        ]
+        with tqdm(total=len(submitted), unit="track", desc="reanalysing") as bar:
+            outcome = await _wait(engine, submitted, bar)
+        rebuild = (await queue.submit(engine, "rebuild_similarity", {}, None))["id"]
+        with tqdm(total=1, unit="job", desc="rebuilding similarity") as bar:
+            rebuilt = await _wait(engine, [rebuild], bar)
+        return {"tracks": len(track_ids), **outcome, "rebuilt": rebuilt["completed"] == 1}
+    finally:
+        queue.close()
+        await engine.close()
+
+
+def reanalyze(args: argparse.Namespace) -> int:
+    """Analyse every catalogued file again (after a change of the analysis), then rebuild
+    the similarity graph. The jobs run on the worker(s): `apollonia serve` runs one."""
+    settings = _settings(args)
+    server = _embedded_server(settings)
+    try:
+        summary = asyncio.run(_reanalyze(settings))
+    except DomainError as e:
+        print(f"error: {e.code}: {e.message}", file=sys.stderr)
+        return 1
+    finally:
+        if server is not None and server.started_here:
+            server.stop()
+    print(
+        "reanalysis done: {tracks} tracks, {completed} analysed, {failed} failed; "
+        "similarity rebuilt: {rebuilt}".format(**summary)
+    )
+    return 0 if summary["rebuilt"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="apollonia", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     scan_cmd.add_argument("path", help="folder to scan (inside APOLLONIA_SCAN_ROOTS if set)")
     scan_cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
     scan_cmd.set_defaults(run=scan)
+    reanalyze_cmd = commands.add_parser(
+        "reanalyze", help="analyse every catalogued file again, then rebuild similarity"
+    )
+    reanalyze_cmd.add_argument("--data-dir", default=None, help="data folder (./data)")
+    reanalyze_cmd.set_defaults(run=reanalyze)
     for name, text in (
         ("migrate", "apply constraints and indexes (idempotent)"),
         ("demo", "load a small demo catalogue"),

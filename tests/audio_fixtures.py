@@ -213,3 +213,70 @@ def write(path: Path, signal: Signal, sr: int, stereo: bool = False) -> Path:
     container, codec = _CODECS[path.suffix]
     sf.write(str(path), data, sr, format=container, subtype=codec)
     return path
+
+
+# PyAV's wheel bundles FFmpeg with these encoders: (container, codec, rate or None to keep).
+# Opus runs at 48 kHz only; Vorbis is FFmpeg's own (experimental) encoder.
+_AV_CODECS = {
+    ".m4a": ("ipod", "aac", None),
+    ".aac": ("adts", "aac", None),
+    ".ogg": ("ogg", "vorbis", None),
+    ".opus": ("ogg", "libopus", 48000),
+    ".aiff": ("aiff", "pcm_s16be", None),
+    ".wma": ("asf", "wmav2", None),
+    ".mp3": ("mp3", "libmp3lame", None),
+    ".flac": ("flac", "flac", None),
+    ".wav": ("wav", "pcm_s16le", None),
+}
+
+
+def encode(path: Path, signal: Signal, sr: int, stereo: bool = False) -> Path:
+    """Write `signal` to `path` with PyAV (FFmpeg) in the container and codec its suffix
+    names: .m4a (AAC), .aac (ADTS), .ogg (Vorbis), .opus, .aiff, .wma, .mp3, .flac, .wav.
+    The encoder's own sample format and frame size are used; opus resamples to 48 kHz and
+    Vorbis is always stereo."""
+    import av
+
+    fmt, codec, rate = _AV_CODECS[path.suffix]
+    stereo = stereo or codec == "vorbis"  # FFmpeg's Vorbis encoder writes stereo only
+    layout = "stereo" if stereo else "mono"
+    with av.open(str(path), "w", format=fmt) as out:
+        stream = out.add_stream(codec, rate=rate or sr, layout=layout)
+        if codec in ("wmav2", "vorbis"):
+            stream.bit_rate = 128_000
+        if codec == "vorbis":
+            stream.codec_context.options = {"strict": "experimental"}
+        resampler = av.AudioResampler(
+            format=stream.codec_context.format.name, layout=layout, rate=rate or sr
+        )
+        size = stream.codec_context.frame_size or 1024
+        data = np.stack([signal, signal]) if stereo else signal[None, :]
+        for start in range(0, data.shape[1], size):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(data[:, start : start + size], dtype=np.float32),
+                format="fltp",
+                layout=layout,
+            )
+            frame.sample_rate = sr
+            for converted in resampler.resample(frame):
+                for packet in stream.encode(converted):
+                    out.mux(packet)
+        for converted in resampler.resample(None):
+            for packet in stream.encode(converted):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def wav_with_codec_tag(tag: int, seconds: float = 2.0) -> bytes:
+    """A well-formed RIFF/WAVE file whose `fmt ` chunk names codec `tag` (1 is PCM), with
+    `seconds` of zero bytes as data: a container every reader parses, a codec maybe none
+    decodes."""
+    import struct
+
+    rate, data = 8000, bytes(round(2 * 8000 * seconds))
+    fmt = struct.pack("<HHIIHH", tag, 1, rate, 2 * rate, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body

@@ -117,11 +117,18 @@ def test_header_only_wav_is_invalid(encoded: dict[str, bytes], tmp_path: Path) -
     _raises(path, "INVALID_AUDIO")
 
 
-def test_m4a_is_an_unsupported_format(tmp_path: Path) -> None:
+def test_an_m4a_without_audio_is_invalid(tmp_path: Path) -> None:
     path = tmp_path / "song.m4a"
     path.write_bytes(b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00M4A isommp42" + bytes(4096))
-    error = _raises(path, "UNSUPPORTED_FORMAT")
+    error = _raises(path, "INVALID_AUDIO")
     assert error.details["format"] == "m4a"
+
+
+def test_a_codec_without_a_decoder_is_an_unsupported_format(tmp_path: Path) -> None:
+    path = tmp_path / "odd.wav"
+    path.write_bytes(audio_fixtures.wav_with_codec_tag(0xABCD))  # a tag FFmpeg does not know
+    error = _raises(path, "UNSUPPORTED_FORMAT")
+    assert error.details["format"] == "wav"
 
 
 def test_silence_is_silent_audio(tmp_path: Path) -> None:

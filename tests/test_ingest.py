@@ -129,11 +129,26 @@ def test_corrupt_file_is_invalid_and_decoder_text_stays_in_details(
     assert error.details["format"] == "flac"
 
 
-def test_m4a_is_an_unsupported_format(tmp_path: Path) -> None:
+def test_an_m4a_of_junk_is_invalid_and_an_unknown_codec_unsupported(tmp_path: Path) -> None:
     ftyp = b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00M4A isommp42"
     junk = np.random.default_rng(3).integers(0, 256, 4096, dtype=np.uint8).tobytes()
-    error = _refused(_file(tmp_path, "song.mp3", ftyp + junk), "UNSUPPORTED_FORMAT")
+    error = _refused(_file(tmp_path, "song.mp3", ftyp + junk), "INVALID_AUDIO")
     assert error.details["format"] == "m4a"
+    odd = _file(tmp_path, "odd.wav", audio_fixtures.wav_with_codec_tag(0xABCD))
+    assert _refused(odd, "UNSUPPORTED_FORMAT").details["format"] == "wav"
+
+
+def test_m4a_tags_are_read(tmp_path: Path) -> None:
+    path = audio_fixtures.encode(
+        tmp_path / "tagged.m4a", audio_fixtures.click_track(120.0, 3.0, 44100), 44100
+    )
+    audio = mutagen.File(path, easy=True)
+    audio.update({"title": "Harbour Lights", "artist": "The Quays", "album": "Tide"})
+    audio.save()
+    assert check_audio(path) == "m4a"
+    tags = read_tags(path, "m4a")
+    assert (tags.title, tags.artists, tags.album) == ("Harbour Lights", ("The Quays",), "Tide")
+    assert tags.duration_seconds == pytest.approx(3.0, abs=0.1)
 
 
 # --- read_tags -----------------------------------------------------------------------------

@@ -138,7 +138,7 @@ async def test_bad_upload_is_refused_and_leaves_nothing(
     assert stored_files(settings) == []
 
 
-async def test_truncated_mp3_and_m4a_are_refused(
+async def test_truncated_mp3_hollow_m4a_and_unknown_codec_are_refused(
     live: LiveServer, gql: GraphQLClient, engine: GraphEngine, tmp_path: Path
 ) -> None:
     mp3 = af.write(tmp_path / "t.mp3", af.click_track(120, seconds=8), 22050).read_bytes()
@@ -146,8 +146,26 @@ async def test_truncated_mp3_and_m4a_are_refused(
     assert body["errors"][0]["extensions"]["code"] == "INVALID_AUDIO"
     m4a = b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom" + os.urandom(2000)
     body = await upload(gql, m4a, "song.m4a")
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_AUDIO"
+    body = await upload(gql, af.wav_with_codec_tag(0xABCD), "odd.wav")
     assert body["errors"][0]["extensions"]["code"] == "UNSUPPORTED_FORMAT"
+    assert "Traceback" not in json.dumps(body)
     assert await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n") == [{"n": 0}]
+
+
+@pytest.mark.parametrize("suffix", [".m4a", ".ogg", ".opus", ".aiff"])
+async def test_every_common_format_is_uploaded_and_analysed(
+    live: LiveServer, gql: GraphQLClient, worker: Any, tmp_path: Path, suffix: str
+) -> None:
+    """Files encoded by FFmpeg (PyAV), under a name that hides the format: the upload, the
+    stored file and the analysis all go by the content."""
+    path = af.encode(tmp_path / f"x{suffix}", af.mixture(120, "A", "minor", 12, 44100), 44100)
+    payload = (await upload(gql, path.read_bytes(), "song.bin"))["data"]["uploadTrack"]
+    job = await wait_for_job(gql, payload["job"]["id"])
+    assert job["status"] == "completed", job
+    features = (await gql.query(TRACK, {"id": payload["track"]["id"]}))["track"]["audioFeatures"]
+    assert features["tempo"] == pytest.approx(120, rel=0.02)
+    assert (features["key"], features["mode"], features["camelot"]) == ("A", "minor", "8A")
 
 
 async def test_too_large_upload_is_refused(

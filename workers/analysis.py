@@ -27,8 +27,8 @@ import numpy.typing as npt
 from music.embedding import EMBEDDING_DIMS, EMBEDDING_LAYOUT
 from music.keys import Mode, camelot, open_key
 from workers import _audio_loudness, _audio_rhythm, _audio_spectral, _audio_tonal
-from workers._audio_decode import AnalysisError, AnalysisErrorCode, decode, sniff_format
 from workers._audio_embedding import embedding
+from workers.audio_format import MAX_SECONDS, AnalysisError, AnalysisErrorCode, sniff_format
 
 __all__ = [
     "EMBEDDING_DIMS",
@@ -43,7 +43,7 @@ __all__ = [
     "warm_up",
 ]
 
-ANALYSIS_VERSION = 1  # bump when a feature's definition changes, so stored ones are redone
+ANALYSIS_VERSION = 2  # bump when a feature's definition changes, so stored ones are redone
 SR = 22050
 N_FFT = 2048
 HOP = 512
@@ -95,11 +95,16 @@ class AudioFeatures:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
-def analyze_file(path: str | os.PathLike[str]) -> AudioFeatures:
-    """Analyse an audio file; raises AnalysisError (INVALID_AUDIO, SILENT_AUDIO,
-    UNSUPPORTED_FORMAT) for anything that is not analysable audio."""
-    decoded = decode(path, SR)
-    return _analyze(decoded.channels)
+def analyze_file(path: str | os.PathLike[str], max_seconds: float = MAX_SECONDS) -> AudioFeatures:
+    """Analyse an audio file, any format FFmpeg decodes; raises AnalysisError
+    (INVALID_AUDIO, SILENT_AUDIO, UNSUPPORTED_FORMAT) for anything that is not analysable
+    audio. Only the first APOLLONIA_ANALYSIS_MAX_SECONDS (600) are analysed;
+    `duration_seconds` is still the whole file's."""
+    # PyAV (FFmpeg's libraries) loads on the first decode, not with this module.
+    from workers._audio_decode import decode
+
+    decoded = decode(path, SR, max_seconds)
+    return _analyze(decoded.channels, decoded.duration_seconds)
 
 
 def analyze_signal(y: npt.ArrayLike, sr: int) -> AudioFeatures:
@@ -117,7 +122,9 @@ def analyze_signal(y: npt.ArrayLike, sr: int) -> AudioFeatures:
     return _analyze(np.asarray(channels, dtype=np.float32))
 
 
-def _analyze(channels: npt.NDArray[np.float32]) -> AudioFeatures:
+def _analyze(
+    channels: npt.NDArray[np.float32], whole_seconds: float | None = None
+) -> AudioFeatures:
     duration = channels.shape[1] / SR
     if duration < MIN_SECONDS:
         raise AnalysisError(
@@ -146,7 +153,7 @@ def _analyze(channels: npt.NDArray[np.float32]) -> AudioFeatures:
         S=power, sr=SR, n_fft=N_FFT, tuning=tuning, norm=None
     )
     chroma = librosa.util.normalize(chroma_energy, norm=np.inf, axis=0)
-    key = _audio_tonal.estimate_key(_audio_tonal.pitch_distribution(chroma_energy))
+    key = _audio_tonal.estimate_key(_audio_tonal.pitch_distribution(y, SR, tuning))
 
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
     spectral = _audio_spectral.describe(magnitude, power, SR, N_FFT)
@@ -154,7 +161,7 @@ def _analyze(channels: npt.NDArray[np.float32]) -> AudioFeatures:
     loudness_db = 10.0 * math.log10(max(float(np.mean(np.square(y, dtype=np.float64))), 1e-20))
     return AudioFeatures(
         analysis_version=ANALYSIS_VERSION,
-        duration_seconds=duration,
+        duration_seconds=max(duration, whole_seconds or 0.0),
         tempo_bpm=rhythm.tempo_bpm,
         tempo_confidence=rhythm.tempo_confidence,
         key=key.key,

@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import mutagen
-import numpy as np
-import soundfile as sf  # type: ignore[import-untyped]
+from mutagen.aac import AAC
 from mutagen.aiff import AIFF
+from mutagen.asf import ASF
+from mutagen.easymp4 import EasyMP4
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3
 from mutagen.mp3 import EasyMP3
@@ -45,16 +46,12 @@ from mutagen.wave import WAVE
 
 from music.errors import DomainError
 from music.text import clean_text
-
-# Truncation checks are the decoder's; sharing them keeps "whole file" one definition.
-from workers._audio_decode import READABLE, _ogg_truncated, _wav_truncated, sniff_format
+from workers.audio_format import READABLE, AnalysisError
 
 log = logging.getLogger(__name__)
 
 INCOMING = ".incoming"
 _WRITE_BYTES = 1 << 20  # gather small network chunks into 1 MiB writes: fewer thread hops
-_BLOCK_FRAMES = 1 << 16  # the trial decode holds one block at a time, not the whole track
-_DECODER_ERRORS = (sf.LibsndfileError, RuntimeError, ValueError, TypeError)
 
 
 class IngestErrorCode(StrEnum):
@@ -152,53 +149,26 @@ def _finish(out: BinaryIO, tail: bytes) -> None:
 
 
 def check_audio(path: str | os.PathLike[str], *, full: bool = True) -> str:
-    """The format of `path` ("wav", "flac", "mp3", ...), judged by its bytes, once a full
-    trial decode has shown it is whole audio we can read; else IngestError. CPU-bound (it
-    decodes the file, one block at a time): run it in a thread.
+    """The format of `path` ("wav", "flac", "mp3", "m4a", ...), judged by its bytes, once a
+    full trial decode has shown it is whole audio we can read; else IngestError. CPU-bound
+    (it decodes the file, one block at a time, keeping no samples): run it in a thread.
 
-    `full=False` decodes only the first block: for a library scan, where the analysis job
+    `full=False` decodes only the first blocks: for a library scan, where the analysis job
     decodes every file anyway (and marks a bad one FAILED with its code), a second full
     decode at scan time would double the work for no gain.
 
-    INVALID_AUDIO: empty, not audio (a text file renamed .mp3), undecodable, truncated (fewer
-    frames than declared, a WAV data chunk longer than the file, an Ogg stream with no end),
-    no samples, or non-finite samples. UNSUPPORTED_FORMAT: audio we recognise but cannot
-    decode here (m4a, aac, wma: there is no ffmpeg)."""
-    file = Path(path)
-    if file.stat().st_size == 0:
-        raise IngestError(IngestErrorCode.INVALID_AUDIO, "The file is empty.")
-    fmt = sniff_format(file)
-    if fmt is None:
-        raise IngestError(IngestErrorCode.INVALID_AUDIO)
-    if fmt not in READABLE:
-        raise IngestError(IngestErrorCode.UNSUPPORTED_FORMAT, format=fmt)
+    INVALID_AUDIO: empty, not audio (a text file renamed .mp3), undecodable, truncated (less
+    audio than the container declares, a WAV data chunk longer than the file, an Ogg stream
+    with no end), no samples, or non-finite samples. UNSUPPORTED_FORMAT: audio we recognise
+    but whose codec FFmpeg cannot decode."""
+    # PyAV loads FFmpeg's libraries: imported here, in the upload's thread, so that the
+    # API process pays for it on its first upload and not at start-up.
+    from workers._audio_decode import check
+
     try:
-        with sf.SoundFile(str(file)) as audio:
-            declared, frames, finite = audio.frames, 0, True
-            while frames < declared:
-                block = audio.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
-                if len(block) == 0:
-                    break
-                frames += len(block)
-                finite = finite and bool(np.isfinite(block).all())
-                if not full:
-                    break
-    except _DECODER_ERRORS as e:
-        raise IngestError(IngestErrorCode.INVALID_AUDIO, reason=str(e), format=fmt) from e
-    if not full:
-        if frames == 0 or not finite:
-            raise IngestError(IngestErrorCode.INVALID_AUDIO, "The file holds no audio.")
-        return fmt
-    truncated = frames < declared
-    truncated |= fmt == "wav" and _wav_truncated(file)
-    truncated |= fmt in ("ogg", "opus") and _ogg_truncated(file)
-    if truncated:
-        raise IngestError(IngestErrorCode.INVALID_AUDIO, "The file is truncated.", format=fmt)
-    if frames == 0:
-        raise IngestError(IngestErrorCode.INVALID_AUDIO, "The file holds no audio.", format=fmt)
-    if not finite:
-        raise IngestError(IngestErrorCode.INVALID_AUDIO, "The samples are not finite.")
-    return fmt
+        return check(path, full=full).format
+    except AnalysisError as e:
+        raise IngestError(IngestErrorCode(e.code), e.message, **e.details) from e
 
 
 # The easy (key = "title", "artist", ...) reader for each format, so a staged ".part" file
@@ -211,6 +181,9 @@ _READERS: dict[str, list[Any]] = {
     "opus": [OggOpus],
     "wav": [WAVE],
     "aiff": [AIFF],
+    "m4a": [EasyMP4],
+    "aac": [AAC],
+    "wma": [ASF],
 }
 _ID3_FRAMES = {
     "TIT2": "title",
@@ -243,7 +216,7 @@ def read_tags(path: str | os.PathLike[str], fmt: str) -> Tags:
     fields = _fields(audio.tags) if audio is not None and audio.tags is not None else {}
     duration = getattr(getattr(audio, "info", None), "length", None)
     if not isinstance(duration, int | float) or not math.isfinite(duration) or duration <= 0:
-        duration = _sndfile_duration(path)
+        duration = _decoder_duration(path)
     artists = _artists(fields.get("artist", []))
     return Tags(
         title=_first(fields.get("title")),
@@ -279,12 +252,17 @@ def _id3_fields(tags: Any, out: dict[str, list[str]]) -> None:
             out.setdefault(key, []).extend(str(v) for v in values)
 
 
-def _sndfile_duration(path: str | os.PathLike[str]) -> float | None:
+def _decoder_duration(path: str | os.PathLike[str]) -> float | None:
+    """The container's declared duration, read by FFmpeg, when the tags have none."""
+    import av
+
     try:
-        duration = float(sf.info(os.fspath(path)).duration)
-    except _DECODER_ERRORS:
+        with av.open(os.fspath(path)) as container:
+            micros = container.duration
+    except (av.FFmpegError, OSError, ValueError):
         return None
-    return duration if math.isfinite(duration) and duration > 0 else None
+    duration = micros / av.time_base if micros else None
+    return duration if duration is not None and math.isfinite(duration) and duration > 0 else None
 
 
 def _any(fields: dict[str, list[str]], *keys: str) -> list[str]:

@@ -20,7 +20,20 @@ from music.errors import DomainError, ValidationError
 log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = frozenset(
-    {".mp3", ".flac", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".aiff", ".aif"}
+    {
+        ".mp3",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".wav",
+        ".m4a",
+        ".aiff",
+        ".aif",
+        ".aifc",
+        ".aac",
+        ".wma",
+    }
 )
 
 

@@ -6,6 +6,7 @@ Several workers, in as many processes as you like, share one queue.
 """
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
@@ -73,8 +74,22 @@ def build_worker(settings: Any, threads: int = 1) -> tuple[Worker, JobQueue]:
     return worker, queue
 
 
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's address space (RLIMIT_AS) at `megabytes`, 0 for no cap: past it
+    an allocation raises MemoryError in the job that asked, which fails that job instead
+    of the machine. Address space, not resident memory: a warmed-up worker maps about
+    700 MB before any job (numba, FFmpeg, BLAS), so leave room above that."""
+    if megabytes > 0:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def run_worker(settings: Any, threads: int = 1) -> int:
-    """Run until SIGTERM or SIGINT, then finish the jobs in hand (up to 30 s)."""
+    """Run until SIGTERM or SIGINT, then finish the jobs in hand (up to 30 s). With
+    APOLLONIA_WORKER_MEMORY_MB set, the process's address space is capped at it."""
+    limit_memory(int(os.environ.get("APOLLONIA_WORKER_MEMORY_MB", "0") or 0))
     from workers.analysis import warm_up
 
     log.info("warming up the analysis (numba) ...")

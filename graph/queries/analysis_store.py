@@ -18,6 +18,12 @@ SET_ANALYSIS_STATUS_QUERY = (
     "t.analysis_error_code = $code, t.analysis_error = $message RETURN t.id AS id"
 )
 
+# Tracks with an audio file that is still there, by id: what `apollonia reanalyze` redoes.
+TRACK_FILES_PAGE_QUERY = (
+    "MATCH (t:Track) WHERE t.file_path IS NOT NULL AND coalesce(t.missing, false) = false "
+    "AND t.id > $after RETURN t.id AS id, t.file_path AS path ORDER BY t.id LIMIT $first"
+)
+
 # Tracks with a raw (unstandardised) analysis vector, by id, for refitting and re-embedding.
 RAW_EMBEDDINGS_PAGE_QUERY = (
     "MATCH (t:Track) WHERE t.embedding_raw IS NOT NULL AND t.id > $after "
