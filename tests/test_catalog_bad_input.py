@@ -159,6 +159,8 @@ async def test_page_sizes_outside_1_to_100_are_invalid(gql: GraphQLClient) -> No
         for document in (TRACKS, ARTISTS, ALBUMS):
             await _invalid(gql, document, {"first": first})
         await _invalid(gql, NESTED, {**ids, "first": first})
+    # Search takes up to 500, as seed 000's GET /search does (issue #16).
+    for first in (-1, 0, 501):
         await _invalid(gql, SEARCH, {"query": "song", "first": first})
     for first in (1, 100):
         data = await gql.query(TRACKS, {"first": first})

@@ -60,6 +60,20 @@ async def _wait_ready(url: str, seconds: float) -> None:
     raise AssertionError("apollonia serve did not become ready")
 
 
+async def _wait_worker(url: str, seconds: float) -> None:
+    """Until the worker `serve` started beats (after its numba warm-up, which a fresh
+    install compiles once): a user runs the demo in a second terminal, after that."""
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                body = (await http.get("/health")).json()
+                if body["components"]["worker"]["status"] == "up":
+                    return
+            await asyncio.sleep(0.5)
+    raise AssertionError("the worker beside apollonia serve did not start")
+
+
 async def test_demo_sounds_and_explore_shows_edges_without_sign_in(tmp_path: Path) -> None:
     await asyncio.to_thread(_install_browser)
     port = _free_port()
@@ -69,6 +83,7 @@ async def test_demo_sounds_and_explore_shows_edges_without_sign_in(tmp_path: Pat
     serve = _serve(port, env, ARTIFACTS / "explore-demo-serve.log")
     try:
         await _wait_ready(url, 120)
+        await _wait_worker(url, 180)
         demo_started = time.time()
         demo = await asyncio.create_subprocess_exec(
             sys.executable,
