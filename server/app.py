@@ -22,6 +22,7 @@ from graph.engine import GraphEngine, connect
 from graph.migrations import migrate
 from resolvers.loaders import viewer_of
 from resolvers.permissions import Principal
+from resolvers.server_key import server_key
 from schema import load_sdl
 from server.admin import Admin
 from server.artwork import Artwork, artwork_routes
@@ -120,6 +121,9 @@ def create_app(
     schema = build_schema()
     sdl = load_sdl()
     tokens = Tokens(token_config(settings))
+    # Like the JWT secret: production refuses to start without it, rather than failing
+    # every streamUrl and coverUrl later.
+    server_key(settings)
     passwords = Passwords(settings.password_memory_kib, settings.password_time_cost)
     state: dict[str, Any] = {"engine": engine}
     authenticator = Authenticator(state, settings.allow_anonymous_read)

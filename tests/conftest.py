@@ -168,6 +168,8 @@ class LiveServer:
 
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
+# A Fernet key (urlsafe base64 of 32 bytes), as production requires one.
+TEST_SERVER_KEY = "dGVzdC1zZXJ2ZXIta2V5LXRlc3Qtc2VydmVyLWtleS0="
 
 
 def make_settings(server: EmbeddedServer, **overrides: Any) -> Settings:
@@ -176,6 +178,7 @@ def make_settings(server: EmbeddedServer, **overrides: Any) -> Settings:
         "env": "development",
         "redis_url": server.redis_url,
         "jwt_secret": TEST_JWT_SECRET,
+        "server_key": TEST_SERVER_KEY,
         "data_dir": str(server.data_dir),
         **neo4j_settings(),
     }

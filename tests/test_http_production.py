@@ -33,3 +33,13 @@ async def test_production_makes_no_suggestions(client: httpx.AsyncClient) -> Non
     body = (await client.post("/graphql", json={"query": "{ trakcs { totalCount } }"})).json()
     assert body["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
     assert "Did you mean" not in body["errors"][0]["message"]
+
+
+def test_production_refuses_to_start_without_a_server_key(
+    falkordb_server: EmbeddedServer,
+) -> None:
+    from server.app import create_app
+
+    with pytest.raises(RuntimeError, match="APOLLONIA_SERVER_KEY"):
+        create_app(make_settings(falkordb_server, env="production", server_key=""))
+    create_app(make_settings(falkordb_server, env="production"))  # with a key it builds
