@@ -108,36 +108,30 @@ class FalkorDBEngine(BatchWriter):
         if spec.kind == "unique":
             GRAPH_QUERIES.labels(self.name, "migrate").inc()
             try:
-                await self._db.execute_command(
-                    "GRAPH.CONSTRAINT",
-                    "CREATE",
-                    self.graph_name,
-                    "UNIQUE",
-                    "NODE",
-                    spec.label,
-                    "PROPERTIES",
-                    len(spec.properties),
-                    *spec.properties,
-                )
+                await self._unique_constraint("CREATE", spec)
             except ResponseError as e:
                 if "already exists" not in str(e):
                     raise
+
+    async def _unique_constraint(self, action: str, spec: IndexSpec) -> None:
+        """GRAPH.CONSTRAINT CREATE|DROP for a uniqueness constraint (not Cypher)."""
+        await self._db.execute_command(
+            "GRAPH.CONSTRAINT",
+            action,
+            self.graph_name,
+            "UNIQUE",
+            "NODE",
+            spec.label,
+            "PROPERTIES",
+            len(spec.properties),
+            *spec.properties,
+        )
 
     async def drop_index(self, spec: IndexSpec) -> None:
         if spec.kind == "unique":
             GRAPH_QUERIES.labels(self.name, "migrate").inc()
             try:
-                await self._db.execute_command(
-                    "GRAPH.CONSTRAINT",
-                    "DROP",
-                    self.graph_name,
-                    "UNIQUE",
-                    "NODE",
-                    spec.label,
-                    "PROPERTIES",
-                    len(spec.properties),
-                    *spec.properties,
-                )
+                await self._unique_constraint("DROP", spec)
             except ResponseError as e:
                 if not _is_absent(e):
                     raise

@@ -1,5 +1,6 @@
 """Catalogue reads: lookups by id, relations by key, pages with keyset cursors, search."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -155,6 +156,17 @@ def _keyset(columns: list[str], direction: SortDirection) -> str:
     return f"[{', '.join(columns)}] {op} $after"
 
 
+def bounded(bounds: Sequence[tuple[str, str, Any]], params: dict[str, Any]) -> list[str]:
+    """The conditions of `(condition, param, value)` bounds whose value is given; their
+    values go into `params`."""
+    where = []
+    for condition, name, value in bounds:
+        if value is not None:
+            where.append(condition)
+            params[name] = value
+    return where
+
+
 def _scalar_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
     where: list[str] = []
     if flt.format is not None:
@@ -166,10 +178,7 @@ def _scalar_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
         ("t.duration >= $duration_min", "duration_min", flt.duration_min),
         ("t.duration <= $duration_max", "duration_max", flt.duration_max),
     )
-    for condition, name, value in bounds:
-        if value is not None:
-            where.append(condition)
-            params[name] = value
+    where += bounded(bounds, params)
     if flt.text:
         where.append("toLower(t.title) CONTAINS $text")
         params["text"] = flt.text.lower()

@@ -13,6 +13,8 @@ to the first row; an `OR` of ranges, or a lower-case bound, returned wrong nodes
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.queries.catalog import bounded
+
 # The popularity of a suggestion: plays by every user, of the track or of the tracks of
 # the artist or album. Only the order is shown to callers, never the counts.
 _PLAYS = {
@@ -88,10 +90,7 @@ def filter_tracks(flt: SearchFilter) -> tuple[str, dict[str, Any]]:
         ("t.af_energy >= $energy_min", "energy_min", flt.energy_min),
         ("t.af_energy <= $energy_max", "energy_max", flt.energy_max),
     )
-    for condition, name, value in bounds:
-        if value is not None:
-            where.append(condition)
-            params[name] = value
+    where += bounded(bounds, params)
     if flt.camelot:
         where.append("t.af_camelot IN $camelot")
         params["camelot"] = flt.camelot
