@@ -66,6 +66,13 @@ try {
   await page.waitForFunction(() => window.explore.path.length >= 2, null, { timeout: 20000 });
   result.path = await state(() => window.explore.path);
   await page.waitForFunction((id) => window.explore.canplay === id, result.path[0], { timeout: 20000 });
+  // A live neighbourhood update (the worker may still be linking tracks) redraws the
+  // graph but keeps the path and its queue.
+  await state(() => window.explore.refresh());
+  result.pathAfterRefresh = await state(() => window.explore.path);
+  if (JSON.stringify(result.pathAfterRefresh) !== JSON.stringify(result.path)) {
+    throw new Error("a live update dropped the sonic path");
+  }
   await state(() => document.getElementById("player").dispatchEvent(new Event("ended")));
   await page.waitForFunction((id) => window.explore.canplay === id, result.path[1], { timeout: 20000 });
   result.steps.push("path");

@@ -40,9 +40,11 @@
   const state = {
     ready: false, signedIn: false, anonymous: false, playing: null, canplay: null, queue: [],
     centre: null, nodeCount: 0, edgeCount: 0,
-    nodes: [], results: [], picked: [], path: [], updates: 0, error: null, cy: null,
+    nodes: [], results: [], picked: [], path: [], pathTracks: null, updates: 0, error: null, cy: null,
   };
   window.explore = state;
+  // What a live similarityUpdated does, callable by tests and the console.
+  state.refresh = () => (state.centre ? centreOn(state.centre, true) : Promise.resolve());
 
   // --- credentials and GraphQL -------------------------------------------------------
 
@@ -274,18 +276,26 @@
     state.edgeCount = cy.edges().length;
   }
 
-  async function centreOn(trackId) {
+  // A live update (refresh) redraws the neighbourhood but keeps what the listener
+  // chose: the sonic path shown stays highlighted and the music keeps playing.
+  async function centreOn(trackId, refresh = false) {
     try {
       const data = await gql(NEIGHBOURHOOD, { id: trackId });
+      const keep = refresh && state.centre === trackId ? state.pathTracks : null;
       state.centre = trackId;
-      state.path = [];
-      $("path-panel").hidden = true;
       render(data.neighborhood, trackId);
       const centre = cy.getElementById(trackId);
       showSelected(centre);
-      playQueue([{ id: trackId, title: centre.data("label"), streamUrl: centre.data("stream") }]);
+      if (keep) {
+        highlightPath(keep);
+      } else if (!refresh) {
+        state.path = [];
+        state.pathTracks = null;
+        $("path-panel").hidden = true;
+        playQueue([{ id: trackId, title: centre.data("label"), streamUrl: centre.data("stream") }]);
+      }
       status(`${state.nodeCount} tracks around “${centre.data("label")}”`);
-      subscribeTo(trackId);
+      if (!refresh) subscribeTo(trackId);
     } catch (error) { fail(error); }
   }
 
@@ -324,7 +334,7 @@
     } catch (error) { fail(error); }
   }
 
-  function drawPath(tracks) {
+  function highlightPath(tracks) {
     cy.elements().removeClass("on-path");
     cy.batch(() => {
       tracks.forEach((track, i) => {
@@ -344,7 +354,12 @@
       });
     });
     state.path = tracks.map((t) => t.id);
+    state.pathTracks = tracks;
     state.nodeCount = cy.nodes().length;
+  }
+
+  function drawPath(tracks) {
+    highlightPath(tracks);
     const list = $("path");
     list.replaceChildren(...tracks.map((t) => {
       const item = document.createElement("li");
@@ -408,7 +423,7 @@
       } else if (message.type === "next" && message.id === subscriptionId) {
         state.updates += 1;
         status("The neighbourhood changed: redrawing");
-        if (state.centre) centreOn(state.centre);
+        if (state.centre) centreOn(state.centre, true);
       }
     });
     socket.addEventListener("close", (event) => {
