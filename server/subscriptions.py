@@ -12,6 +12,12 @@ Every operation a socket sends is charged to the caller's rate-limit budgets exa
 over HTTP (server/ratelimit.py): queries and mutations by the HTTP handler that runs
 them, subscriptions here; a refused one gets an `error` message with RATE_LIMITED, and
 the socket stays open. A message nesting JSON too deep closes the socket with 4400.
+
+Persisted queries (server/persisted.py) work over both subprotocols as over HTTP: an
+operation may carry `extensions.persistedQuery` instead of its document, and in
+allow-list mode only registered documents run, subscriptions included. An unknown hash
+is answered as HTTP answers it, with a result holding PERSISTED_QUERY_NOT_FOUND (then
+`complete`), which Apollo's persisted-queries link takes as its cue to send the document.
 """
 
 import asyncio
@@ -29,6 +35,7 @@ from resolvers.permissions import Principal
 from server import json_body
 from server.auth.middleware import Authenticator
 from server.metrics import SUBSCRIPTIONS
+from server.persisted import PersistedQueryError
 from server.ratelimit import chosen_operation
 
 log = logging.getLogger(__name__)
@@ -107,6 +114,19 @@ class _Authenticated:
         finally:
             self.socket_auth.stop(websocket)
 
+    async def persisted(self, data: Any) -> tuple[Any, PersistedQueryError | None, Any]:
+        """`data` with the document of its persisted-query hash filled in (and checked
+        against the allow-list); else the refusal and its formatted error."""
+        handler: Any = getattr(self, "http_handler", None)
+        persisted = getattr(handler, "persisted", None)
+        if persisted is None:
+            return data, None, None
+        try:
+            return await persisted.resolve(data), None, None
+        except PersistedQueryError as e:
+            error = GraphQLError(e.message, original_error=e)
+            return data, e, handler.error_formatter(error, False)
+
     async def charge_subscription(
         self, websocket: WebSocket, data: Any, document: DocumentNode | None = None
     ) -> dict[str, Any] | None:
@@ -168,6 +188,18 @@ class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
             )
             return
         if client_context.connection_acknowledged and operation_id not in client_context.operations:
+            data, refused, error = await self.persisted(data)
+            if refused is not None:
+                if refused.code == "PERSISTED_QUERY_NOT_FOUND":
+                    await websocket.send_json(
+                        {"type": self.GQL_NEXT, "id": operation_id, "payload": {"errors": [error]}}
+                    )
+                    await websocket.send_json({"type": self.GQL_COMPLETE, "id": operation_id})
+                else:
+                    await websocket.send_json(
+                        {"type": self.GQL_ERROR, "id": operation_id, "payload": [error]}
+                    )
+                return
             limited = await self.charge_subscription(websocket, data)
             if limited is not None:
                 await websocket.send_json(
@@ -195,6 +227,23 @@ class LegacyWSHandler(_Authenticated, GraphQLWSHandler):
         self.socket_auth.watch(websocket, principal)
         await websocket.send_json({"type": self.GQL_CONNECTION_ACK})
         websocket.state.keepalive = asyncio.create_task(self.keep_websocket_alive(websocket))
+
+    async def process_single_message(
+        self, websocket: WebSocket, data: Any, operation_id: str, operations: dict[str, Any]
+    ) -> None:
+        data, refused, error = await self.persisted(data)
+        if refused is not None:
+            if refused.code == "PERSISTED_QUERY_NOT_FOUND":
+                await websocket.send_json(
+                    {"type": self.GQL_DATA, "id": operation_id, "payload": {"errors": [error]}}
+                )
+                await websocket.send_json({"type": self.GQL_COMPLETE, "id": operation_id})
+            else:
+                await websocket.send_json(
+                    {"type": self.GQL_ERROR, "id": operation_id, "payload": error}
+                )
+            return
+        await super().process_single_message(websocket, data, operation_id, operations)
 
     async def start_websocket_operation(
         self,

@@ -1,5 +1,6 @@
-"""Automatic persisted queries: Apollo Client's link against the live server (Node), and
-the allow-list mode over plain HTTP."""
+"""Automatic persisted queries: Apollo Client's link against the live server (Node), over
+HTTP and over WebSocket (GraphQLWsLink), and the allow-list mode over plain HTTP
+(tests/test_persisted_ws.py holds both WebSocket subprotocols)."""
 
 import asyncio
 import hashlib
@@ -17,7 +18,7 @@ from graph.engine import GraphEngine
 from server.persisted import REDIS_PREFIX
 from server.redis import connect_redis
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, make_settings, user_token
 
 APOLLO_DIR = Path(__file__).parent / "apollo"
 TRACK = "query Track($id: ID!) { track(id: $id) { id title } }"
@@ -38,7 +39,8 @@ def _untyped(value: Any) -> Any:
 
 
 def _install_apollo() -> None:
-    if (APOLLO_DIR / "node_modules" / "@apollo" / "client").exists():
+    modules = APOLLO_DIR / "node_modules"
+    if all((modules / name).exists() for name in ("@apollo/client", "graphql-ws", "ws")):
         return
     npm = shutil.which("npm")
     if npm is None:
@@ -83,6 +85,45 @@ async def test_apollo_link_registers_once_then_sends_only_the_hash(
     # Second launch: the hash alone, by GET, answered.
     second = runs["second"]["requests"]
     assert [(r["method"], r["sentDocument"], r["codes"]) for r in second] == [("GET", False, [])]
+
+
+async def test_apollo_link_over_a_websocket_registers_its_hash(
+    engine: GraphEngine, live: LiveServer, settings: Settings
+) -> None:
+    await asyncio.to_thread(_install_apollo)
+    track = await _track(engine)
+    _, token = await user_token(engine, settings, "user")
+    node = shutil.which("node") or "node"
+    done = await asyncio.create_subprocess_exec(
+        node,
+        str(APOLLO_DIR / "apq_ws.mjs"),
+        live.url.replace("http://", "ws://") + "/graphql",
+        token,
+        track["id"],
+        cwd=APOLLO_DIR,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(done.communicate(), 120)
+    assert done.returncode == 0, err.decode()
+    runs = json.loads(out)
+    expected = {"id": track["id"], "title": "So What", "artists": [{"name": "Miles Davis"}]}
+    for run in (runs["first"], runs["second"]):
+        assert _untyped(run["data"]["track"]) == expected
+    # Over a socket the link sends the document beside its hash (it leaves the document
+    # out only through HttpLink): the server checks the hash, registers it and answers.
+    for run in (runs["first"], runs["second"]):
+        assert [(m["sentDocument"], m["codes"]) for m in run["messages"]] == [(True, [])]
+    # Registered: a client may now run it by that hash alone, over HTTP too.
+    digest = runs["first"]["messages"][0]["hash"]
+    assert digest == runs["second"]["messages"][0]["hash"] and len(digest) == 64
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+        by_hash = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+        variables = json.dumps({"id": track["id"]})
+        reply = await http.get(
+            "/graphql", params={"extensions": json.dumps(by_hash), "variables": variables}
+        )
+    assert _untyped(reply.json()["data"]["track"]) == expected
 
 
 async def test_a_registered_hash_is_shared_through_redis(
