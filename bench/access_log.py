@@ -1,0 +1,154 @@
+"""What the access log costs `track(id)`: the same server with it on and off, side by side.
+
+Run from the repository root:
+
+    .venv/bin/python bench/access_log.py                  # 2,000 tracks, 3 rounds
+    .venv/bin/python bench/access_log.py --rounds 5 --duration 5
+
+Loads `--tracks` tracks into a fresh embedded FalkorDB (bench/_load.py), then, for each
+of `--rounds` rounds and in alternating order, starts `apollonia serve` over it with
+the access log on (LOG_LEVEL=info, APOLLONIA_ACCESS_LOG=true, JSON lines written to
+the server's log file, as in production) and off (APOLLONIA_ACCESS_LOG=false), and
+measures `track(id)` at `--concurrency` closed-loop clients for `--duration` seconds
+after a warm-up (bench/_client.py's lean client, 127.0.0.1 only). Prints each round's
+requests/s, p50/p99 and the server's CPU time per request (which contention on
+the machine hardly changes), the medians, and the ratio off/on of the medians: the access
+log's share of throughput. Exits 0; 2 if the benchmark could not run.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _client, _load
+from bench._client import CpuMeter, Run, percentile
+from bench._server import BenchError
+from bench.graphql_nested import GRAPH_NAME, start_server, track_workload
+from graph.embedded import EmbeddedServer, ensure_server
+from graph.engine.falkordb import FalkorDBEngine
+from graph.migrations import migrate
+
+SETTINGS = {
+    "on": {"LOG_LEVEL": "info", "APOLLONIA_ACCESS_LOG": "true", "LOG_FORMAT": "json"},
+    "off": {"LOG_LEVEL": "info", "APOLLONIA_ACCESS_LOG": "false", "LOG_FORMAT": "json"},
+}
+
+
+async def load(db: EmbeddedServer, tracks: int) -> list[str]:
+    engine = FalkorDBEngine.from_socket(db.socket_path, GRAPH_NAME)
+    try:
+        await migrate(engine)
+        await _load.load(engine, _load.catalogue(tracks), lambda *_: None)
+        rows = await engine.read("bench_ids", "MATCH (t:Track) RETURN t.id AS id")
+    finally:
+        await engine.close()
+    ids = [str(r["id"]) for r in rows]
+    return random.Random(3).sample(ids, min(2000, len(ids)))
+
+
+async def measure(data_dir: Path, mode: str, ids: list[str], args: argparse.Namespace) -> Run:
+    saved = {k: os.environ.get(k) for k in SETTINGS[mode]}
+    os.environ.update(SETTINGS[mode])
+    try:
+        server = start_server(data_dir)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
+        requests = [_client.http_request(server.port, b) for b in track_workload(ids).bodies()]
+        await _client.run_raw("warm-up", server.port, requests, args.concurrency, 1.0, 10**6)
+        meter = CpuMeter({"server": server.pid})
+        meter.start()
+        run = await _client.run_raw(
+            mode, server.port, requests, args.concurrency, args.duration, 10**7
+        )
+        used = meter.stop()
+        # The server's CPU per request, in ms: what the log costs whatever else runs.
+        run.cpu = {"server_ms": used["server"] / 100 * run.elapsed / run.count * 1000}
+        return run
+    finally:
+        server.stop()
+
+
+def rate(run: Run) -> float:
+    return run.count / run.elapsed
+
+
+async def main(args: argparse.Namespace, data_dir: Path, db: EmbeddedServer) -> None:
+    ids = await load(db, args.tracks)
+    results: dict[str, list[Run]] = {"on": [], "off": []}
+    print(f"track(id) at {args.concurrency} clients, {args.duration:.0f} s a run")
+    print(
+        f"  {'round':>5} {'log':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        f" {'server CPU ms/request':>22}"
+    )
+    for round_ in range(args.rounds):
+        order = ("on", "off") if round_ % 2 == 0 else ("off", "on")
+        for mode in order:
+            run = await measure(data_dir, mode, ids, args)
+            results[mode].append(run)
+            lat = run.latencies_ms
+            print(
+                f"  {round_ + 1:>5} {mode:>4} {rate(run):>8,.0f} {percentile(lat, 50):>8.2f}"
+                f" {percentile(lat, 99):>8.2f} {run.cpu['server_ms']:>22.3f}",
+                flush=True,
+            )
+    medians = {m: statistics.median(rate(r) for r in runs) for m, runs in results.items()}
+    p99 = {
+        m: statistics.median(percentile(r.latencies_ms, 99) for r in runs)
+        for m, runs in results.items()
+    }
+    print(
+        f"median req/s: access log on {medians['on']:,.0f}, off {medians['off']:,.0f};"
+        f" off/on {medians['off'] / medians['on']:.3f}x"
+        f" (the log costs {100 * (1 - medians['on'] / medians['off']):.1f}% of throughput)"
+    )
+    print(f"median p99 ms: on {p99['on']:.2f}, off {p99['off']:.2f}")
+    cpu = {m: statistics.median(r.cpu["server_ms"] for r in runs) for m, runs in results.items()}
+    print(
+        f"median server CPU per request: on {cpu['on']:.3f} ms, off {cpu['off']:.3f} ms;"
+        f" on/off {cpu['on'] / cpu['off']:.3f}x"
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--tracks", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per run")
+    parser.add_argument("--concurrency", type=int, default=32)
+    return parser.parse_args(argv)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="apollonia-bench-log-")).resolve()
+    db = ensure_server(data_dir)
+    try:
+        asyncio.run(main(args, data_dir, db))
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        db.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
