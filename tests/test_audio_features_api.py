@@ -7,7 +7,7 @@ import pytest
 from graph import catalog_writes, similarity
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, graph_queries, user_token
+from tests.support import GraphQLClient, graph_queries, user_token
 
 SET_FEATURES = """
 mutation Set($id: ID!, $input: AudioFeaturesInput!) {

@@ -18,7 +18,7 @@ from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from server.health import version
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.support import LiveServer, make_settings
 
 
 async def _health(url: str, path: str = "/health") -> httpx.Response:

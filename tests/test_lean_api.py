@@ -12,7 +12,7 @@ import sys
 import textwrap
 
 from graph.embedded import EmbeddedServer
-from tests.conftest import TEST_JWT_SECRET
+from tests.support import TEST_JWT_SECRET
 
 PAGE = "{ tracks(first: 5) { totalCount } }"
 LOGIN = 'mutation { login(input: {login: "nobody", password: "wrong"}) { accessToken } }'
