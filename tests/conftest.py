@@ -32,6 +32,7 @@ from tests.support import (
     make_settings,
     user_token,
 )
+from tests.support.asgi import asgi_client
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -113,8 +114,26 @@ async def live(engine: GraphEngine, settings: Settings) -> AsyncIterator[LiveSer
 
 
 @pytest.fixture
-async def client(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live.url, timeout=30) as c:
+def served_live(request: pytest.FixtureRequest, settings: Settings) -> LiveServer | None:
+    """The live server `client` must talk to, if any: the test's own `live` (so that both
+    see one app), or one when the settings trust proxies, whose forwarded headers uvicorn
+    reads. A plain fixture, so that an async `live` is set up outside the event loop."""
+    if "live" in request.fixturenames or settings.trusted_proxies:
+        return cast(LiveServer, request.getfixturevalue("live"))
+    return None
+
+
+@pytest.fixture
+async def client(
+    served_live: LiveServer | None, engine: GraphEngine, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app: in this process through httpx's ASGI transport, or over
+    TCP to `served_live` when there is one."""
+    if served_live is not None:
+        async with httpx.AsyncClient(base_url=served_live.url, timeout=30) as c:
+            yield c
+        return
+    async with asgi_client(engine, settings) as c:
         yield c
 
 

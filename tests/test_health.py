@@ -39,6 +39,13 @@ async def _until(url: str, status: int, seconds: float = 10.0) -> dict[str, Any]
 
 
 @pytest.fixture
+def settings(falkordb_server: Any, engine: GraphEngine) -> Settings:
+    """The test's own job-queue namespace (its graph's name). In the shared one, the app of
+    an earlier test that enqueued a job within the heartbeat window counts as a worker."""
+    return make_settings(falkordb_server, graph_name=getattr(engine, "graph_name", "apollonia"))
+
+
+@pytest.fixture
 async def serving(engine: GraphEngine, worker_settings: Settings) -> AsyncIterator[LiveServer]:
     """A server on the test's graph, sharing its settings with the `worker` fixture."""
     server = LiveServer(engine, worker_settings)
