@@ -12,14 +12,35 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graph import _paths, analysis
-from graph._recommend import recommendations
+from graph._blend import ATTRIBUTES, WHOLE_ATTRIBUTES
+from graph._recommend import (
+    DEFAULT_FIRST,
+    MAX_EXCLUDED,
+    MAX_FIRST,
+    MAX_SEEDS,
+    RecommendationRequest,
+    recommendations,
+)
 from graph.engine import GraphEngine, Row
 from graph.queries import exploration as q
 from graph.queries.analysis import FEATURE_PROPS
 from music.errors import DomainError, NotFoundError
 from music.keys import compatible
 
-__all__ = ["NoPathError", "neighborhood", "recommendations", "sonic_path"]
+# Recommendations' request and limits are public here for resolvers/recommendation_input.py.
+__all__ = [
+    "ATTRIBUTES",
+    "DEFAULT_FIRST",
+    "MAX_EXCLUDED",
+    "MAX_FIRST",
+    "MAX_SEEDS",
+    "WHOLE_ATTRIBUTES",
+    "NoPathError",
+    "RecommendationRequest",
+    "neighborhood",
+    "recommendations",
+    "sonic_path",
+]
 
 MAX_DEPTH = 3
 MAX_NODES = 200

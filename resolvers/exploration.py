@@ -8,6 +8,7 @@ from graph import exploration
 from graph.ids import require_id
 from music.errors import ValidationError
 from resolvers.context import Info
+from resolvers.recommendation_input import parse_recommendation_input
 
 query = QueryType()
 
@@ -72,7 +73,8 @@ async def resolve_recommendations(_: Any, info: Info, input: dict[str, Any]) -> 
     principal = info.context.principal
     if input.get("exclude_played"):
         principal.require_user()
-    return await exploration.recommendations(info.context.engine, input, principal.user_id)
+    request = parse_recommendation_input(input, principal.user_id)
+    return await exploration.recommendations(info.context.engine, request, principal.user_id)
 
 
 bindables = [query]
