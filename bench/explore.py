@@ -53,6 +53,7 @@ from graph.engine import GraphEngine
 from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from music.keys import PITCH_CLASSES, camelot
+from resolvers.recommendation_input import parse_recommendation_input
 from workers import similarity as sim
 
 DIM, K, FAMILY, GENRE_FAMILIES, BATCH = 64, 10, 20, 10, 5000
@@ -333,6 +334,7 @@ async def run(n: int, runs: int) -> None:
                 return {"seed_genres": [pick.choice(made["genres"])], "seed_track_ids": [a[i]]}
 
             inputs = [seeds(i) | {"first": 50, "target": {"energy": 0.7}} for i in range(runs)]
+            requests = [parse_recommendation_input(values, None) for values in inputs]
 
             def camel(values: dict[str, Any]) -> dict[str, Any]:
                 return {
@@ -359,7 +361,7 @@ async def run(n: int, runs: int) -> None:
                 (
                     "recommendations first 50",
                     RECOMMENDATIONS_DOC,
-                    lambda i: exploration.recommendations(engine, inputs[i], None),
+                    lambda i: exploration.recommendations(engine, requests[i], None),
                     [{"input": camel(inputs[i])} for i in range(runs)],
                 ),
             ]

@@ -5,12 +5,10 @@ The weights are part of the API contract (schema/exploration.graphql describes t
 change both together.
 """
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from music.errors import ValidationError
 from music.keys import PITCH_CLASSES
 
 # The blend, over the parts in use: the vector part needs a seed with an audio
@@ -34,36 +32,9 @@ ATTRIBUTES: dict[str, tuple[float, float, float]] = {
     "mode": (0.0, 1.0, 1.0),
     "duration": (0.0, 86_400.0, 240.0),
 }
-_WHOLE = frozenset({"key", "mode"})
+WHOLE_ATTRIBUTES = frozenset({"key", "mode"})  # the others may be fractional
 
 Attributes = dict[str, float]
-
-
-def check_attributes(values: Mapping[str, Any] | None, name: str) -> Attributes:
-    """The attributes set in one of `target`, `min`, `max`; VALIDATION_ERROR when one is
-    out of its range (key: pitch class 0-11, mode: 0 minor or 1 major)."""
-    clean: Attributes = {}
-    for attribute, value in (values or {}).items():
-        if value is None:
-            continue
-        if attribute not in ATTRIBUTES:
-            raise ValidationError(f"'{name}.{attribute}' is not an attribute.", field=name)
-        low, high, _ = ATTRIBUTES[attribute]
-        number = float(value)
-        where = f"input.{name}.{attribute}"
-        if not math.isfinite(number) or not low <= number <= high:
-            raise ValidationError(f"'{where}' must be between {low:g} and {high:g}.", field=where)
-        if attribute in _WHOLE and number != int(number):
-            raise ValidationError(f"'{where}' must be a whole number.", field=where)
-        clean[attribute] = number
-    return clean
-
-
-def check_bounds(low: Attributes, high: Attributes) -> None:
-    for attribute in low.keys() & high.keys():
-        if low[attribute] > high[attribute]:
-            field_name = f"input.min.{attribute}"
-            raise ValidationError(f"'{field_name}' is above the maximum.", field=field_name)
 
 
 def attributes_of(row: Mapping[str, Any]) -> dict[str, float | None]:

@@ -16,10 +16,8 @@ from typing import Any
 
 from graph import _blend, catalog
 from graph.engine import GraphEngine, Row
-from graph.ids import require_id
-from graph.names import name_key
 from graph.queries import exploration as q
-from music.errors import NotFoundError, ValidationError
+from music.errors import NotFoundError
 
 MAX_SEEDS = 5
 MAX_FIRST = 100
@@ -35,8 +33,9 @@ POOL = 600
 
 
 @dataclass(frozen=True)
-class Request:
-    """A validated RecommendationInput."""
+class RecommendationRequest:
+    """What to recommend, checked (resolvers/recommendation_input.py reads it from a
+    RecommendationInput)."""
 
     tracks: list[str]
     artists: list[str]
@@ -47,37 +46,6 @@ class Request:
     low: _blend.Attributes
     high: _blend.Attributes
     exclude_played: bool
-
-
-def parse(values: Mapping[str, Any], viewer: str | None) -> Request:
-    """Check a RecommendationInput (snake_case keys); VALIDATION_ERROR when it is off."""
-    tracks = list(dict.fromkeys(values.get("seed_track_ids") or []))
-    artists = list(dict.fromkeys(values.get("seed_artist_ids") or []))
-    genres = list(dict.fromkeys(name_key(g) for g in values.get("seed_genres") or []))
-    if not 1 <= len(tracks) + len(artists) + len(genres) <= MAX_SEEDS:
-        message = f"Give 1 to {MAX_SEEDS} seeds in all (tracks, artists and genres)."
-        raise ValidationError(message, field="input")
-    for track_id in tracks:
-        require_id(track_id, "Track", "input.seedTrackIds")
-    for artist_id in artists:
-        require_id(artist_id, "Artist", "input.seedArtistIds")
-    if not all(genres):
-        raise ValidationError("A seed genre is empty.", field="input.seedGenres")
-    first = DEFAULT_FIRST if values.get("first") is None else int(values["first"])
-    if not 1 <= first <= MAX_FIRST:
-        raise ValidationError(f"'first' must be between 1 and {MAX_FIRST}.", field="input.first")
-    excluded = frozenset(values.get("exclude_track_ids") or [])
-    if len(excluded) > MAX_EXCLUDED:
-        message = f"At most {MAX_EXCLUDED} excluded tracks."
-        raise ValidationError(message, field="input.excludeTrackIds")
-    low = _blend.check_attributes(values.get("min"), "min")
-    high = _blend.check_attributes(values.get("max"), "max")
-    _blend.check_bounds(low, high)
-    exclude_played = bool(values.get("exclude_played"))
-    if exclude_played and viewer is None:
-        raise ValidationError("'excludePlayed' needs a signed-in caller.", field="input")
-    target = _blend.check_attributes(values.get("target"), "target")
-    return Request(tracks, artists, genres, first, excluded, target, low, high, exclude_played)
 
 
 async def _tracks_exist(engine: GraphEngine, ids: list[str]) -> list[str]:
@@ -146,7 +114,7 @@ async def _expand(
 
 
 async def _signals(
-    engine: GraphEngine, request: Request, viewer: str | None
+    engine: GraphEngine, request: RecommendationRequest, viewer: str | None
 ) -> tuple[dict[str, _blend.Signals], list[str], list[float] | None]:
     """What ties each candidate to the seeds, the tracks nearest to the seeds' mean
     embedding, and that mean."""
@@ -193,12 +161,11 @@ async def _signals(
 
 
 async def recommendations(
-    engine: GraphEngine, values: Mapping[str, Any], viewer: str | None = None
+    engine: GraphEngine, request: RecommendationRequest, viewer: str | None = None
 ) -> list[Row]:
-    """`first` tracks for a RecommendationInput (snake_case keys), best first, each as
-    `{track, score, reasons}`. `viewer` (a user id or None) decides which collections
-    count and whose plays `exclude_played` leaves out."""
-    request = parse(values, viewer)
+    """`request.first` tracks, best first, each as `{track, score, reasons}`. `viewer`
+    (a user id or None) decides which collections count and whose plays
+    `exclude_played` leaves out."""
     signals, near, centroid = await _signals(engine, request, viewer)
     # The best-connected candidates, and those nearest to the seeds by embedding.
     ranked = sorted(signals, key=lambda t: (-signals[t].proximity(), t))

@@ -13,57 +13,23 @@ from typing import Any
 from graph.engine import GraphEngine, Row
 from graph.queries import analysis as q
 from music.errors import NotFoundError, ValidationError
-from music.features import FEATURE_BOUNDS, FEATURE_NAMES, MAX_MFCC, camel_case
-from music.keys import MODES, PITCH_CLASSES, camelot, compatible, open_key
+from music.features import FEATURE_NAMES, FEATURES, finite_number
+from music.keys import camelot, compatible, open_key
 
 MAX_FIRST = 100
 MAX_DIMS = 1024
 PENDING = "PENDING"
 
 
-def _finite(value: float, field: str) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValidationError(f"'{field}' must be a finite number.", field=field)
-    return number
-
-
-def feature_props(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The `af_` properties for validated features (snake_case keys, as GraphQL gives
-    them); every feature not given is None. Raises ValidationError before anything is
-    written."""
-    clean: dict[str, Any] = dict.fromkeys(FEATURE_NAMES)
-    for name, (low, high) in FEATURE_BOUNDS.items():
-        value = values.get(name)
-        if value is None:
-            continue
-        field = f"input.{camel_case(name)}"
-        number = _finite(value, field)
-        if not low <= number <= high:
-            raise ValidationError(f"'{field}' must be between {low:g} and {high:g}.", field=field)
-        clean[name] = number
-    if clean["tempo"] is None:
-        raise ValidationError("'input.tempo' is required.", field="input.tempo")
-    key, mode = values.get("key"), values.get("mode")
-    if (key is None) != (mode is None):
-        raise ValidationError("'input.key' and 'input.mode' go together.", field="input.key")
-    if key is not None:
-        if key not in PITCH_CLASSES:
-            raise ValidationError(
-                f"'input.key' must be one of {', '.join(PITCH_CLASSES)}.", field="input.key"
-            )
-        if mode not in MODES:
-            raise ValidationError("'input.mode' must be major or minor.", field="input.mode")
-        clean |= {"key": key, "mode": mode, "camelot": camelot(key, mode)}
-        clean["open_key"] = open_key(key, mode)
-    mfcc = values.get("mfcc_mean")
-    if mfcc is not None:
-        if not 1 <= len(mfcc) <= MAX_MFCC:
-            raise ValidationError(
-                f"'input.mfccMean' must hold 1 to {MAX_MFCC} values.", field="input.mfccMean"
-            )
-        clean["mfcc_mean"] = [_finite(v, "input.mfccMean") for v in mfcc]
-    return {q.FEATURE_PROPS[name]: value for name, value in clean.items()}
+def feature_props(clean: Mapping[str, Any]) -> dict[str, Any]:
+    """The `af_` properties of features already checked (music.features.clean_features),
+    with Camelot and Open Key derived from key and mode; every feature not given is None."""
+    props: dict[str, Any] = dict.fromkeys(FEATURE_NAMES)
+    props |= {f.name: clean.get(f.name) for f in FEATURES if not f.derived}
+    key, mode = props["key"], props["mode"]
+    if key is not None and mode is not None:
+        props |= {"camelot": camelot(key, mode), "open_key": open_key(key, mode)}
+    return {q.FEATURE_PROPS[name]: value for name, value in props.items()}
 
 
 def _features(stored: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -93,9 +59,10 @@ async def analysis_by_track(engine: GraphEngine, ids: Sequence[str]) -> list[Row
     return [found.get(i) for i in ids]
 
 
-async def set_features(engine: GraphEngine, track_id: str, values: Mapping[str, Any]) -> Row:
-    """Replace a track's features; the track's row as the catalogue reads it."""
-    props = feature_props(values)
+async def set_features(engine: GraphEngine, track_id: str, clean: Mapping[str, Any]) -> Row:
+    """Replace a track's features (checked by music.features.clean_features); the
+    track's row as the catalogue reads it."""
+    props = feature_props(clean)
     rows = await engine.write(
         "set_audio_features", q.SET_FEATURES_QUERY, {"id": track_id, "props": props}
     )
@@ -134,7 +101,7 @@ async def upsert_embedding(
     """Store a track's vector of one type. Its dimension is fixed for the type: 64 for
     "audio", else the dimension of the vectors already stored (1 to MAX_DIMS)."""
     check_embedding_type(embedding_type)
-    values = [_finite(v, "vector") for v in vector]
+    values = [finite_number(v, "vector") for v in vector]
     fixed = q.EMBEDDING_TYPES[embedding_type]
     if fixed is None:
         rows = await engine.read(

@@ -12,14 +12,35 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graph import _paths, analysis
-from graph._recommend import recommendations
+from graph._blend import ATTRIBUTES, WHOLE_ATTRIBUTES
+from graph._recommend import (
+    DEFAULT_FIRST,
+    MAX_EXCLUDED,
+    MAX_FIRST,
+    MAX_SEEDS,
+    RecommendationRequest,
+    recommendations,
+)
 from graph.engine import GraphEngine, Row
 from graph.queries import exploration as q
 from graph.queries.analysis import FEATURE_PROPS
-from music.errors import DomainError, NotFoundError, ValidationError
+from music.errors import DomainError, NotFoundError
 from music.keys import compatible
 
-__all__ = ["NoPathError", "neighborhood", "recommendations", "sonic_path"]
+# Recommendations' request and limits are public here for resolvers/recommendation_input.py.
+__all__ = [
+    "ATTRIBUTES",
+    "DEFAULT_FIRST",
+    "MAX_EXCLUDED",
+    "MAX_FIRST",
+    "MAX_SEEDS",
+    "WHOLE_ATTRIBUTES",
+    "NoPathError",
+    "RecommendationRequest",
+    "neighborhood",
+    "recommendations",
+    "sonic_path",
+]
 
 MAX_DEPTH = 3
 MAX_NODES = 200
@@ -46,12 +67,6 @@ class NoPathError(DomainError):
 
 
 Adjacency = dict[str, dict[str, float]]
-
-
-def _check_score(min_score: float) -> float:
-    if not -1.0 <= min_score <= 1.0:
-        raise ValidationError("'minScore' must be between -1 and 1.", field="minScore")
-    return float(min_score)
 
 
 async def expand(
@@ -81,11 +96,7 @@ async def neighborhood(
     one and keeps the new tracks best-connected first (product of scores from the
     centre), so a small `first` fills up with the closest family first.
     """
-    if not 1 <= depth <= MAX_DEPTH:
-        raise ValidationError(f"'depth' must be between 1 and {MAX_DEPTH}.", field="depth")
-    if not 1 <= first <= MAX_NODES:
-        raise ValidationError(f"'first' must be between 1 and {MAX_NODES}.", field="first")
-    min_score = _check_score(min_score)
+    min_score = float(min_score)
     distance, strength = {track_id: 0}, {track_id: 1.0}
     frontier = [track_id]
     for hop in range(1, depth + 1):
@@ -194,18 +205,6 @@ def _features(stored: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {name: stored.get(prop) for name, prop in FEATURE_PROPS.items()}
 
 
-def _check_path(from_id: str, to_id: str, steps: int, mode: str, bpm_tolerance: float) -> None:
-    if not MIN_STEPS <= steps <= MAX_STEPS:
-        message = f"'steps' must be between {MIN_STEPS} and {MAX_STEPS}."
-        raise ValidationError(message, field="steps")
-    if mode not in MODES:
-        raise ValidationError("'mode' must be SIMILARITY or HARMONIC.", field="mode")
-    if not 0.0 <= bpm_tolerance <= 0.5:
-        raise ValidationError("'bpmTolerance' must be between 0 and 0.5.", field="bpmTolerance")
-    if from_id == to_id:
-        raise ValidationError("'fromId' and 'toId' must differ.", field="toId")
-
-
 async def sonic_path(
     engine: GraphEngine,
     from_id: str,
@@ -225,8 +224,7 @@ async def sonic_path(
     tracks are not connected within MAX_VISITED tracks, MAX_ROUNDS rounds and
     TIME_BUDGET seconds.
     """
-    _check_path(from_id, to_id, steps, mode, bpm_tolerance)
-    min_score = _check_score(min_score)
+    min_score = float(min_score)
     rows = await engine.read(
         "explore_tracks_exist", q.TRACKS_EXIST_QUERY, {"ids": [from_id, to_id]}
     )

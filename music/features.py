@@ -6,8 +6,13 @@ Names are snake_case, as resolvers receive GraphQL's camelCase fields. Bounds ar
 client may store through `setAudioFeatures` (inclusive); analysis stays well inside them.
 """
 
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from music.errors import ValidationError
+from music.keys import MODES, PITCH_CLASSES
 
 Kind = Literal["number", "string", "numbers"]
 
@@ -63,3 +68,51 @@ def camel_case(name: str) -> str:
     """The GraphQL spelling of a snake_case name: `open_key` -> `openKey`."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def finite_number(value: float, field: str) -> float:
+    """`value` as a float; a ValidationError naming `field` if it is NaN or infinite."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValidationError(f"'{field}' must be a finite number.", field=field)
+    return number
+
+
+def clean_features(values: Mapping[str, Any], spell: Callable[[str], str] = str) -> dict[str, Any]:
+    """The features of `values` (snake_case keys) checked against the table: numbers
+    finite and within bounds, tempo given, key and mode together and known. Every
+    feature not given is None; derived ones (Camelot, Open Key) are not taken.
+
+    `spell` names a feature in error messages and `field`: resolvers give the GraphQL
+    argument's path (`input.tempo`), others keep the feature's own name."""
+    clean: dict[str, Any] = dict.fromkeys(FEATURE_NAMES)
+    for name, (low, high) in FEATURE_BOUNDS.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        field = spell(name)
+        number = finite_number(value, field)
+        if not low <= number <= high:
+            raise ValidationError(f"'{field}' must be between {low:g} and {high:g}.", field=field)
+        clean[name] = number
+    if clean["tempo"] is None:
+        raise ValidationError(f"'{spell('tempo')}' is required.", field=spell("tempo"))
+    key, mode = values.get("key"), values.get("mode")
+    if (key is None) != (mode is None):
+        message = f"'{spell('key')}' and '{spell('mode')}' go together."
+        raise ValidationError(message, field=spell("key"))
+    if key is not None:
+        if key not in PITCH_CLASSES:
+            message = f"'{spell('key')}' must be one of {', '.join(PITCH_CLASSES)}."
+            raise ValidationError(message, field=spell("key"))
+        if mode not in MODES:
+            message = f"'{spell('mode')}' must be major or minor."
+            raise ValidationError(message, field=spell("mode"))
+        clean |= {"key": key, "mode": mode}
+    mfcc = values.get("mfcc_mean")
+    if mfcc is not None:
+        field = spell("mfcc_mean")
+        if not 1 <= len(mfcc) <= MAX_MFCC:
+            raise ValidationError(f"'{field}' must hold 1 to {MAX_MFCC} values.", field=field)
+        clean["mfcc_mean"] = [finite_number(v, field) for v in mfcc]
+    return clean

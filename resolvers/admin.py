@@ -2,9 +2,11 @@
 
 from typing import Any
 
+import orjson
 from ariadne import MutationType, ObjectType, QueryType
 
 from graph import preferences
+from music.errors import ValidationError
 from resolvers.context import Info
 
 query = QueryType()
@@ -41,6 +43,14 @@ async def resolve_set_maintenance(
 @mutation.field("updateSettings")
 async def resolve_update_settings(_: Any, info: Info, settings: Any) -> dict[str, Any]:
     user_id = info.context.principal.require_user()
+    if not isinstance(settings, dict):
+        raise ValidationError("'settings' must be a JSON object.", field="settings")
+    if len(settings) > preferences.MAX_KEYS:
+        message = f"'settings' holds at most {preferences.MAX_KEYS} keys."
+        raise ValidationError(message, field="settings")
+    if len(orjson.dumps(settings)) > preferences.MAX_BYTES:
+        message = f"'settings' is over {preferences.MAX_BYTES} bytes."
+        raise ValidationError(message, field="settings")
     return await preferences.set_preferences(info.context.engine, user_id, settings)
 
 

@@ -7,6 +7,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from graph import analysis
 from graph.ids import require_id
 from music.errors import NotFoundError
+from music.features import camel_case, clean_features
 from resolvers.context import Info
 from resolvers.loaders import EmbeddingKey, SimilarKey
 
@@ -70,12 +71,18 @@ def _written(info: Info, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _input_field(name: str) -> str:
+    """A feature as the client named it: `tempo_confidence` -> `input.tempoConfidence`."""
+    return f"input.{camel_case(name)}"
+
+
 @mutation.field("setAudioFeatures")
 async def resolve_set_audio_features(
     _: Any, info: Info, track_id: str, input: dict[str, Any]
 ) -> dict[str, Any]:
     require_id(track_id, "Track", "trackId")
-    row = await analysis.set_features(info.context.engine, track_id, input)
+    features = clean_features(input, _input_field)
+    row = await analysis.set_features(info.context.engine, track_id, features)
     if info.context.jobs is not None:
         # The track joins the similarity graph from these features (unless its audio or
         # a given vector already placed it there).

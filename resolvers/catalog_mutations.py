@@ -4,7 +4,7 @@ from typing import Any
 
 from ariadne import MutationType
 
-from events import MEDIA_ADDED, media_added_data
+from events import MEDIA_ADDED, TRACK_DELETED, TRACK_UPDATED, media_added_data
 from graph import catalog_writes
 from resolvers.context import Info
 
@@ -45,7 +45,7 @@ async def resolve_update_track(
     _: Any, info: Info, id: str, input: dict[str, Any]
 ) -> dict[str, Any]:
     row = await catalog_writes.update_track(info.context.engine, id, input)
-    await info.context.publish("track.updated", "track.updated", {"track_id": id, "track": row})
+    await info.context.publish(TRACK_UPDATED, TRACK_UPDATED, {"track_id": id, "track": row})
     return _prime(info, "Track", row)
 
 
@@ -53,7 +53,7 @@ async def resolve_update_track(
 async def resolve_delete_track(_: Any, info: Info, id: str) -> dict[str, Any]:
     deleted = await catalog_writes.delete_track(info.context.engine, id)
     info.context.loaders.track_by_id.clear(deleted)
-    await info.context.publish("track.deleted", "track.deleted", {"track_id": deleted})
+    await info.context.publish(TRACK_DELETED, TRACK_DELETED, {"track_id": deleted})
     return {"deleted_id": deleted, "tracks_deleted": 1}
 
 

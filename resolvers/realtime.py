@@ -9,6 +9,7 @@ from typing import Any
 
 from ariadne import ObjectType, SubscriptionType
 
+from events import MEDIA_ADDED, SYSTEM_STATUS, TRACK_DELETED, TRACK_UPDATED
 from graph import similarity
 from graph.ids import require_id
 from music.errors import DomainError
@@ -40,7 +41,7 @@ def _fresh(event: dict[str, Any], info: Info, **_: Any) -> dict[str, Any]:
 
 @subscription.source("mediaAdded")
 async def media_added_source(_: Any, info: Info) -> AsyncGenerator[dict[str, Any], None]:
-    async for event in _events(info, "media.added"):
+    async for event in _events(info, MEDIA_ADDED):
         yield event
 
 
@@ -50,7 +51,7 @@ async def track_updated_source(
 ) -> AsyncGenerator[dict[str, Any], None]:
     if id is not None:
         require_id(id, "Track")
-    async for event in _events(info, "track.updated", "track.deleted"):
+    async for event in _events(info, TRACK_UPDATED, TRACK_DELETED):
         if id is None or event["data"].get("track_id") == id:
             yield event
 
@@ -83,7 +84,7 @@ async def similarity_source(
 
 @subscription.source("systemStatus")
 async def system_source(_: Any, info: Info) -> AsyncGenerator[dict[str, Any], None]:
-    async for event in _events(info, "system.status"):
+    async for event in _events(info, SYSTEM_STATUS):
         yield event
 
 

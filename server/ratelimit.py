@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -33,8 +33,7 @@ from graphql import (
     SelectionSetNode,
 )
 from limits import RateLimitItem, parse
-from limits.aio.storage import Storage
-from limits.storage import storage_from_string
+from limits.aio.storage import RedisStorage
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
@@ -88,6 +87,18 @@ class Verdict:
         return RateLimitedError(
             f"{_TOO_MANY[self.budget]}; try again in {seconds} s.", retry_after=seconds
         )
+
+
+class RedisPyStorage(RedisStorage):
+    """`limits`' async Redis storage, on redis-py only.
+
+    The parent imports every client it could use (redis-py, coredis, valkey) when it is
+    built, whichever one it then uses; coredis alone brought beartype, pympler and numpy
+    into the API process, about 1,000 modules we never call. Defining no STORAGE_SCHEME
+    keeps this class out of `limits`' scheme registry.
+    """
+
+    DEPENDENCIES = {"redis": RedisStorage.DEPENDENCIES["redis"]}  # noqa: RUF012 (as the parent)
 
 
 def limits_uri(redis_url: str) -> str:
@@ -181,7 +192,7 @@ class RateLimiter:
 
     RESETS_KEPT = 10_000
 
-    def __init__(self, storage: Storage, query: str, mutation: str, login: str) -> None:
+    def __init__(self, storage: RedisStorage, query: str, mutation: str, login: str) -> None:
         self.storage = storage
         # When each key's current window ends, as learnt from Redis: a window's end
         # does not move, so one lookup per key and window saves a round trip a request.
@@ -202,9 +213,8 @@ class RateLimiter:
         options: dict[str, Any] = {"implementation": "redispy", "key_prefix": prefix}
         if connection_pool is not None:
             options["connection_pool"] = connection_pool
-        storage = storage_from_string(limits_uri(settings.resolved_redis_url), **options)
         return cls(
-            cast(Storage, storage),
+            RedisPyStorage(limits_uri(settings.resolved_redis_url), **options),
             settings.rate_limit_query,
             settings.rate_limit_mutation,
             settings.rate_limit_login,

@@ -12,7 +12,7 @@ from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.auth.passwords import Passwords
 from server.settings import Settings
-from tests.conftest import GraphQLClient, make_settings, user_token
+from tests.support import GraphQLClient, make_settings, user_token
 
 V1 = "/api/v1"
 PASSWORD = "a long password 123"

@@ -15,7 +15,7 @@ from PIL import Image
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 UPLOAD = """mutation($file: Upload!, $metadata: TrackMetadataInput) {
   uploadTrack(file: $file, metadata: $metadata) { track { id album { id } } } }"""

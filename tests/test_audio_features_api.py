@@ -7,7 +7,7 @@ import pytest
 from graph import catalog_writes, similarity
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, graph_queries, user_token
+from tests.support import GraphQLClient, graph_queries, user_token
 
 SET_FEATURES = """
 mutation Set($id: ID!, $input: AudioFeaturesInput!) {
@@ -133,6 +133,7 @@ async def test_invalid_features_are_refused_and_nothing_changes(
     await gql.query(SET_FEATURES, {"id": a, "input": {"tempo": 120.0, "energy": 0.5}})
     error = await gql.error(SET_FEATURES, {"id": a, "input": bad})
     assert _code(error) == "VALIDATION_ERROR"
+    assert error["message"].startswith("'input.")  # the argument, as the client wrote it
     read = (await gql.query(READ, {"id": a}))["track"]["audioFeatures"]
     assert (read["tempo"], read["energy"]) == (120.0, 0.5)
 

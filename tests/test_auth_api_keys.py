@@ -9,7 +9,7 @@ import httpx
 
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, user_token
+from tests.support import GraphQLClient, user_token
 
 KEY_FIELDS = "id name prefix createdAt revokedAt"
 CREATE_KEY = f"""

@@ -8,7 +8,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from server.settings import Settings
-from tests.conftest import GraphQLClient, make_settings
+from tests.support import GraphQLClient, make_settings
 
 PAYLOAD = "accessToken refreshToken user { id }"
 REGISTER = f"mutation R($input: RegisterInput!) {{ register(input: $input) {{ {PAYLOAD} }} }}"

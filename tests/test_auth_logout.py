@@ -12,7 +12,7 @@ from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.auth.revocations import LOADED, PREFIX
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer
+from tests.support import GraphQLClient, LiveServer
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {

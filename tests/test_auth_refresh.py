@@ -7,7 +7,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from server.settings import Settings
-from tests.conftest import GraphQLClient, make_settings
+from tests.support import GraphQLClient, make_settings
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {

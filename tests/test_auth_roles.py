@@ -10,7 +10,7 @@ from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from resolvers.permissions import ROLE_PERMISSIONS
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer, make_settings, user_token
+from tests.support import GraphQLClient, LiveServer, make_settings, user_token
 
 TRACKS = "{ tracks { totalCount } }"
 ME = "{ me { id } }"

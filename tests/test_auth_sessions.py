@@ -11,7 +11,7 @@ import pytest
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer, make_settings
+from tests.support import GraphQLClient, LiveServer, make_settings
 
 PAYLOAD = "accessToken refreshToken user { id }"
 REGISTER = f"mutation R($input: RegisterInput!) {{ register(input: $input) {{ {PAYLOAD} }} }}"

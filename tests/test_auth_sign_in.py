@@ -9,7 +9,7 @@ import pytest
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, make_settings
+from tests.support import GraphQLClient, make_settings
 
 PAYLOAD = "accessToken refreshToken expiresIn user { id username email role }"
 REGISTER = f"""

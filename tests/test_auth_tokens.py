@@ -23,7 +23,7 @@ from graph.engine import GraphEngine
 from server.auth.keys import token_config
 from server.auth.tokens import ACCESS, REFRESH, REQUIRED_CLAIMS, Tokens
 from server.settings import Settings
-from tests.conftest import TEST_JWT_SECRET, GraphQLClient, LiveServer, make_settings, user_token
+from tests.support import TEST_JWT_SECRET, GraphQLClient, LiveServer, make_settings, user_token
 
 ME = "{ me { id role } }"
 REFRESH_TOKEN = """

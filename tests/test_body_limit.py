@@ -10,7 +10,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.support import LiveServer, make_settings
 
 CAP = 1024
 SMALL = orjson.dumps({"query": "{ __typename }"})

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 IMPORT_TRACKS = """
 mutation Import($input: [CreateTrackInput!]!) {

@@ -4,7 +4,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 # Well-formed ids that name nothing.
 MISSING_ARTIST_ID = "art_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 IMPORT_TRACKS = """
 mutation Import($input: [CreateTrackInput!]!) {

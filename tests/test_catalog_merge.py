@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 CREATE_TRACK = """
 mutation Create($input: CreateTrackInput!) {

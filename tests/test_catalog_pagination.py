@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 PAGE = 10
 

@@ -7,7 +7,7 @@ and migrations wait for that), so a search right after a write sees it.
 
 from typing import Any
 
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 IMPORT_TRACKS = """
 mutation Import($input: [CreateTrackInput!]!) { importTracks(input: $input) { count } }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from graph.embedded import EmbeddedServer
 from graph.engine.falkordb import FalkorDBEngine
-from tests.conftest import TEST_JWT_SECRET
+from tests.support import TEST_JWT_SECRET
 
 
 async def _apollonia(server: EmbeddedServer, graph: str, tmp: Path, *args: str) -> tuple[int, str]:

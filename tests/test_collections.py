@@ -9,7 +9,7 @@ from graph import catalog_writes
 from graph import collection_store as graph_collections
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, graph_queries, user_token
+from tests.support import GraphQLClient, graph_queries, user_token
 
 # Well-formed ids that name nothing.
 MISSING_COLLECTION_ID = "col_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"

@@ -26,7 +26,7 @@ from graphql import (
 from graph.engine import GraphEngine
 from server.graphql_app import build_schema
 from server.settings import Settings
-from tests.conftest import GraphQLClient, user_token
+from tests.support import GraphQLClient, user_token
 from tests.test_collections import (
     ADD,
     CREATE,

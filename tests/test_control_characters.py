@@ -22,7 +22,7 @@ from graph.queries.catalog import TrackFilter
 from music.errors import ValidationError
 from music.text import check_text, clean_text
 from tests import audio_fixtures
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 from workers.ingest import read_tags
 from workers.library import scan_folder
 from workers.uploads import title_from_name

@@ -50,7 +50,7 @@ from graph.queries import subsonic as subsonic_queries
 from graph.queries import users as user_queries
 from graph.queries.dialect import FALKORDB, FULLTEXT_FIELDS, NEO4J, Dialect
 from music.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from tests.conftest import graph_queries
+from tests.support import graph_queries
 
 try:
     from tests._cypher_lint import is_acceptable, lint

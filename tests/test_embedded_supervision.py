@@ -11,7 +11,6 @@ the worker runs an upload's analysis afterwards.
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -24,7 +23,7 @@ from websockets.asyncio.client import connect
 from graph.embedded import PIDFILE_NAME, SOCKET_NAME, _alive
 from graph.engine.falkordb import FalkorDBEngine
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient, free_port
 from tests.test_upload_pipeline import upload, wait_for_job, wav_bytes
 
 BACK_WITHIN = 10.0
@@ -34,18 +33,12 @@ CREATE_TRACK = "mutation T($title: String!) { createTrack(input: {title: $title}
 RESTARTS = "apollonia_graph_restarts_total"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Serve:
     """`apollonia serve` in a subprocess."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: asyncio.subprocess.Process | None = None
 

@@ -7,7 +7,7 @@ import pytest
 
 from graph import catalog_writes, similarity
 from graph.engine import GraphEngine
-from tests.conftest import GraphQLClient, graph_queries
+from tests.support import GraphQLClient, graph_queries
 
 NEIGHBORHOOD = """
 query Around($id: ID!, $depth: Int, $first: Int, $minScore: Float) {

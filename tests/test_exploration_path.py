@@ -9,7 +9,7 @@ import pytest
 from graph import _paths, analysis, catalog_writes, similarity
 from graph.engine import GraphEngine
 from music.keys import camelot, compatible
-from tests.conftest import GraphQLClient, graph_queries
+from tests.support import GraphQLClient, graph_queries
 
 PATH = """
 query Path($from: ID!, $to: ID!, $steps: Int, $mode: SonicPathMode, $tolerance: Float) {

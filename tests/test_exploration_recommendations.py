@@ -11,7 +11,7 @@ from graph import analysis, catalog, catalog_writes, listening, similarity
 from graph import collection_store as graph_collections
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, graph_queries, user_token
+from tests.support import GraphQLClient, graph_queries, user_token
 
 RECOMMEND = """
 query Recommend($input: RecommendationInput!) {

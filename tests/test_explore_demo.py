@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import free_port
 from tests.test_explore_page import ARTIFACTS, BROWSER_DIR, ROOT, _install_browser
 
 DEADLINE_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -76,7 +70,7 @@ async def _wait_worker(url: str, seconds: float) -> None:
 
 async def test_demo_sounds_and_explore_shows_edges_without_sign_in(tmp_path: Path) -> None:
     await asyncio.to_thread(_install_browser)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = _env(tmp_path / "data")
     ARTIFACTS.mkdir(exist_ok=True)

@@ -22,7 +22,7 @@ import pytest
 from graph import analysis, catalog_writes, similarity
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import LiveServer
+from tests.support import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER_DIR = ROOT / "tests" / "browser"

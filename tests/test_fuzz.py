@@ -19,7 +19,7 @@ import pytest
 
 from graph.embedded import PIDFILE_NAME, EmbeddedServer, _alive
 from graph.engine import GraphEngine
-from tests.conftest import LiveServer, make_settings, user_token
+from tests.support import LiveServer, make_settings, user_token
 
 ST = Path(sys.executable).with_name("st")
 HOOKS = Path(__file__).with_name("fuzz_hooks.py")

@@ -1,7 +1,7 @@
 """What the fuzz run (tests/test_fuzz.py) found besides control characters, each answered
 as the client's error or served, never INTERNAL."""
 
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 SUGGEST_NULLS = '{ suggest(prefix: "a", field: null, first: null) { text } }'
 RECORD_PLAY = """

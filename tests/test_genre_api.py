@@ -12,7 +12,7 @@ from graph import genre_models
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient, LiveServer
+from tests.support import GraphQLClient, LiveServer
 from tests.test_genre_model import GENRES, SR
 from tests.test_upload_pipeline import upload, wait_for_job
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from server.explorer import LocalGraphiQL
-from tests.conftest import LiveServer
+from tests.support import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER_DIR = ROOT / "tests" / "browser"

@@ -18,7 +18,7 @@ from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from server.health import version
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.support import LiveServer, make_settings
 
 
 async def _health(url: str, path: str = "/health") -> httpx.Response:
@@ -36,6 +36,13 @@ async def _until(url: str, status: int, seconds: float = 10.0) -> dict[str, Any]
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"/health stayed {response.status_code}: {response.text}")
         await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+def settings(falkordb_server: Any, engine: GraphEngine) -> Settings:
+    """The test's own job-queue namespace (its graph's name). In the shared one, the app of
+    an earlier test that enqueued a job within the heartbeat window counts as a worker."""
+    return make_settings(falkordb_server, graph_name=getattr(engine, "graph_name", "apollonia"))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from server.settings import Settings
-from tests.conftest import make_settings
+from tests.support import make_settings
 from tests.test_http import INTROSPECTION
 
 

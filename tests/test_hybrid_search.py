@@ -6,7 +6,7 @@ from typing import Any
 from graph import analysis, catalog_writes
 from graph.engine import GraphEngine
 from graph.search import RRF_K, Hit, fuse
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 SEARCH = """
 query Search($query: String!, $mode: SearchMode, $filters: SearchFilters, $types: [SearchType!]) {

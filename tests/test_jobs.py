@@ -16,7 +16,7 @@ import pytest
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient, LiveServer
+from tests.support import GraphQLClient, LiveServer
 from tests.test_upload_pipeline import JOB, upload, wait_for_job, wav_bytes
 
 JOBS = """query($status: JobStatus) { jobs(first: 50, status: $status) {
@@ -202,7 +202,7 @@ async def test_rebuild_similarity_refits_and_replaces_every_edge(
 async def test_rebuild_needs_admin_and_jobs_are_private(
     live: LiveServer, gql: GraphQLClient, engine: GraphEngine, settings: Settings
 ) -> None:
-    from tests.conftest import user_token
+    from tests.support import user_token
 
     _, token = await user_token(engine, settings, "user")
     user = gql.as_(token)
@@ -463,7 +463,7 @@ async def test_queued_jobs_survive_a_restart_of_the_database_and_redis(tmp_path:
     from graph.embedded import ensure_server
     from graph.engine.falkordb import FalkorDBEngine
     from graph.migrations import migrate
-    from tests.conftest import make_settings, user_token
+    from tests.support import make_settings, user_token
     from workers.worker import build_worker
 
     own = ensure_server(tmp_path / "db", appendfsync="always")

@@ -8,7 +8,7 @@ from graph.engine import GraphEngine
 from server.documents import DocumentCache
 from server.graphql_app import build_schema
 from server.query_limits import QueryLimits
-from tests.conftest import GraphQLClient, graph_queries
+from tests.support import GraphQLClient, graph_queries
 
 WARM_UP = "{ genres { name } }"
 

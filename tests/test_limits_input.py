@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from graph.embedded import EmbeddedServer
 from server.json_body import MAX_DEPTH
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.support import LiveServer, make_settings
 
 TRACKS = "query T($sort: TrackSort) { tracks(first: 1, sort: $sort) { totalCount } }"
 MISSPELT = [

@@ -5,7 +5,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from server.settings import Settings
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 DEPTH_4 = "{ tracks(first: 1) { edges { node { album { title } } } } }"
 THREE_ALIASES = "{ a: genres { name } b: genres { name } c: genres { name } }"

@@ -17,7 +17,7 @@ from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.ratelimit import ARGON2_WEIGHT
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings, user_token
+from tests.support import LiveServer, make_settings, user_token
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"

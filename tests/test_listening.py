@@ -9,7 +9,7 @@ import pytest
 from graph import analysis, catalog_writes
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, graph_queries, user_token
+from tests.support import GraphQLClient, graph_queries, user_token
 
 MISSING_TRACK_ID = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
 

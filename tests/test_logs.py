@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import LiveServer
+from tests.support import LiveServer
 
 SERVER_LOGGERS = ("uvicorn.access", "uvicorn.error", "apollonia", "apollonia.errors")
 

@@ -2,7 +2,7 @@
 nodes too, and no other track's."""
 
 from graph.engine import GraphEngine
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 IMPORT_TRACKS = """
 mutation Import($input: [CreateTrackInput!]!) {

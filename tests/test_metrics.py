@@ -13,7 +13,7 @@ from graph import jobs as records
 from graph.engine import GraphEngine
 from server.metrics import OTHER, OperationNames, operation_name
 from server.settings import Settings
-from tests.conftest import LiveServer, user_token
+from tests.support import LiveServer, user_token
 from workers import jobs
 
 NAMED = "query TrackCount { tracks { totalCount } }"

@@ -12,8 +12,8 @@ from graph.engine.neo4j import Neo4jEngine
 from graph.errors import GraphUnavailableError
 from music.errors import ConflictError, ValidationError
 from server.settings import Settings
-from tests.conftest import LiveServer
 from tests.neo4j_fake import FakeDriver, neo4j_error
+from tests.support import LiveServer
 
 READ = "MATCH (t:Track {id: $id}) RETURN t.title AS title"
 WRITE = "MERGE (t:Track {id: $id}) SET t.title = $title RETURN t.id AS id"

@@ -1,6 +1,6 @@
 """With NEO4J_URI set, the suite's API and worker settings point at Neo4j and Redis only:
 nothing would start the embedded FalkorDB server (checked in a fresh interpreter, since
-the mode is chosen when tests/conftest.py is imported)."""
+the mode is chosen when tests/support/engines.py is imported)."""
 
 import json
 import subprocess
@@ -10,11 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, pathlib
-from tests import conftest
-services = conftest.ServicesWithoutFalkorDB(pathlib.Path("/tmp"))
-s = conftest.make_settings(services, graph_name="t_probe")
+from tests import support
+services = support.ServicesWithoutFalkorDB(pathlib.Path("/tmp"))
+s = support.make_settings(services, graph_name="t_probe")
 print(json.dumps({
-    "engines": conftest.ENGINES,
+    "engines": support.ENGINES,
     "graph_url": s.resolved_graph_url,
     "database": s.graph_database,
     "redis_url": s.resolved_redis_url,

@@ -31,7 +31,7 @@ from graph.engine import GraphEngine
 from resolvers.directives import field_rule
 from server.graphql_app import build_schema
 from server.settings import Settings
-from tests.conftest import GraphQLClient, user_token
+from tests.support import GraphQLClient, user_token
 
 SCHEMA = build_schema()
 assert SCHEMA.mutation_type is not None

@@ -18,7 +18,7 @@ from graph.engine import GraphEngine
 from server.persisted import REDIS_PREFIX
 from server.redis import connect_redis
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings, user_token
+from tests.support import LiveServer, make_settings, user_token
 
 APOLLO_DIR = Path(__file__).parent / "apollo"
 TRACK = "query Track($id: ID!) { track(id: $id) { id title } }"

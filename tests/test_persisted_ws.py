@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer, make_settings, user_token
+from tests.support import GraphQLClient, LiveServer, make_settings, user_token
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"

@@ -15,7 +15,7 @@ from graph import catalog_writes
 from graph.engine import GraphEngine
 from graph.playqueue import MAX_QUEUE
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer, user_token
+from tests.support import GraphQLClient, LiveServer, user_token
 
 MISSING_TRACK_ID = "trk_01JD7Q3N4V3Y0R6K8W9X2Z5A1B"
 

@@ -9,7 +9,7 @@ from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.explorer import CSP as EXPLORER_CSP
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings, user_token
+from tests.support import LiveServer, make_settings, user_token
 
 METRICS_TOKEN = "metrics-" + "m" * 32
 

@@ -9,7 +9,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from server.settings import Settings
-from tests.conftest import GraphQLClient, make_settings
+from tests.support import GraphQLClient, make_settings
 
 V1 = "/api/v1"
 PASSWORD = "a long password 123"

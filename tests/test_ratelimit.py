@@ -11,7 +11,7 @@ from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.app import create_app
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings, user_token
+from tests.support import LiveServer, make_settings, user_token
 
 QUERY = "{ __typename }"
 CREATE = "mutation Create($name: String!) { createArtist(input: {name: $name}) { id } }"

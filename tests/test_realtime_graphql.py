@@ -14,7 +14,7 @@ from graph.engine import GraphEngine
 from server.auth.keys import token_config
 from server.auth.tokens import ACCESS, Tokens
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer, user_token
+from tests.support import GraphQLClient, LiveServer, user_token
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"

@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed
 
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer, user_token
+from tests.support import GraphQLClient, LiveServer, user_token
 
 
 def _url(live: LiveServer, query: str = "") -> str:

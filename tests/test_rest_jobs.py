@@ -16,7 +16,7 @@ import pytest
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import user_token
+from tests.support import user_token
 from workers import webhooks
 
 V1 = "/api/v1"

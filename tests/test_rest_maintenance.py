@@ -5,7 +5,7 @@ import httpx
 
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, LiveServer, user_token
+from tests.support import GraphQLClient, LiveServer, user_token
 
 V1 = "/api/v1"
 CREATE = 'mutation { createTrack(input: {title: "x"}) { id } }'

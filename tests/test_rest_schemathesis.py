@@ -16,7 +16,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
-from tests.conftest import LiveServer, make_settings, user_token
+from tests.support import LiveServer, make_settings, user_token
 
 EXAMPLES = 4
 EXCLUDED = ("SetMaintenance", "Logout")

@@ -7,7 +7,7 @@ import httpx
 
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import user_token
+from tests.support import user_token
 
 V1 = "/api/v1"
 

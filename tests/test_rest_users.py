@@ -7,7 +7,7 @@ import httpx
 
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import GraphQLClient, user_token
+from tests.support import GraphQLClient, user_token
 
 V1 = "/api/v1"
 USER = "query User($id: ID!) { user(id: $id) { id username name email role updatedAt } }"

@@ -4,7 +4,7 @@ import pytest
 
 from graph import catalog_writes
 from graph.engine import GraphEngine
-from tests.conftest import GraphQLClient, graph_queries
+from tests.support import GraphQLClient, graph_queries
 
 NESTED_PAGE = """
 query Page($first: Int!) {

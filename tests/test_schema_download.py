@@ -8,7 +8,7 @@ from graphql import build_schema
 from graph.engine import GraphEngine
 from schema import load_sdl
 from server.settings import Settings
-from tests.conftest import LiveServer
+from tests.support import LiveServer
 
 
 async def test_the_sdl_is_downloadable(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ import pytest
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient, user_token
+from tests.support import GraphQLClient, user_token
 
 V1 = "/api/v1"
 IMPORT = "mutation Import($input: [CreateTrackInput!]!) { importTracks(input: $input) { count } }"

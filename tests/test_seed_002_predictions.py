@@ -13,7 +13,7 @@ import pytest
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import user_token
+from tests.support import user_token
 
 V1 = "/api/v1"
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")

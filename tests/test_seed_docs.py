@@ -9,7 +9,7 @@ import pytest
 
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import user_token
+from tests.support import user_token
 
 V1 = "/api/v1"
 

@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient, LiveServer, user_token
+from tests.support import GraphQLClient, LiveServer, user_token
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from graph.engine import GraphEngine
 from server.settings import Settings
 from server.transcode import TranscodeBusy, Transcoder
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient, LiveServer, user_token
+from tests.support import GraphQLClient, LiveServer, user_token
 
 UPLOAD = """mutation($file: Upload!, $metadata: TrackMetadataInput) {
   uploadTrack(file: $file, metadata: $metadata) { track { id } } }"""

@@ -22,7 +22,7 @@ from graph import analysis
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient, LiveServer, user_token
+from tests.support import GraphQLClient, LiveServer, user_token
 
 PASSWORD = "subsonic-pass-1"
 UPLOAD = """mutation($file: Upload!, $metadata: TrackMetadataInput) {

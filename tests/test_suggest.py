@@ -5,7 +5,7 @@ from typing import Any
 
 from graph import catalog_writes, listening, users
 from graph.engine import GraphEngine
-from tests.conftest import GraphQLClient
+from tests.support import GraphQLClient
 
 SUGGEST = """
 query Suggest($prefix: String!, $field: SuggestField, $first: Int) {

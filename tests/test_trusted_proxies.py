@@ -10,7 +10,7 @@ import pytest
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.settings import Settings
-from tests.conftest import LiveServer, make_settings
+from tests.support import LiveServer, make_settings
 
 PASSWORD = "correct horse battery"
 REGISTER = """

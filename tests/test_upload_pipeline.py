@@ -15,7 +15,7 @@ import pytest
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests import audio_fixtures as af
-from tests.conftest import GraphQLClient, LiveServer
+from tests.support import GraphQLClient, LiveServer
 
 UPLOAD = """
 mutation($file: Upload!, $metadata: TrackMetadataInput) {

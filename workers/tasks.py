@@ -18,6 +18,7 @@ from graph import genre_models as graph_genre
 from graph.genre_models import NoModelError
 from graph.queries import analysis_store as store_queries
 from music.errors import DomainError
+from music.features import clean_features
 from music.scaler_artifact import ScalerArtifact
 from music.scaler_artifact import compatible as scaler_compatible
 from workers import embedding_scaler, genre_classifier
@@ -34,7 +35,7 @@ DEFAULT_MIN_SCORE = 0.5
 
 
 def feature_values(f: AudioFeatures) -> dict[str, Any]:
-    """The analysis in the shape `setAudioFeatures` validates (GraphQL field names)."""
+    """The analysis as music.features.clean_features checks it (snake_case names)."""
     return {
         "tempo": f.tempo_bpm,
         "tempo_confidence": f.tempo_confidence,
@@ -128,7 +129,7 @@ async def analyze(ctx: JobContext) -> dict[str, Any]:
     raw = embedding(features)
     scaler = await current_scaler(ctx)
     vector = embedding_scaler.transform(scaler, raw)
-    props = analysis.feature_props(feature_values(features))
+    props = analysis.feature_props(clean_features(feature_values(features)))
     await analysis_store.store(
         ctx.engine,
         track_id,

@@ -20,7 +20,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from music.errors import ValidationError
@@ -80,6 +79,10 @@ async def deliver(url: str, payload: dict[str, Any], settings: Any, backoff: flo
     headers = {"content-type": "application/json", "user-agent": "apollonia-webhooks"}
     if settings.webhook_secret:
         headers[SIGNATURE_HEADER.lower()] = sign(settings.webhook_secret, body)
+    # Imported here: the API process checks webhook URLs but never delivers, and httpx
+    # brings ~100 modules (rich, pygments for its command line) it would not use.
+    import httpx
+
     async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
         for attempt in range(RETRIES + 1):
             if attempt:
