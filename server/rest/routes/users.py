@@ -7,7 +7,7 @@ from typing import Any
 from music.errors import ValidationError
 from server.rest import shapes
 from server.rest._mapping import Call, Route, _field, _nothing
-from server.rest.shapes import REF, STR, nullable, obj
+from server.rest.shapes import REF, STR, array, nullable, obj
 
 USERS_TAG = "Users"
 ROLE = {"type": "string", "enum": ["guest", "user", "moderator", "admin"]}
@@ -51,8 +51,27 @@ def user_result(data: Any, call: Call) -> Any:
     return {**user, "role": str(user["role"]).lower()}
 
 
+COUNT = {"type": "integer", "minimum": 0}
+DATE = {"type": "string", "format": "date"}
+USAGE = obj(
+    {
+        "period": obj({"start": DATE, "end": DATE}),
+        "total_requests": COUNT,
+        "by_day": array(obj({"date": DATE, "requests": COUNT})),
+        "by_route": array(obj({"route": STR, "requests": COUNT})),
+    }
+)
+
+
 # fmt: off
 USER_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/users/me/usage", "MyUsage",
+        "query MyUsage { usage { period { start end } totalRequests "
+        "byDay { date requests } byRoute { route requests } } }",
+        variables=lambda c: {}, result=lambda d, c: shapes.snake(d["usage"]),
+        summary="Your HTTP requests in the current period (the calendar month, UTC), by day "
+        "and by route template", tag=USERS_TAG, response=USAGE, permission="signed in",
+    ),
     Route("POST", "/users", "CreateUser",
         f"mutation CreateUser($input: CreateUserInput!) {{ createUser(input: $input) "
         f"{USER_FIELDS} }}",
