@@ -7,6 +7,8 @@ each route's auth from). Lists answer `{items, total, limit, offset}`; a route w
 `page` set walks the connection's cursors to reach `offset`.
 """
 
+from typing import Any
+
 from server.rest import shapes as s
 from server.rest._mapping import (
     _DELETE_DOC,
@@ -32,6 +34,7 @@ from server.rest._mapping import (
     TRACK_FILTERS,
     TRACK_LIST,
     VECTOR,
+    Call,
     Route,
     _album,
     _all,
@@ -83,6 +86,42 @@ CAT, LIB, MEDIA, AN, PRED, AUTH, USERS, ADMIN = (
     "Users",
     "Admin",
 )
+
+
+def system_status(data: Any, call: Call) -> dict[str, Any]:
+    """The server's status with seed 004's `services`, `database` and `cache` beside our
+    fields: each component as a service (`running` or `down`), the graph as the
+    database and Redis as the cache (`connected` or `disconnected`)."""
+    status = s.snake(data["serverStatus"])
+    up = {c["name"]: c["up"] for c in status["components"]}
+    return {
+        **status,
+        "services": [
+            {
+                "name": c["name"],
+                "status": "running" if c["up"] else "down",
+                "uptime": status["uptime_seconds"],
+            }
+            for c in status["components"]
+        ],
+        "database": {"status": "connected" if up.get("graph") else "disconnected"},
+        "cache": {"status": "connected" if up.get("redis") else "disconnected"},
+    }
+
+
+SYSTEM_STATUS = obj(
+    {
+        "status": STR,
+        "version": STR,
+        "uptime_seconds": NUM,
+        "components": array(obj({"name": STR, "up": BOOL, "detail": nullable("string")})),
+        "services": array(obj({"name": STR, "status": _enum("running", "down"), "uptime": NUM})),
+        "database": obj({"status": _enum("connected", "disconnected")}),
+        "cache": obj({"status": _enum("connected", "disconnected")}),
+    },
+    required=("status", "version", "components", "services", "database", "cache"),
+)
+
 
 # fmt: off
 TRACK_ROUTES: tuple[Route, ...] = (
@@ -570,8 +609,9 @@ OTHER_ROUTES: tuple[Route, ...] = (
         f"query SystemStatus {{ serverStatus {{ status version environment uptimeSeconds "
         f"components {{ name up detail }} maintenance {{ {s.MAINTENANCE} }} "
         f"jobs {{ kind status count }} }} }}",
-        variables=lambda c: {}, result=_field("serverStatus"),
-        summary="Components, maintenance and jobs", tag=ADMIN, response=STATS,
+        variables=lambda c: {}, result=system_status,
+        summary="Components, maintenance and jobs; seed 004's `services`, `database` and "
+        "`cache`", tag=ADMIN, response=SYSTEM_STATUS,
     ),
     Route("GET", "/admin/maintenance", "GetMaintenance",
         f"query GetMaintenance {{ maintenance {{ {s.MAINTENANCE} }} }}", variables=lambda c: {},
