@@ -5,7 +5,6 @@ listed and deployed by admins (seed 002)."""
 
 from typing import Any
 
-from graph import ids
 from server.rest import shapes
 from server.rest._mapping import _JOB_DOC, Call, Route, _track_vars
 from server.rest.shapes import INT, NUM, STR, array, nullable, obj
@@ -16,11 +15,11 @@ _FILE = {"type": "string", "format": "binary"}
 
 
 def prediction(data: Any, call: Call) -> dict[str, Any]:
-    """A single prediction answers at once and is not stored: its `prediction_id` names
-    this answer (GET /prediction/{id} is for jobs)."""
+    """A single prediction answers at once; it is recorded as a finished job, whose id is
+    the `prediction_id` that GET /prediction/{id} reads back."""
     got = shapes.snake(data["predictGenre"])
     return {
-        "prediction_id": ids.new_id("Job").replace("job_", "pred_", 1),
+        "prediction_id": got["id"],
         "status": "completed",
         "genre": got["genre"],
         "confidence": got["confidence"],
@@ -89,7 +88,7 @@ _JOB_OUT = {"type": "object"}
 # fmt: off
 PREDICTION_ROUTES: tuple[Route, ...] = (
     Route("POST", "/predict", "PredictGenre",
-        "mutation PredictGenre($file: Upload!) { predictGenre(file: $file) { genre confidence "
+        "mutation PredictGenre($file: Upload!) { predictGenre(file: $file) { id genre confidence "
         "probabilities { genre probability } processingTimeMs modelVersion } }",
         variables=lambda c: {"file": c.files["file"][0]}, result=prediction,
         summary="The genre of an audio file (multipart)", tag=PREDICTIONS_TAG, multipart=True,
