@@ -70,13 +70,12 @@ def search_variables(call: Call) -> dict[str, Any]:
 
 
 def search_result(data: Any, call: Call) -> dict[str, Any]:
-    """Seed 000's SearchResponse. The search is ranked, not counted: `total` is the hits
-    up to the end of this page."""
+    """Seed 000's SearchResponse; `total` is every page's hits, counted up to 10,000."""
     results = _hits(data, call)["items"]
     return {
         "query": call.query.get("q"),
         "results": results,
-        "total": call.offset + len(results),
+        "total": data["searchTotal"],
         "limit": call.limit,
         "offset": call.offset,
         "took_ms": round((time.perf_counter() - call.started) * 1000, 3),
@@ -126,7 +125,8 @@ MEDIA_ROUTES: tuple[Route, ...] = (
         f"$types: [SearchType!]) {{ search(query: $query, first: $first, offset: $offset, "
         f"mode: $mode, types: $types) {{ score node {{ __typename ... on Track "
         f"{{ {shapes.TRACK} }} ... on Artist {{ id name }} "
-        f"... on Album {{ id title year }} }} }} }}",
+        f"... on Album {{ id title year }} }} }} "
+        f"searchTotal(query: $query, mode: $mode, types: $types) }}",
         variables=search_variables, result=search_result,
         summary="Hybrid search: full text fused with audio similarity", tag=SEARCH_TAG,
         query=(
