@@ -25,6 +25,8 @@ from server.rest.shapes import SCHEMAS
 from server.settings import Settings
 
 VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+# Our own files for the documentation pages (ReDoc's start-up module and logo).
+DOCS_ASSETS = VENDOR.parent / "api-docs"
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _STATUS_TEXT = {
@@ -172,10 +174,12 @@ DOCS_CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 
+# ReDoc 3 is an ES module started by our own module file (server/static/api-docs/), with
+# its telemetry off; a <redoc> element would start it with telemetry on.
 _REDOC = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Apollonia REST API</title></head>
-<body><redoc spec-url="/api/openapi.json"></redoc>
-<script src="/api/static/redoc/redoc.standalone.js"></script>
+<body><div id="redoc"></div>
+<script type="module" src="/api/static/docs/redoc-init.js"></script>
 </body></html>"""
 
 
@@ -201,6 +205,7 @@ def api_routes(schema: GraphQLSchema, settings: Settings, rest: Any) -> list[Bas
         Route("/openapi.json", openapi),
         Route("/docs", docs),
         Route("/redoc", redoc),
+        Mount("/api/static/docs", StaticFiles(directory=DOCS_ASSETS)),
         Mount("/api/static", StaticFiles(directory=VENDOR)),
         Mount("/api/v1", rest),
     ]
