@@ -17,9 +17,9 @@ from starlette.staticfiles import StaticFiles
 from resolvers.directives import field_rule
 from resolvers.permissions import READ_MEDIA
 from server.health import version
-from server.rest._mapping import Route as RestRoute
 from server.rest.app import query_params
 from server.rest.errors import COMMON_STATUSES
+from server.rest.mapping import Route as RestRoute
 from server.rest.routes import ROUTES
 from server.rest.shapes import SCHEMAS
 from server.settings import Settings
