@@ -51,7 +51,8 @@ async def test_schemathesis(strict_live: tuple[LiveServer, str], tmp_path: Path)
         "--url",
         f"{server.url}/api/v1",
         "--checks",
-        "not_a_server_error,response_schema_conformance,content_type_conformance,ignored_auth",
+        "not_a_server_error,status_code_conformance,response_schema_conformance,"
+        "content_type_conformance,ignored_auth",
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
