@@ -24,6 +24,7 @@ import pytest
 from graph.engine import GraphEngine
 from server.rest.routes import ROUTES
 from server.settings import Settings
+from tests import audio_fixtures as af
 from tests import seed_inventory
 from tests.conftest import user_token
 from tests.seed_inventory import ENDPOINTS, V1, Endpoint
@@ -64,6 +65,7 @@ class World:
     other_user: str
     track: str
     scan_root: str
+    wav: bytes
     session: dict[str, Any] = field(default_factory=dict)
 
     async def sign_up(self) -> dict[str, Any]:
@@ -122,6 +124,15 @@ CASES: dict[str, Case] = {
         200, LIST, MEDIA_FIELDS, request=lambda w: {"params": {"limit": 10, "genre": "Jazz"}}
     ),
     f"000 GET {V1}/media/{{id}}": Case(200, MEDIA_FIELDS),
+    # Seed 000's upload answers the MediaResponse (ours adds `track`, `job`, `duplicate`).
+    f"000 POST {V1}/media/upload": Case(
+        201,
+        MEDIA_FIELDS,
+        request=lambda w: {
+            "files": {"file": ("click.wav", w.wav, "audio/wav")},
+            "data": {"metadata": '{"title": "Click", "artist": "Metronome"}'},
+        },
+    ),
     f"000 PUT {V1}/media/{{id}}": Case(200, MEDIA_FIELDS, request=_json({"year": 1960})),
     f"000 DELETE {V1}/media/{{id}}": Case(200, ("message",)),
     f"000 GET {V1}/search": Case(
@@ -343,7 +354,9 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, engine: GraphEngine, settings: Settings) -> World:
+async def world(
+    client: httpx.AsyncClient, engine: GraphEngine, settings: Settings, tmp_path: Path
+) -> World:
     _, admin_token = await user_token(engine, settings, "admin")
     user_id, user_token_ = await user_token(engine, settings, "user")
     other, _ = await user_token(engine, settings, "user")
@@ -369,7 +382,8 @@ async def world(client: httpx.AsyncClient, engine: GraphEngine, settings: Settin
         )
         assert response.status_code in (200, 201), response.text
     user = {"authorization": f"Bearer {user_token_}"}
-    return World(client, admin, user, user_id, other, track, settings.scan_roots[0])
+    wav = af.write(tmp_path / "click.wav", af.click_track(100, seconds=2), 22050).read_bytes()
+    return World(client, admin, user, user_id, other, track, settings.scan_roots[0], wav)
 
 
 def _url(endpoint: Endpoint, w: World) -> str:

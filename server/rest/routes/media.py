@@ -103,9 +103,13 @@ _SEARCH_FIELDS = {"type": "array", "items": enum_schema("track", "artist", "albu
 
 
 def uploaded(data: Any, call: Call) -> Any:
+    """Seed 000's MediaResponse (the track's fields), with the track again as `track`, the
+    analysis job and whether the content was already there beside them."""
     got = data["uploadTrack"]
+    track = shapes.track(got["track"])
     return {
-        "track": shapes.track(got["track"]),
+        **track,
+        "track": track,
         "job": shapes.snake(got["job"]) if got["job"] else None,
         "duplicate": got["duplicate"],
     }
@@ -274,7 +278,12 @@ MEDIA_ROUTES: tuple[Route, ...] = (
             "properties": {"file": {"type": "string", "format": "binary"}, "metadata": STR},
             "required": ["file"],
         },
-        response=obj({"track": REF["Track"], "job": nullable(REF["Job"]), "duplicate": BOOL}),
+        response={
+            "allOf": [
+                REF["Track"],
+                obj({"track": REF["Track"], "job": nullable(REF["Job"]), "duplicate": BOOL}),
+            ]
+        },
     ),
     Route("GET", "/analytics/stats", "AnalyticsStats",
         stats_document("AnalyticsStats"),
