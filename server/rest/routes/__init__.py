@@ -10,6 +10,7 @@ routes and their mappers side by side; server/rest/mapping.py what several share
 
 from server.rest.mapping import Route
 from server.rest.routes.admin import ADMIN_ROUTES
+from server.rest.routes.analytics import ANALYTICS_ROUTES
 from server.rest.routes.audio_features import FEATURE_ROUTES
 from server.rest.routes.auth import AUTH_ROUTES
 from server.rest.routes.catalogue import CATALOGUE_ROUTES
@@ -29,6 +30,7 @@ ROUTES: tuple[Route, ...] = (
     *CATALOGUE_ROUTES,
     *LIBRARY_ROUTES,
     *MEDIA_ROUTES,
+    *ANALYTICS_ROUTES,
     *PREDICTION_ROUTES,
     *AUTH_ROUTES,
     *USER_ROUTES,

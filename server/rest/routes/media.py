@@ -1,8 +1,7 @@
-"""Seed 000's media, search and analytics routes, in its shapes: `/media` pages of 50 up
-to 500 filtered by genre, artist and format (newest first), `DELETE /media/{id}` with a
-message, `/search` as `{query, results, total, took_ms}`, `/search/suggest` as
-`{suggestions}`, `/analytics/trends` as `{trends, period, metric}` and
-`/analytics/similar/{id}` as `{similar_media}` above a 0.7 score."""
+"""Seed 000's media and search routes, in its shapes: `/media` pages of 50 up to 500
+filtered by genre, artist and format (newest first), an upload answering the
+MediaResponse, `DELETE /media/{id}` with a message, `/search` as `{query, results, total,
+took_ms}` and `/search/suggest` as `{suggestions}`."""
 
 import time
 from typing import Any
@@ -12,7 +11,6 @@ import orjson
 from server.rest import shapes
 from server.rest.mapping import (
     DELETE_TRACK_DOC,
-    STATS,
     TRACK_BODY,
     TRACK_DOC,
     TRACK_FILTERS,
@@ -26,13 +24,12 @@ from server.rest.mapping import (
     field_at,
     id_variable,
     param,
-    stats_document,
     track_filter,
     track_input,
 )
 from server.rest.shapes import BOOL, NUM, REF, STR, array, nullable, obj
 
-MEDIA_TAG, SEARCH_TAG, ANALYTICS_TAG = "Media", "Library and listening", "Analytics"
+MEDIA_TAG, SEARCH_TAG = "Media", "Library and listening"
 # Seed 000: `limit: int = Query(50, le=500)`, `offset: int = Query(0, ge=0)`.
 SEED_PAGE = (
     param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
@@ -84,19 +81,6 @@ def search_result(data: Any, call: Call) -> dict[str, Any]:
         "offset": call.offset,
         "took_ms": round((time.perf_counter() - call.started) * 1000, 3),
     }
-
-
-def trends_result(data: Any, call: Call) -> dict[str, Any]:
-    return {
-        "trends": shapes.snake(data["trends"]),
-        "period": call.query.get("period"),
-        "metric": call.query.get("metric"),
-    }
-
-
-def similar_result(data: Any, call: Call) -> dict[str, Any]:
-    track = shapes.found(data["track"], "media")
-    return {"similar_media": [shapes.similar(s) for s in track["similar"]]}
 
 
 _SEARCH_FIELDS = {"type": "array", "items": enum_schema("track", "artist", "album")}
@@ -227,45 +211,6 @@ MEDIA_ROUTES: tuple[Route, ...] = (
         ),
         response=obj({"suggestions": array(obj({"text": STR, "type": STR, "id": STR}))}),
     ),
-    Route("GET", "/analytics/trends", "Trends",
-        "query Trends($period: TrendPeriod!, $metric: TrendMetric!, $last: Int) { trends("
-        "period: $period, metric: $metric, last: $last) { start value } }",
-        variables=lambda c: {
-            "period": str(c.query["period"]).upper(),
-            "metric": str(c.query["metric"]).upper(),
-            "last": c.query.get("last", 30),
-        },
-        result=trends_result, summary="A metric per period", tag=ANALYTICS_TAG,
-        query=(
-            param("period", {**enum_schema("day", "week", "month", "year"), "default": "week"}),
-            param("metric", {**enum_schema("uploads", "plays", "duration"), "default": "uploads"}),
-            param("last", {"type": "integer", "minimum": 1, "maximum": 365}),
-        ),
-        response=obj(
-            {
-                "trends": array(obj({"start": shapes.DATETIME, "value": NUM})),
-                "period": STR,
-                "metric": STR,
-            }
-        ),
-    ),
-    Route("GET", "/analytics/similar/{id}", "AnalyticsSimilar",
-        f"query AnalyticsSimilar($id: ID!, $first: Int, $minScore: Float) {{ track(id: $id) "
-        f"{{ similar(first: $first, minScore: $minScore) {{ {shapes.SIMILAR} }} }} }}",
-        variables=lambda c: {
-            "id": c.id,
-            "first": c.query["limit"],
-            "minScore": c.query["similarity_threshold"],
-        },
-        result=similar_result, summary="Similar media above a score (0.7 by default)",
-        tag=ANALYTICS_TAG,
-        query=(
-            param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
-            param("similarity_threshold", {"type": "number", "minimum": 0, "maximum": 1,
-                                       "default": 0.7}),
-        ),
-        response=obj({"similar_media": array(REF["SimilarTrack"])}),
-    ),
     Route("POST", "/media/upload", "UploadMedia",
         f"mutation UploadMedia($file: Upload!, $metadata: TrackMetadataInput) {{ uploadTrack("
         f"file: $file, metadata: $metadata) {{ duplicate track {{ {shapes.TRACK} }} "
@@ -284,13 +229,6 @@ MEDIA_ROUTES: tuple[Route, ...] = (
                 obj({"track": REF["Track"], "job": nullable(REF["Job"]), "duplicate": BOOL}),
             ]
         },
-    ),
-    Route("GET", "/analytics/stats", "AnalyticsStats",
-        stats_document("AnalyticsStats"),
-        variables=lambda c: {"collectionId": c.query.get("collection_id")},
-        result=field_at("collectionStats"), summary="Catalogue (or collection) statistics",
-        tag=ANALYTICS_TAG,
-        query=(param("collection_id", STR),), response=STATS,
     ),
 )
 # fmt: on
