@@ -1,5 +1,6 @@
 """A bounded schemathesis run over /api/openapi.json against a live server: no 5xx, no
-response that breaks its schema, no route that works without the auth it declares.
+status an operation does not document, no response that breaks its schema, no route
+that works without the auth it declares.
 
 Anonymous reading is off here, so every route but the public ones declares auth. The
 routes that would change the run's own conditions are left out (maintenance mode, and
