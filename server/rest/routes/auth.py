@@ -145,8 +145,9 @@ AUTH_ROUTES: tuple[Route, ...] = (
         f"{{ {shapes.USER} }} }}",
         variables=lambda c: {"token": c.query["token"]}, result=verified,
         summary="Confirm an e-mail address with the token mailed to it (once)", tag=AUTH_TAG,
-        query=(param("token", {"type": "string", "minLength": 1, "maxLength": 200},
-        required=True),),
+        query=(
+            param("token", {"type": "string", "minLength": 1, "maxLength": 200}, required=True),
+        ),
         response=obj({"message": STR, "email_verified": BOOL, "user": REF["User"]}),
     ),
 )

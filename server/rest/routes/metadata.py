@@ -123,8 +123,8 @@ METADATA_ROUTES: tuple[Route, ...] = (
             "offset": c.offset,
         },
         result=offset_page(
-            "metadataSearch", lambda m: {"track": shapes.track(m["track"]),
-            "entry": shapes.snake(m["entry"])}
+            "metadataSearch",
+            lambda m: {"track": shapes.track(m["track"]), "entry": shapes.snake(m["entry"])},
         ),
         summary="Metadata entries by source, key or value", tag=METADATA_TAG,
         query=(param("source", STR), param("key", STR), param("value", STR)),

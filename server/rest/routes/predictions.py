@@ -174,8 +174,13 @@ PREDICTION_ROUTES: tuple[Route, ...] = (
         variables=lambda c: {}, result=connection_page("history", shapes.snake),
         summary="What you played, newest first", tag=PREDICTIONS_TAG,
         response=list_of(
-            obj({"at": shapes.DATETIME, "duration_played": NUM, "track": obj({"id": STR,
-            "title": STR})})
+            obj(
+                {
+                    "at": shapes.DATETIME,
+                    "duration_played": NUM,
+                    "track": obj({"id": STR, "title": STR}),
+                }
+            )
         ),
         page="history",
     ),

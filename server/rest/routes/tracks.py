@@ -31,11 +31,10 @@ TRACK_ROUTES: tuple[Route, ...] = (
     Route("POST", "/tracks", "CreateTrack",
         f"mutation CreateTrack($input: CreateTrackInput!) {{ createTrack(input: $input) "
         f"{{ {shapes.TRACK} }} }}",
-        variables=lambda c: {"input": track_input(c)}, result=field_at("createTrack",
-        item=shapes.track),
-        summary="Create a track", tag=TRACKS_TAG, status=201, body={**TRACK_BODY,
-        "required": ["title"]},
-        response=REF["Track"],
+        variables=lambda c: {"input": track_input(c)},
+        result=field_at("createTrack", item=shapes.track),
+        summary="Create a track", tag=TRACKS_TAG, status=201,
+        body={**TRACK_BODY, "required": ["title"]}, response=REF["Track"],
     ),
     Route("GET", "/tracks/{id}", "GetTrack",
         TRACK_DOC, variables=id_variable, result=field_at("track", item=shapes.track),
@@ -49,8 +48,7 @@ TRACK_ROUTES: tuple[Route, ...] = (
     ),
     Route("DELETE", "/tracks/{id}", "DeleteTrack",
         DELETE_TRACK_DOC, variables=id_variable, result=no_body, summary="Delete a track",
-        tag=TRACKS_TAG,
-        status=204,
+        tag=TRACKS_TAG, status=204,
     ),
 )
 # fmt: on
