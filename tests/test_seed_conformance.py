@@ -10,7 +10,6 @@ own OpenAPI response schema, so a field the document promises cannot go missing.
 """
 
 import dataclasses
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -452,17 +451,8 @@ async def test_seed_endpoint(world: World, endpoint: Endpoint) -> None:
             assert not absent, f"{endpoint.case}: no {absent} in {item}"
 
 
-def _test_exists(name: str) -> bool:
-    module_name, _, function = name.partition("::")
-    function, _, case = function.partition("[")
-    module = importlib.import_module(module_name)
-    if not callable(getattr(module, function, None)):
-        return False
-    return not case or case.rstrip("]") in CASES
-
-
 def test_every_seed_endpoint_has_a_conformance_test() -> None:
-    missing = [e.case for e in ENDPOINTS if not e.test or not _test_exists(e.test)]
+    missing = [e.case for e in ENDPOINTS if not seed_inventory.has_test(e)]
     assert not missing, f"endpoints without a conformance test: {missing}"
     # Every case of the table is an inventoried endpoint, and the other way round.
     assert set(CASES) == {e.case for e in CONFORMANCE_CASES}
@@ -474,4 +464,6 @@ def test_every_seed_endpoint_has_a_conformance_test() -> None:
     assert rest <= served, sorted(rest - served)
     counts = seed_inventory.counts()
     assert all(row["rest_tested"] == row["rest"] for row in counts.values())
+    assert all(row["websocket_tested"] == row["websocket"] for row in counts.values())
+    assert all(row["messages_tested"] == row["messages"] for row in counts.values())
     assert sum(row["messages"] for row in counts.values()) == 9
