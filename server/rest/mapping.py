@@ -42,8 +42,6 @@ class Param:
 
 
 Variables = Callable[[Call], dict[str, Any]]
-
-
 Result = Callable[[Any, Call], Any]
 
 

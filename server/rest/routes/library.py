@@ -15,9 +15,8 @@ from server.rest.shapes import ANY, BOOL, NUM, REF, STR, array, list_of, nullabl
 
 LIBRARY_TAG = "Library and listening"
 
+# One id or several (a query parameter may repeat).
 IDS = array(STR)
-
-
 SCAN_BODY = obj({"path": STR, "webhook_url": STR}, required=("path",))
 
 
