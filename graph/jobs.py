@@ -50,6 +50,32 @@ async def create_job(
     return _row(rows[0]["job"])
 
 
+async def record_finished(
+    engine: GraphEngine,
+    kind: str,
+    params: dict[str, Any],
+    owner_id: str | None,
+    result: Any,
+    started_ms: int,
+) -> Row:
+    """A `completed` job for work done within the request (a single prediction), so that
+    its id can be read back like a queued job's."""
+    rows = await engine.write(
+        "job_record_finished",
+        q.CREATE_FINISHED_JOB_QUERY,
+        {
+            "id": new_id("Job"),
+            "kind": kind,
+            "started": started_ms,
+            "now": now_ms(),
+            "owner_id": owner_id,
+            "params": json.dumps(params),
+            "result": json.dumps(result),
+        },
+    )
+    return _row(rows[0]["job"])
+
+
 async def jobs_by_id(engine: GraphEngine, ids: Sequence[str]) -> list[Row | None]:
     rows = await by_id(engine, "jobs_by_id", q.JOBS_BY_ID_QUERY, ids)
     return [None if r is None else _row(r) for r in rows]

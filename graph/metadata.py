@@ -189,7 +189,8 @@ async def search_features(
 
 async def clear_features(engine: GraphEngine, track_id: str) -> Row:
     """Remove a track's audio features, and the embedding made from them if that is
-    where it came from (one analysed from the audio stays)."""
+    where it came from, with the similarity edges computed from it, in one write (an
+    embedding analysed from the audio stays, with its edges)."""
     rows = await engine.write("clear_audio_features", q.CLEAR_FEATURES_QUERY, {"id": track_id})
     if not rows:
         raise NotFoundError("No such track.", id=track_id)

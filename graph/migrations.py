@@ -149,6 +149,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         create=SORT_KEY_INDEXES,
         backfill=backfill_sort_keys,
     ),
+    Migration(
+        8,
+        # Password-reset and e-mail tokens are looked up by the hash of the token a link
+        # carries (graph/queries/users.py): without an index, a scan of every token.
+        "account tokens found by their hash",
+        create=(IndexSpec("range", "AccountToken", ("hash",)),),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -37,6 +37,8 @@ FILTERED_POOL = 500
 # Suggestions are ranked among at most this many full-text candidates.
 SUGGEST_CANDIDATES = 1000
 LABELS = {"TITLE": "Track", "ARTIST": "Artist", "ALBUM": "Album"}
+# `total` counts hits up to this many: a count, not a read, but still bounded.
+MAX_TOTAL = 10_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,57 @@ async def search(
         passing = await _passing(engine, flt, [h.id for h in neighbours])
         neighbours = [h for h in neighbours if h.id in passing]
     return fuse([hits, neighbours])[:first]
+
+
+async def total(
+    engine: GraphEngine,
+    text: str,
+    kinds: Sequence[str] | None = None,
+    flt: SearchFilter | None = None,
+    hybrid: bool = False,
+) -> int:
+    """How many hits `search` finds over all its pages, up to MAX_TOTAL: the full-text
+    matches, counted by the index (plus, in hybrid mode, the sound neighbours that match
+    no word). With filters, the hits of the bounded pool the filters apply to."""
+    wanted = [k for k in FULLTEXT_FIELDS if not kinds or k in kinds]
+    flt = flt if flt is not None and not flt.is_empty() else None
+    if flt is not None:
+        pool = FILTERED_POOL + SEEDS * NEIGHBOURS
+        return len(await search(engine, text, pool, kinds, flt, hybrid))
+    if not wanted:
+        return 0
+    dialect = engine.dialect
+    query_text = dialect.fuzzy_fulltext_text(text) if hybrid else dialect.fulltext_text(text)
+    if query_text is None:
+        return 0
+    found = await _count(engine, query_text, wanted, None)
+    if hybrid and "Track" in wanted:
+        rows = await engine.read(
+            "search",
+            dialect.fulltext_query(["Track"]),
+            {"q": query_text, "kinds": ["Track"], "first": SEEDS},
+        )
+        neighbours = [h.id for h in await _neighbours(engine, [r["id"] for r in rows])]
+        if neighbours:
+            matching = await _count(engine, query_text, ["Track"], neighbours)
+            found += len(neighbours) - matching
+    return min(found, MAX_TOTAL)
+
+
+async def _count(
+    engine: GraphEngine, query_text: str, kinds: Sequence[str], ids: Sequence[str] | None
+) -> int:
+    rows = await engine.read(
+        "search_count",
+        engine.dialect.fulltext_count_query(kinds),
+        {
+            "q": query_text,
+            "kinds": list(kinds),
+            "ids": None if ids is None else list(ids),
+            "cap": MAX_TOTAL,
+        },
+    )
+    return int(rows[0]["n"]) if rows else 0
 
 
 def fuse(rankings: Sequence[Sequence[Hit]]) -> list[Hit]:

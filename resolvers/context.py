@@ -126,6 +126,12 @@ class AdminApi(Protocol):
     async def status(self) -> dict[str, Any]: ...
 
 
+class UsageApi(Protocol):
+    """Each user's request counts (server/usage.py)."""
+
+    async def figures(self, user_id: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class RequestContext:
     engine: GraphEngine
@@ -138,6 +144,7 @@ class RequestContext:
     settings: Any = None
     admin: AdminApi | None = None
     media: MediaApi | None = None
+    usage: UsageApi | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +173,12 @@ class RequestContext:
         if self.media is None:
             raise RuntimeError("no media service in this context")
         return self.media
+
+    @property
+    def usage_api(self) -> UsageApi:
+        if self.usage is None:
+            raise RuntimeError("no usage counter in this context")
+        return self.usage
 
     @property
     def admin_api(self) -> AdminApi:

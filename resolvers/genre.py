@@ -5,6 +5,8 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 
 from graph import genre_models
+from graph import jobs as job_records
+from graph.catalog_writes import now_ms
 from music.errors import ValidationError
 from resolvers.context import Info
 from resolvers.jobs import submit
@@ -34,9 +36,24 @@ async def resolve_deploy_model(_: Any, info: Info, version: int) -> dict[str, An
     return await genre_models.deploy(info.context.engine, version)
 
 
+# The kind of the finished job a single prediction is recorded as (never queued).
+PREDICTION_KIND = "predict"
+
+
 @mutation.field("predictGenre")
 async def resolve_predict_genre(_: Any, info: Info, file: Any) -> dict[str, Any]:
-    return await info.context.media_api.predict_upload(info.context.engine, file)
+    engine = info.context.engine
+    started = now_ms()
+    found = await info.context.media_api.predict_upload(engine, file)
+    recorded = await job_records.record_finished(
+        engine,
+        PREDICTION_KIND,
+        {"filename": getattr(file, "filename", None)},
+        info.context.principal.user_id,
+        found,
+        started,
+    )
+    return {**found, "id": recorded["id"]}
 
 
 @mutation.field("batchPredict")

@@ -97,6 +97,22 @@ async def resolve_search(
     ]
 
 
+@query.field("searchTotal")
+async def resolve_search_total(
+    _: Any,
+    info: Info,
+    query: str,
+    types: list[str] | None = None,
+    filters: dict[str, Any] | None = None,
+    mode: str = "TEXT",
+) -> int:
+    text = _required_text(query, "query", MAX_QUERY)
+    kinds = [SEARCH_KINDS[t] for t in types] if types else None
+    return await search.total(
+        info.context.engine, text, kinds, search_filter(filters), mode == "HYBRID"
+    )
+
+
 @query.field("suggest")
 async def resolve_suggest(
     _: Any, info: Info, prefix: str, field: str | None = "TITLE", first: int | None = 10

@@ -50,6 +50,12 @@ async def resolve_user(_: Any, info: Info, id: str) -> dict[str, Any] | None:
     return found
 
 
+@query.field("usage")
+async def resolve_usage(_: Any, info: Info) -> dict[str, Any]:
+    user_id = info.context.principal.require_user()
+    return await info.context.usage_api.figures(user_id)
+
+
 @query.field("users")
 async def resolve_users(
     _: Any, info: Info, first: int | None = None, after: str | None = None

@@ -51,6 +51,7 @@ from server.settings import Settings
 from server.streaming import Streaming, streaming_routes
 from server.subscriptions import SocketAuth
 from server.subsonic.app import subsonic_routes
+from server.usage import UsageCounter, UsageMiddleware
 from server.ws_events import EventSocket
 from taskqueue import JobQueue, broker_for
 
@@ -127,6 +128,10 @@ def create_app(
     passwords = Passwords(settings.password_memory_kib, settings.password_time_cost)
     state: dict[str, Any] = {"engine": engine}
     authenticator = Authenticator(state, settings.allow_anonymous_read)
+    usage = UsageCounter(
+        lambda: state.get("redis"),
+        lambda: getattr(state["engine"], "graph_name", None) or settings.graph_name,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -188,6 +193,7 @@ def create_app(
             admin=Admin(settings, state, redis),
             media=MediaService(settings),
             persisted=persisted_queries(settings, redis),
+            usage=usage,
         )
         # Start-up objects (schema, modules, pools) never die: keep them out of the
         # collector's way, so that full collections under load stay short.
@@ -274,6 +280,7 @@ def create_app(
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RestErrorShape)  # the REST envelope on the middlewares' errors
+    app.add_middleware(UsageMiddleware, counter=usage, routes=app.routes)
     app.add_middleware(MetricsMiddleware, routes=app.routes)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
     app.add_middleware(RequestIdMiddleware)

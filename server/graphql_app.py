@@ -18,7 +18,15 @@ from starlette.responses import Response
 
 import resolvers
 from graph.engine import GraphEngine
-from resolvers.context import AdminApi, AuthApi, EventsApi, JobsApi, MediaApi, RequestContext
+from resolvers.context import (
+    AdminApi,
+    AuthApi,
+    EventsApi,
+    JobsApi,
+    MediaApi,
+    RequestContext,
+    UsageApi,
+)
 from resolvers.directives import DIRECTIVES, protect_root_fields
 from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
@@ -248,6 +256,7 @@ def graphql_app(
     admin: AdminApi | None = None,
     media: MediaApi | None = None,
     persisted: PersistedQueries | None = None,
+    usage: UsageApi | None = None,
 ) -> tuple[GraphQL, SubprotocolRouter | None]:
     """The ASGI apps serving /graphql over HTTP and (with `socket_auth`) WebSocket:
     documents within the settings' limits (depth, aliases, tokens, cost), callers within
@@ -269,6 +278,7 @@ def graphql_app(
             settings=settings,
             admin=admin,
             media=media,
+            usage=usage,
         )
 
     def app(websocket_handler: Any = None) -> GraphQL:

@@ -124,7 +124,7 @@ def operation_name(payload: Any) -> str | None:
     return None
 
 
-def _route_template(scope: Scope, routes: list[BaseRoute]) -> str:
+def route_template(scope: Scope, routes: list[BaseRoute]) -> str:
     """The matched route's path template (with a mount's prefix), or `unmatched`."""
     route = scope.get("route")
     if route is None:
@@ -182,7 +182,7 @@ class MetricsMiddleware:
             await self.app(scope, receive_peeking if graphql else receive, send_status)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope, self.routes)
+            route = route_template(scope, self.routes)
             method = scope["method"]
             HTTP_REQUESTS.labels(route, method, str(status)).inc()
             HTTP_DURATION.labels(route, method).observe(elapsed)
@@ -197,7 +197,7 @@ class MetricsMiddleware:
         async def send_counting(message: Message) -> None:
             await send(message)
             if message["type"] == "websocket.accept" and not accepted:
-                accepted.append(_route_template(scope, self.routes))
+                accepted.append(route_template(scope, self.routes))
                 WEBSOCKETS.labels(accepted[0]).inc()
 
         try:

@@ -69,6 +69,7 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
     for size in range(1, len(FULLTEXT_FIELDS) + 1):
         for kinds in itertools.combinations(FULLTEXT_FIELDS, size):
             yield dialect.fulltext_query(kinds)
+            yield dialect.fulltext_count_query(kinds)
     for kind in analysis_queries.EMBEDDING_TYPES:
         yield analysis_queries.set_embedding(kind, dialect)
     for build in (

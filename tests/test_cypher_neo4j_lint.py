@@ -186,6 +186,7 @@ def _dialect() -> Iterator[str]:
     for size in range(1, len(FULLTEXT_FIELDS) + 1):
         for kinds in itertools.combinations(FULLTEXT_FIELDS, size):
             yield NEO4J.fulltext_query(kinds)
+            yield NEO4J.fulltext_count_query(kinds)
     yield from _dialect_builders(NEO4J)
 
 
@@ -394,9 +395,10 @@ async def test_enumeration_covers_what_the_engine_sends(engine: GraphEngine) -> 
     assert graph_queries(engine.name) - before >= len(recording.sent) > 25
     enumerated = set(neo4j_queries())
     search = {
-        FALKORDB.fulltext_query(kinds)
+        build(kinds)
         for size in range(1, len(FULLTEXT_FIELDS) + 1)
         for kinds in itertools.combinations(FULLTEXT_FIELDS, size)
+        for build in (FALKORDB.fulltext_query, FALKORDB.fulltext_count_query)
     }
     search |= set(_dialect_builders(FALKORDB))
     missing = recording.sent - enumerated - search

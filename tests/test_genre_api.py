@@ -26,8 +26,9 @@ MODELS = """{ models { version accuracy macroF1 trainTracks testTracks classes c
   deployed } }"""
 DEPLOY = "mutation($v: Int!) { deployModel(version: $v) { version deployed } }"
 PREDICT = """mutation($file: Upload!) { predictGenre(file: $file) {
-  genre confidence probabilities { genre probability } processingTimeMs modelVersion } }"""
+  id genre confidence probabilities { genre probability } processingTimeMs modelVersion } }"""
 BATCH = "mutation($files: [Upload!]!) { batchPredict(files: $files) { id kind status } }"
+PREDICTION_JOB = "query($id: ID!) { job(id: $id) { kind status result } }"
 JOB_ERROR = "query($id: ID!) { job(id: $id) { status errorCode errorMessage result } }"
 MODEL_EDGES = "MATCH (:Track)-[r:IN_GENRE]->(:Genre) WHERE r.source = 'model' RETURN count(r) AS n"
 TRACK_GENRES = "query($id: ID!) { track(id: $id) { genres { name } } }"
@@ -138,6 +139,16 @@ async def test_train_predict_and_classify(
         assert prediction["confidence"] == prediction["probabilities"][0]["probability"]
         assert {p["genre"] for p in prediction["probabilities"]} == set(GENRES)
         assert prediction["processingTimeMs"] > 0
+        # Its id reads it back: as a finished job, and as seed 002's prediction status.
+        recorded = (await gql.query(PREDICTION_JOB, {"id": prediction["id"]}))["job"]
+        assert (recorded["kind"], recorded["status"]) == ("predict", "completed")
+        assert recorded["result"]["genre"] == genre
+        status = await gql.http.get(f"/api/v1/prediction/{prediction['id']}", headers=gql.headers)
+        assert status.status_code == 200, status.text
+        data = status.json()["data"]
+        assert data["prediction_id"] == prediction["id"] and data["status"] == "completed"
+        assert (data["genre"], data["confidence"]) == (genre, prediction["confidence"])
+        assert data["completed_at"] is not None
     tracks = await engine.read("count", "MATCH (t:Track) RETURN count(t) AS n")
     assert tracks == [{"n": len(GENRES) * len(TRAIN_SEEDS) + 1}]  # + the untagged one
 

@@ -116,3 +116,16 @@ async def test_neo4j_refuses_a_constraint_over_an_index_without_the_drop_step() 
             for statement in NEO4J.ddl(spec):
                 driver.schema.apply(statement)
     assert caught.value.code == "Neo.ClientError.Schema.IndexAlreadyExists"
+
+
+async def test_account_tokens_are_found_by_an_indexed_hash(falkor: FalkorDBEngine) -> None:
+    await migrate(falkor, target=7)
+    await migrate(falkor)
+    assert await schema_version(falkor) == SCHEMA_VERSION >= 8
+    rows = await falkor.read("test", "CALL db.indexes() YIELD label, properties")
+    assert any(r["label"] == "AccountToken" and "hash" in r["properties"] for r in rows), rows
+    # The lookup of a mailed token reads the index, not every token.
+    plan = await falkor._db.select_graph(falkor.graph_name).explain(
+        "MATCH (t:AccountToken {hash: $hash}) RETURN t", {"hash": "x"}
+    )
+    assert "Index Scan" in str(plan), str(plan)

@@ -108,7 +108,10 @@ async def test_admins_get_system_status(
         assert (await _recv(ws))["type"] == "subscription_confirmed"
         components = live.server.config.app.state.components  # type: ignore[attr-defined]
         await components["events"].publish("system.status", "system.status", {"status": "ok"})
-        assert (await _recv(ws))["data"] == {"status": "ok"}
+        # Seed 000's system_status: {type: "system.status", data, timestamp}.
+        event = await _recv(ws)
+        assert event["type"] == "system.status" and event["data"] == {"status": "ok"}
+        assert isinstance(event["timestamp"], str) and event["timestamp"].endswith("Z")
 
 
 async def test_subscription_cap(engine: GraphEngine, settings: Settings) -> None:

@@ -1,5 +1,6 @@
 """A bounded schemathesis run over /api/openapi.json against a live server: no 5xx, no
-response that breaks its schema, no route that works without the auth it declares.
+status an operation does not document, no response that breaks its schema, no route
+that works without the auth it declares.
 
 Anonymous reading is off here, so every route but the public ones declares auth. The
 routes that would change the run's own conditions are left out (maintenance mode, and
@@ -51,7 +52,8 @@ async def test_schemathesis(strict_live: tuple[LiveServer, str], tmp_path: Path)
         "--url",
         f"{server.url}/api/v1",
         "--checks",
-        "not_a_server_error,response_schema_conformance,content_type_conformance,ignored_auth",
+        "not_a_server_error,status_code_conformance,response_schema_conformance,"
+        "content_type_conformance,ignored_auth",
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",

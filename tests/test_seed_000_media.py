@@ -104,6 +104,12 @@ async def test_search_pages_and_shape(
     )
     assert [r["item"]["id"] for r in shifted["results"]] == ids[1:3]
     assert shifted["offset"] == 1 and shifted["limit"] == 2
+    # `total` is every page's hits, not the hits up to the end of this page.
+    assert first["total"] == shifted["total"] == 5
+    hybrid = _ok(await client.get(f"{V1}/search", params={"q": "blue", "limit": 1}))
+    assert hybrid["total"] == 5 and len(hybrid["results"]) == 1
+    none = _ok(await client.get(f"{V1}/search", params={"q": "zzzz", "mode": "text"}))
+    assert none["total"] == 0 and none["results"] == []
     only_artists = _ok(
         await client.get(f"{V1}/search", params={"q": "blue", "fields": "artist", "mode": "text"})
     )

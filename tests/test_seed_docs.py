@@ -35,23 +35,52 @@ async def test_docs_at_the_seeds_paths(client: httpx.AsyncClient) -> None:
     assert set(genres["schema"]["required"]) == {"success", "data", "timestamp"}
 
 
-async def test_clearing_features_clears_the_embedding_made_from_them(
+EDGES = "MATCH (a:Track {id: $id})-[r:SIMILAR_TO]-(:Track) RETURN count(r) AS n"
+
+
+async def _embedded(client: httpx.AsyncClient, track: str) -> httpx.Response:
+    # The worker embeds a track from its features and links it (job `embed_features`).
+    for _ in range(300):
+        embedded = await client.get(f"{V1}/tracks/{track}/embeddings/audio")
+        if embedded.status_code == 200:
+            return embedded
+        await asyncio.sleep(0.1)
+    return embedded
+
+
+async def test_clearing_features_clears_the_embedding_and_edges_made_from_them(
     client: httpx.AsyncClient, engine: GraphEngine, settings: Settings, worker: Any
 ) -> None:
     _, token = await user_token(engine, settings, "admin")
     admin = {"authorization": f"Bearer {token}"}
-    created = await client.post(f"{V1}/tracks", json={"title": "T"}, headers=admin)
-    track = created.json()["id"]
-    features = {"tempo": 120.0, "key": "A", "mode": "minor", "energy": 0.8}
-    made = await client.put(f"{V1}/tracks/{track}/audio-features", json=features, headers=admin)
-    assert made.status_code == 200, made.text
-    # The worker embeds the track from its features (job `embed_features`).
-    for _ in range(300):
-        embedded = await client.get(f"{V1}/tracks/{track}/embeddings/audio")
-        if embedded.status_code == 200:
+    tracks = []
+    for title, tempo in (("A", 120.0), ("B", 121.0)):
+        created = await client.post(f"{V1}/tracks", json={"title": title}, headers=admin)
+        track = created.json()["id"]
+        features = {"tempo": tempo, "key": "A", "mode": "minor", "energy": 0.8}
+        url = f"{V1}/tracks/{track}/audio-features"
+        made = await client.put(url, json=features, headers=admin)
+        assert made.status_code == 200, made.text
+        embedded = await _embedded(client, track)
+        assert embedded.status_code == 200 and embedded.json()["dimension"] == 64
+        tracks.append(track)
+    a, b = tracks
+    # B was linked to A when it was embedded (both ways).
+    for _ in range(100):
+        [row] = await engine.read("test_edges", EDGES, {"id": a})
+        if row["n"] >= 2:
             break
         await asyncio.sleep(0.1)
-    assert embedded.status_code == 200 and embedded.json()["dimension"] == 64
-    cleared = await client.delete(f"{V1}/tracks/{track}/audio-features", headers=admin)
+    assert row["n"] >= 2
+    similar = (await client.get(f"{V1}/tracks/{b}/similar-by-features")).json()
+    assert a in [s["track"]["id"] for s in similar["items"]]
+
+    cleared = await client.delete(f"{V1}/tracks/{a}/audio-features", headers=admin)
     assert cleared.status_code == 204
-    assert (await client.get(f"{V1}/tracks/{track}/embeddings/audio")).status_code == 404
+    assert (await client.get(f"{V1}/tracks/{a}/embeddings/audio")).status_code == 404
+    assert (await client.get(f"{V1}/tracks/{a}/audio-features")).status_code == 404
+    # The edges computed from A's embedding went with it, both ways; B keeps its own.
+    assert await engine.read("test_edges", EDGES, {"id": a}) == [{"n": 0}]
+    similar = (await client.get(f"{V1}/tracks/{b}/similar-by-features")).json()
+    assert a not in [s["track"]["id"] for s in similar["items"]]
+    assert (await client.get(f"{V1}/tracks/{b}/embeddings/audio")).status_code == 200

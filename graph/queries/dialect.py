@@ -72,6 +72,11 @@ class Dialect:
         score. Only nodes whose label is in `kinds` (a subset of FULLTEXT_FIELDS) count."""
         raise NotImplementedError
 
+    def fulltext_count_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
+        """A query with params `$q`, `$kinds`, `$ids` (a list, or null for every node) and
+        `$cap`; one row `n`: how many `kinds` nodes match `$q`, counted up to `$cap`."""
+        raise NotImplementedError
+
     def fulltext_text(self, text: str) -> str | None:
         """User text as this engine's full-text query string (prefix match on the last word)."""
         raise NotImplementedError
@@ -129,6 +134,18 @@ class FalkorDBDialect(Dialect):
         ]
         union = " UNION ALL ".join(parts)
         return f"CALL {{ {union} }} RETURN kind, id, score ORDER BY score DESC, id LIMIT $first"
+
+    def fulltext_count_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
+        parts = [
+            f"CALL db.idx.fulltext.queryNodes('{label}', $q) YIELD node RETURN node.id AS id"
+            for label in FULLTEXT_FIELDS
+            if label in kinds
+        ]
+        union = " UNION ALL ".join(parts)
+        return (
+            f"CALL {{ {union} }} WITH id WHERE $ids IS NULL OR id IN $ids "
+            "WITH id LIMIT $cap RETURN count(id) AS n"
+        )
 
     def fulltext_text(self, text: str) -> str | None:
         terms = fulltext_terms(text)
@@ -220,6 +237,17 @@ class Neo4jDialect(Dialect):
             "WHEN node:Album THEN 'Album' END AS kind "
             "WHERE kind IN $kinds "
             "RETURN kind, node.id AS id, score ORDER BY score DESC, id LIMIT $first"
+        )
+
+    def fulltext_count_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
+        # The index's own limit bounds the read; the kinds and ids are kept from it.
+        return (
+            f"CALL db.index.fulltext.queryNodes('{NEO4J_FULLTEXT_INDEX}', $q, {{limit: $cap}}) "
+            "YIELD node "
+            "WITH node, CASE WHEN node:Track THEN 'Track' WHEN node:Artist THEN 'Artist' "
+            "WHEN node:Album THEN 'Album' END AS kind "
+            "WHERE kind IN $kinds AND ($ids IS NULL OR node.id IN $ids) "
+            "RETURN count(node) AS n"
         )
 
     def fulltext_text(self, text: str) -> str | None:

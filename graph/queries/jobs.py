@@ -17,6 +17,14 @@ CREATE_JOB_QUERY = (
     f"params: $params}}) RETURN j {JOB_MAP} AS job"
 )
 
+# A job done at once (a single prediction): recorded finished, so that its id answers
+# like any job's; it is never queued.
+CREATE_FINISHED_JOB_QUERY = (
+    "CREATE (j:Job {id: $id, kind: $kind, status: 'completed', progress: 1.0, attempts: 1, "
+    "created_at: $started, started_at: $started, finished_at: $now, updated_at: $now, "
+    f"owner_id: $owner_id, params: $params, result: $result}}) RETURN j {JOB_MAP} AS job"
+)
+
 JOBS_BY_ID_QUERY = f"UNWIND $ids AS id MATCH (j:Job {{id: id}}) RETURN j {JOB_MAP} AS row"
 
 # Newest first; the cursor is [created_at, id] (compared as a list: see catalog queries).

@@ -109,9 +109,14 @@ FEATURE_SEARCH_QUERY = (
 FEATURE_SEARCH_COUNT_QUERY = f"MATCH (t:Track) {_FEATURE_WHERE}RETURN count(t) AS total"
 
 # An embedding made from API-given features (`embedding_source = 'features'`) goes with
-# them; one analysed from the audio stays.
+# them, and so do the SIMILAR_TO edges computed from it (both ways), in this one write;
+# an embedding analysed from the audio stays, with its edges. count(*) collapses the
+# deletions to one row (also when nothing matched).
 CLEAR_FEATURES_QUERY = (
     "MATCH (t:Track {id: $id}) WITH t, coalesce(t.embedding_source = 'features', false) AS derived "
+    "OPTIONAL MATCH (t)-[r:SIMILAR_TO]-(:Track) WHERE derived "
+    "DELETE r "
+    "WITH t, derived, count(*) AS cleared "
     "SET "
     + ", ".join(f"t.{prop} = null" for prop in FEATURE_PROPS.values())
     + ", t.embedding_audio = CASE WHEN derived THEN null ELSE t.embedding_audio END"

@@ -1,4 +1,4 @@
-"""The REST shim at /api/v1: each route of server/rest/routes.py runs its GraphQL
+"""The REST shim at /api/v1: each route of server/rest/routes/ runs its GraphQL
 document through the GraphQL app's own handler, so the document cache, query limits,
 rate limits, context (the caller's principal from the auth middleware), permissions and
 error formatting are exactly those of /graphql."""
@@ -16,9 +16,9 @@ from starlette.routing import Route as StarletteRoute
 
 from music.errors import DomainError, ValidationError
 from server import json_body
-from server.rest._mapping import Call, Param, Route
 from server.rest.body_check import check_body, check_query_names, field_in, is_graphql_text
 from server.rest.errors import error_response, from_graphql_error, now_iso, seed_details
+from server.rest.mapping import Call, Param, Route
 from server.rest.routes import ROUTES
 from server.rest.shapes import snake
 

@@ -17,14 +17,16 @@ from starlette.staticfiles import StaticFiles
 from resolvers.directives import field_rule
 from resolvers.permissions import READ_MEDIA
 from server.health import version
-from server.rest._mapping import Route as RestRoute
 from server.rest.app import query_params
 from server.rest.errors import COMMON_STATUSES
+from server.rest.mapping import Route as RestRoute
 from server.rest.routes import ROUTES
 from server.rest.shapes import SCHEMAS
 from server.settings import Settings
 
 VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+# Our own files for the documentation pages (ReDoc's start-up module and logo).
+DOCS_ASSETS = VENDOR.parent / "api-docs"
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _STATUS_TEXT = {
@@ -172,10 +174,12 @@ DOCS_CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 
+# ReDoc 3 is an ES module started by our own module file (server/static/api-docs/), with
+# its telemetry off; a <redoc> element would start it with telemetry on.
 _REDOC = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Apollonia REST API</title></head>
-<body><redoc spec-url="/api/openapi.json"></redoc>
-<script src="/api/static/redoc/redoc.standalone.js"></script>
+<body><div id="redoc"></div>
+<script type="module" src="/api/static/docs/redoc-init.js"></script>
 </body></html>"""
 
 
@@ -201,6 +205,7 @@ def api_routes(schema: GraphQLSchema, settings: Settings, rest: Any) -> list[Bas
         Route("/openapi.json", openapi),
         Route("/docs", docs),
         Route("/redoc", redoc),
+        Mount("/api/static/docs", StaticFiles(directory=DOCS_ASSETS)),
         Mount("/api/static", StaticFiles(directory=VENDOR)),
         Mount("/api/v1", rest),
     ]

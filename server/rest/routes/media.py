@@ -1,53 +1,54 @@
-"""Seed 000's media, search and analytics routes, in its shapes: `/media` pages of 50 up
-to 500 filtered by genre, artist and format (newest first), `DELETE /media/{id}` with a
-message, `/search` as `{query, results, total, took_ms}`, `/search/suggest` as
-`{suggestions}`, `/analytics/trends` as `{trends, period, metric}` and
-`/analytics/similar/{id}` as `{similar_media}` above a 0.7 score."""
+"""Seed 000's media and search routes, in its shapes: `/media` pages of 50 up to 500
+filtered by genre, artist and format (newest first), an upload answering the
+MediaResponse, `DELETE /media/{id}` with a message, `/search` as `{query, results, total,
+took_ms}` and `/search/suggest` as `{suggestions}`."""
 
 import time
 from typing import Any
 
+import orjson
+
 from server.rest import shapes
-from server.rest._mapping import (
-    _DELETE_DOC,
-    _TRACK_DOC,
-    _TRACKS_DOC,
-    _UPDATE_DOC,
+from server.rest.mapping import (
+    DELETE_TRACK_DOC,
     TRACK_BODY,
+    TRACK_DOC,
     TRACK_FILTERS,
     TRACK_LIST,
+    TRACKS_DOC,
+    UPDATE_TRACK_DOC,
     Call,
     Route,
-    _connection,
-    _enum,
-    _field,
-    _hits,
-    _suggestions,
-    _track_filter,
-    _track_vars,
-    q,
+    connection_page,
+    enum_schema,
+    field_at,
+    id_variable,
+    param,
+    track_filter,
     track_input,
 )
-from server.rest.shapes import NUM, REF, STR, array, obj
+from server.rest.shapes import BOOL, NUM, REF, STR, array, nullable, obj
 
-MEDIA_TAG, SEARCH_TAG, ANALYTICS_TAG = "Media", "Library and listening", "Analytics"
+MEDIA_TAG, SEARCH_TAG = "Media", "Library and listening"
 # Seed 000: `limit: int = Query(50, le=500)`, `offset: int = Query(0, ge=0)`.
 SEED_PAGE = (
-    q("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
-    q("offset", {"type": "integer", "minimum": 0, "maximum": 10_000, "default": 0}),
+    param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+    param("offset", {"type": "integer", "minimum": 0, "maximum": 10_000, "default": 0}),
 )
 MEDIA_FILTERS = (
     *(p for p in TRACK_FILTERS if p.name not in ("sort", "order")),
-    q("sort", {**_enum("title", "created_at", "year", "duration"), "default": "created_at"}),
-    q("order", {**_enum("asc", "desc"), "default": "desc"}),
-    q("artist", STR, "Tracks by this artist (by name, case-insensitive)."),
-    q("format", STR, "Tracks in this audio format (mp3, flac, wav, ...)."),
+    param(
+        "sort", {**enum_schema("title", "created_at", "year", "duration"), "default": "created_at"}
+    ),
+    param("order", {**enum_schema("asc", "desc"), "default": "desc"}),
+    param("artist", STR, "Tracks by this artist (by name, case-insensitive)."),
+    param("format", STR, "Tracks in this audio format (mp3, flac, wav, ...)."),
     *SEED_PAGE,
 )
 
 
 def media_filter(call: Call) -> dict[str, Any]:
-    found = _track_filter(call)
+    found = track_filter(call)
     extra = {"artist": call.query.get("artist"), "format": call.query.get("format")}
     found["filter"].update({k: v for k, v in extra.items() if v is not None})
     return found
@@ -70,54 +71,98 @@ def search_variables(call: Call) -> dict[str, Any]:
 
 
 def search_result(data: Any, call: Call) -> dict[str, Any]:
-    """Seed 000's SearchResponse. The search is ranked, not counted: `total` is the hits
-    up to the end of this page."""
-    results = _hits(data, call)["items"]
+    """Seed 000's SearchResponse; `total` is every page's hits, counted up to 10,000."""
+    results = search_hits(data, call)["items"]
     return {
         "query": call.query.get("q"),
         "results": results,
-        "total": call.offset + len(results),
+        "total": data["searchTotal"],
         "limit": call.limit,
         "offset": call.offset,
         "took_ms": round((time.perf_counter() - call.started) * 1000, 3),
     }
 
 
-def trends_result(data: Any, call: Call) -> dict[str, Any]:
+_SEARCH_FIELDS = {"type": "array", "items": enum_schema("track", "artist", "album")}
+
+
+def uploaded(data: Any, call: Call) -> Any:
+    """Seed 000's MediaResponse (the track's fields), with the track again as `track`, the
+    analysis job and whether the content was already there beside them."""
+    got = data["uploadTrack"]
+    track = shapes.track(got["track"])
     return {
-        "trends": shapes.snake(data["trends"]),
-        "period": call.query.get("period"),
-        "metric": call.query.get("metric"),
+        **track,
+        "track": track,
+        "job": shapes.snake(got["job"]) if got["job"] else None,
+        "duplicate": got["duplicate"],
     }
 
 
-def similar_result(data: Any, call: Call) -> dict[str, Any]:
-    track = shapes.found(data["track"], "media")
-    return {"similar_media": [shapes.similar(s) for s in track["similar"]]}
+def upload_metadata(call: Call) -> Any:
+    """The optional `metadata` field of an upload: JSON with the seeds' track fields."""
+    raw = call.body.get("metadata") if isinstance(call.body, dict) else None
+    if not isinstance(raw, str) or not raw:
+        return None
+    parsed = orjson.loads(raw)
+    fields = track_input(Call({}, {}, parsed))
+    allowed = (
+        "title",
+        "artistNames",
+        "albumTitle",
+        "genres",
+        "year",
+        "trackNumber",
+        "discNumber",
+        "tags",
+    )
+    return {k: v for k, v in fields.items() if k in allowed}
 
 
-_SEARCH_FIELDS = {"type": "array", "items": _enum("track", "artist", "album")}
+def suggestions(data: Any, call: Call) -> Any:
+    items = [
+        {"text": i["text"], "type": i["node"]["__typename"].lower(), "id": i["node"]["id"]}
+        for i in data["suggest"]
+    ]
+    return shapes.page(items, len(items), call.limit, 0)
+
+
+def search_hits(data: Any, call: Call) -> Any:
+    items = []
+    for hit in data["search"]:
+        node = hit["node"]
+        kind = node.pop("__typename").lower()
+        items.append(
+            {
+                "type": kind,
+                "score": hit["score"],
+                "item": shapes.track(node) if kind == "track" else shapes.snake(node),
+            }
+        )
+    return shapes.page(items, len(items), call.limit, 0)
+
 
 # fmt: off
 MEDIA_ROUTES: tuple[Route, ...] = (
     Route("GET", "/media", "ListMedia",
-        _TRACKS_DOC.replace("ListTracks(", "ListMedia(", 1), variables=media_filter,
-        result=_connection("tracks"), summary="List media (tracks), newest first", tag=MEDIA_TAG,
+        TRACKS_DOC.replace("ListTracks(", "ListMedia(", 1), variables=media_filter,
+        result=connection_page("tracks"), summary="List media (tracks), newest first",
+        tag=MEDIA_TAG,
         query=MEDIA_FILTERS, response=TRACK_LIST, page="tracks",
     ),
     Route("GET", "/media/{id}", "GetMedia",
-        _TRACK_DOC.replace("GetTrack(", "GetMedia(", 1), variables=_track_vars,
-        result=_field("track", item=shapes.track), summary="Get a media item", tag=MEDIA_TAG,
+        TRACK_DOC.replace("GetTrack(", "GetMedia(", 1), variables=id_variable,
+        result=field_at("track", item=shapes.track), summary="Get a media item", tag=MEDIA_TAG,
         response=REF["Track"],
     ),
     Route("PUT", "/media/{id}", "UpdateMedia",
-        _UPDATE_DOC.replace("UpdateTrack(", "UpdateMedia(", 1),
+        UPDATE_TRACK_DOC.replace("UpdateTrack(", "UpdateMedia(", 1),
         variables=lambda c: {"id": c.id, "input": track_input(c)},
-        result=_field("updateTrack", item=shapes.track), summary="Update a media item",
+        result=field_at("updateTrack", item=shapes.track), summary="Update a media item",
         tag=MEDIA_TAG, body=TRACK_BODY, response=REF["Track"],
     ),
     Route("DELETE", "/media/{id}", "DeleteMedia",
-        _DELETE_DOC.replace("DeleteTrack(", "DeleteMedia(", 1), variables=_track_vars,
+        DELETE_TRACK_DOC.replace("DeleteTrack(", "DeleteMedia(", 1), variables=id_variable,
         result=deleted_message, summary="Delete a media item", tag=MEDIA_TAG,
         response=obj({"message": STR, "id": STR}),
     ),
@@ -126,15 +171,16 @@ MEDIA_ROUTES: tuple[Route, ...] = (
         f"$types: [SearchType!]) {{ search(query: $query, first: $first, offset: $offset, "
         f"mode: $mode, types: $types) {{ score node {{ __typename ... on Track "
         f"{{ {shapes.TRACK} }} ... on Artist {{ id name }} "
-        f"... on Album {{ id title year }} }} }} }}",
+        f"... on Album {{ id title year }} }} }} "
+        f"searchTotal(query: $query, mode: $mode, types: $types) }}",
         variables=search_variables, result=search_result,
         summary="Hybrid search: full text fused with audio similarity", tag=SEARCH_TAG,
         query=(
-            q("q", {"type": "string", "minLength": 1}, required=True),
-            q("fields", _SEARCH_FIELDS, "Which kinds to search (default: all)."),
-            q("mode", _enum("hybrid", "text")),
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
-            q("offset", {"type": "integer", "minimum": 0, "maximum": 1_000, "default": 0}),
+            param("q", {"type": "string", "minLength": 1}, required=True),
+            param("fields", _SEARCH_FIELDS, "Which kinds to search (default: all)."),
+            param("mode", enum_schema("hybrid", "text")),
+            param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+            param("offset", {"type": "integer", "minimum": 0, "maximum": 1_000, "default": 0}),
         ),
         response=obj(
             {
@@ -156,53 +202,33 @@ MEDIA_ROUTES: tuple[Route, ...] = (
             "field": str(c.query.get("field") or "title").upper(),
             "first": c.query.get("limit", 10),
         },
-        result=lambda d, c: {"suggestions": _suggestions(d, c)["items"]},
+        result=lambda d, c: {"suggestions": suggestions(d, c)["items"]},
         summary="Autocomplete titles and names", tag=SEARCH_TAG,
         query=(
-            q("q", {"type": "string", "minLength": 2}, required=True),
-            q("field", _enum("title", "artist", "album")),
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
+            param("q", {"type": "string", "minLength": 2}, required=True),
+            param("field", enum_schema("title", "artist", "album")),
+            param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
         ),
         response=obj({"suggestions": array(obj({"text": STR, "type": STR, "id": STR}))}),
     ),
-    Route("GET", "/analytics/trends", "Trends",
-        "query Trends($period: TrendPeriod!, $metric: TrendMetric!, $last: Int) { trends("
-        "period: $period, metric: $metric, last: $last) { start value } }",
-        variables=lambda c: {
-            "period": str(c.query["period"]).upper(),
-            "metric": str(c.query["metric"]).upper(),
-            "last": c.query.get("last", 30),
+    Route("POST", "/media/upload", "UploadMedia",
+        f"mutation UploadMedia($file: Upload!, $metadata: TrackMetadataInput) {{ uploadTrack("
+        f"file: $file, metadata: $metadata) {{ duplicate track {{ {shapes.TRACK} }} "
+        f"job {{ {shapes.JOB} }} }} }}",
+        variables=lambda c: {"file": c.files["file"][0], "metadata": upload_metadata(c)},
+        result=uploaded, summary="Upload an audio file (multipart, with optional `metadata` JSON)",
+        tag=MEDIA_TAG, status=201, multipart=True,
+        body={
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary"}, "metadata": STR},
+            "required": ["file"],
         },
-        result=trends_result, summary="A metric per period", tag=ANALYTICS_TAG,
-        query=(
-            q("period", {**_enum("day", "week", "month", "year"), "default": "week"}),
-            q("metric", {**_enum("uploads", "plays", "duration"), "default": "uploads"}),
-            q("last", {"type": "integer", "minimum": 1, "maximum": 365}),
-        ),
-        response=obj(
-            {
-                "trends": array(obj({"start": shapes.DATETIME, "value": NUM})),
-                "period": STR,
-                "metric": STR,
-            }
-        ),
-    ),
-    Route("GET", "/analytics/similar/{id}", "AnalyticsSimilar",
-        f"query AnalyticsSimilar($id: ID!, $first: Int, $minScore: Float) {{ track(id: $id) "
-        f"{{ similar(first: $first, minScore: $minScore) {{ {shapes.SIMILAR} }} }} }}",
-        variables=lambda c: {
-            "id": c.id,
-            "first": c.query["limit"],
-            "minScore": c.query["similarity_threshold"],
+        response={
+            "allOf": [
+                REF["Track"],
+                obj({"track": REF["Track"], "job": nullable(REF["Job"]), "duplicate": BOOL}),
+            ]
         },
-        result=similar_result, summary="Similar media above a score (0.7 by default)",
-        tag=ANALYTICS_TAG,
-        query=(
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
-            q("similarity_threshold", {"type": "number", "minimum": 0, "maximum": 1,
-                                       "default": 0.7}),
-        ),
-        response=obj({"similar_media": array(REF["SimilarTrack"])}),
     ),
 )
 # fmt: on

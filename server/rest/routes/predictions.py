@@ -5,10 +5,17 @@ listed and deployed by admins (seed 002)."""
 
 from typing import Any
 
-from graph import ids
 from server.rest import shapes
-from server.rest._mapping import _JOB_DOC, Call, Route, _track_vars
-from server.rest.shapes import INT, NUM, STR, array, nullable, obj
+from server.rest.mapping import (
+    STATS,
+    Call,
+    Route,
+    connection_page,
+    field_at,
+    id_variable,
+    stats_document,
+)
+from server.rest.shapes import INT, NUM, STR, array, list_of, nullable, obj
 
 PREDICTIONS_TAG = "Predictions and models"
 V1 = "/api/v1"
@@ -16,11 +23,11 @@ _FILE = {"type": "string", "format": "binary"}
 
 
 def prediction(data: Any, call: Call) -> dict[str, Any]:
-    """A single prediction answers at once and is not stored: its `prediction_id` names
-    this answer (GET /prediction/{id} is for jobs)."""
+    """A single prediction answers at once; it is recorded as a finished job, whose id is
+    the `prediction_id` that GET /prediction/{id} reads back."""
     got = shapes.snake(data["predictGenre"])
     return {
-        "prediction_id": ids.new_id("Job").replace("job_", "pred_", 1),
+        "prediction_id": got["id"],
         "status": "completed",
         "genre": got["genre"],
         "confidence": got["confidence"],
@@ -86,10 +93,13 @@ def models(data: Any, call: Call) -> dict[str, Any]:
 
 _JOB_OUT = {"type": "object"}
 
+JOB_DOC = f"query GetJob($id: ID!) {{ job(id: $id) {{ {shapes.JOB} }} }}"
+
+
 # fmt: off
 PREDICTION_ROUTES: tuple[Route, ...] = (
     Route("POST", "/predict", "PredictGenre",
-        "mutation PredictGenre($file: Upload!) { predictGenre(file: $file) { genre confidence "
+        "mutation PredictGenre($file: Upload!) { predictGenre(file: $file) { id genre confidence "
         "probabilities { genre probability } processingTimeMs modelVersion } }",
         variables=lambda c: {"file": c.files["file"][0]}, result=prediction,
         summary="The genre of an audio file (multipart)", tag=PREDICTIONS_TAG, multipart=True,
@@ -120,7 +130,7 @@ PREDICTION_ROUTES: tuple[Route, ...] = (
         envelope=True,
     ),
     Route("GET", "/prediction/{id}", "GetPrediction",
-        _JOB_DOC.replace("GetJob(", "GetPrediction(", 1), variables=_track_vars,
+        JOB_DOC.replace("GetJob(", "GetPrediction(", 1), variables=id_variable,
         result=prediction_status, summary="A prediction job and its result", tag=PREDICTIONS_TAG,
         response=obj({"prediction_id": STR, "status": STR, "genre": nullable("string"),
                       "confidence": nullable("number"), "created_at": shapes.DATETIME,
@@ -128,7 +138,7 @@ PREDICTION_ROUTES: tuple[Route, ...] = (
         envelope=True,
     ),
     Route("GET", "/batch/{id}", "GetBatch",
-        _JOB_DOC.replace("GetJob(", "GetBatch(", 1), variables=_track_vars,
+        JOB_DOC.replace("GetJob(", "GetBatch(", 1), variables=id_variable,
         result=batch_status, summary="A batch job and its results", tag=PREDICTIONS_TAG,
         response=obj({"batch_id": STR, "status": STR, "status_url": STR},
                      required=("batch_id", "status", "status_url")),
@@ -156,6 +166,27 @@ PREDICTION_ROUTES: tuple[Route, ...] = (
         result=lambda d, c: shapes.snake(d["deployModel"]),
         summary="Put a model version in use (admins)", tag=PREDICTIONS_TAG,
         body=obj({"version": INT}), response={"type": "object"}, envelope=True,
+    ),
+    Route("GET", "/history", "History",
+        "query History($first: Int, $after: String) { history(first: $first, after: $after) "
+        "{ totalCount pageInfo { hasNextPage endCursor } edges { node { at durationPlayed "
+        "track { id title } } } } }",
+        variables=lambda c: {}, result=connection_page("history", shapes.snake),
+        summary="What you played, newest first", tag=PREDICTIONS_TAG,
+        response=list_of(
+            obj(
+                {
+                    "at": shapes.DATETIME,
+                    "duration_played": NUM,
+                    "track": obj({"id": STR, "title": STR}),
+                }
+            )
+        ),
+        page="history",
+    ),
+    Route("GET", "/stats", "Stats",
+        stats_document("Stats"), variables=lambda c: {}, result=field_at("collectionStats"),
+        summary="Catalogue statistics", tag=PREDICTIONS_TAG, response=STATS,
     ),
 )
 # fmt: on

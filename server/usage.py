@@ -1,0 +1,123 @@
+"""Per-user usage figures (seed 003's `GET /users/me/usage`), counted in Redis.
+
+Prometheus counts requests by route for the whole process, and its labels must stay
+bounded, so users cannot be a label there. Here each signed-in request adds one to a
+Redis hash per user and UTC day, keyed by the same route template the metrics use
+(`/api/v1/tracks/{id}`, never the raw URL), so every API process shares the figures.
+A day's hash expires after `RETENTION_DAYS`, which outlives the current period (the
+calendar month, UTC). Counting costs one pipelined round trip after the response has
+been sent; if Redis is down the request is not counted and nothing fails.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.metrics import route_template
+
+log = logging.getLogger("apollonia.usage")
+
+RETENTION_DAYS = 62
+
+
+def usage_key(graph_name: str, user_id: str, day: dt.date) -> str:
+    return f"apollonia:{graph_name}:usage:{user_id}:{day.isoformat()}"
+
+
+def current_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar month holding `today`, as its first and last day."""
+    start = today.replace(day=1)
+    following = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, following - dt.timedelta(days=1)
+
+
+class UsageCounter:
+    """Counts each user's requests by day and route, and reads them back."""
+
+    def __init__(self, redis: Callable[[], Redis | None], graph_name: Callable[[], str]) -> None:
+        self._redis = redis
+        self._graph_name = graph_name
+
+    async def record(self, user_id: str, route: str, when: dt.datetime | None = None) -> None:
+        """Add one request by `user_id` to `route` on the day of `when` (now by default)."""
+        redis = self._redis()
+        if redis is None:
+            return
+        day = (when or dt.datetime.now(dt.UTC)).date()
+        key = usage_key(self._graph_name(), user_id, day)
+        try:
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(key, route, 1)
+                pipe.expire(key, RETENTION_DAYS * 86400)
+                await pipe.execute()
+        except (RedisError, OSError) as e:
+            log.warning("usage not counted: %s", type(e).__name__)
+
+    async def figures(self, user_id: str, today: dt.date | None = None) -> dict[str, Any]:
+        """The current period's figures: `{period: {start, end}, total_requests,
+        by_day: [{date, requests}], by_route: [{route, requests}]}`, days oldest first
+        (every day of the period so far, zeros included), routes busiest first."""
+        today = today or dt.datetime.now(dt.UTC).date()
+        start, end = current_period(today)
+        days = [start + dt.timedelta(days=n) for n in range((today - start).days + 1)]
+        redis = self._redis()
+        hashes: list[dict[str, str]] = [{} for _ in days]
+        if redis is not None:
+            async with redis.pipeline(transaction=False) as pipe:
+                for day in days:
+                    pipe.hgetall(usage_key(self._graph_name(), user_id, day))
+                hashes = await pipe.execute()
+        by_route: dict[str, int] = {}
+        by_day = []
+        for day, counts in zip(days, hashes, strict=True):
+            requests = 0
+            for route, n in counts.items():
+                by_route[route] = by_route.get(route, 0) + int(n)
+                requests += int(n)
+            by_day.append({"date": day.isoformat(), "requests": requests})
+        return {
+            "period": {"start": start.isoformat(), "end": end.isoformat()},
+            "total_requests": sum(d["requests"] for d in by_day),
+            "by_day": by_day,
+            "by_route": [
+                {"route": route, "requests": n}
+                for route, n in sorted(by_route.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+        }
+
+
+class UsageMiddleware:
+    """Counts every HTTP request of a signed-in caller once it has been answered."""
+
+    def __init__(
+        self, app: ASGIApp, counter: UsageCounter, routes: list[BaseRoute] | None = None
+    ) -> None:
+        self.app = app
+        self.counter = counter
+        self.routes = routes or []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def send_noting(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting)
+        finally:
+            principal = scope.get("state", {}).get("principal")
+            user_id = getattr(principal, "user_id", None)
+            if answered and user_id:
+                await self.counter.record(str(user_id), route_template(scope, self.routes))
