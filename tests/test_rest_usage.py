@@ -11,7 +11,7 @@ from graph.engine import GraphEngine
 from graph.ids import new_id
 from server.settings import Settings
 from server.usage import UsageCounter, current_period
-from tests.conftest import user_token
+from tests.support import user_token
 
 V1 = "/api/v1"
 USAGE_FIELDS = {"period", "total_requests", "by_day", "by_route"}
