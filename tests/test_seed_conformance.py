@@ -25,8 +25,8 @@ from server.rest.routes import ROUTES
 from server.settings import Settings
 from tests import audio_fixtures as af
 from tests import seed_inventory
-from tests.support import user_token
 from tests.seed_inventory import ENDPOINTS, V1, Endpoint
+from tests.support import user_token
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 VECTOR = [0.1] * 63 + [1.0]
