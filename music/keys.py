@@ -36,6 +36,12 @@ OPEN_KEY_MINOR: dict[str, str] = {
     "D#": "7m", "A#": "8m", "F": "9m", "C": "10m", "G": "11m", "D": "12m",
 }  # fmt: skip
 
+# A key the analysis is less sure of than this (`key_confidence`, the key model's
+# probability of its answer) is treated as unknown where keys must mix: HARMONIC sonic
+# paths charge a step to or from it as a clash. A key stored without a confidence (set by
+# a client) is taken at its word.
+MIN_KEY_CONFIDENCE = 0.5
+
 _FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}
 
 
@@ -93,3 +99,10 @@ def compatible(code: str) -> tuple[str, ...]:
     other = "A" if letter == "B" else "B"
     up, down = number % 12 + 1, (number - 2) % 12 + 1
     return (f"{number}{letter}", f"{number}{other}", f"{up}{letter}", f"{down}{letter}")
+
+
+def trusted_camelot(code: str | None, confidence: float | None) -> str | None:
+    """`code`, or None when its key's confidence is below MIN_KEY_CONFIDENCE."""
+    if code is None or (confidence is not None and confidence < MIN_KEY_CONFIDENCE):
+        return None
+    return code
