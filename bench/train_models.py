@@ -12,8 +12,8 @@ cross-validation inside the `tune` half):
   mode over the key features rotated to the key's tonic, and a bias for minor. The
   penalty pulls the weights towards the standardised Temperley 2007 profiles: with 80
   pieces, the data may correct the profiles, not replace them.
-- tempo (workers/_audio_rhythm.py): the half, the whole and the double of the period
-  found are the candidates, scored over `OCTAVE_FEATURES` (standardised for the fit, the
+- tempo (workers/_audio_rhythm.py): the period found times each of `OCTAVE_FACTORS`
+  are the candidates, scored over `OCTAVE_FEATURES` (standardised for the fit, the
   scaling folded into the stored weights). Pieces whose tempo is none of the three are
   left out.
 
