@@ -51,19 +51,24 @@ def naive_librosa(path: Path) -> Estimate:
     import librosa
 
     y, sr = librosa.load(str(path), sr=22050, mono=True)
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
+    key, confidence = krumhansl_key(librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1))
+    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+    return {
+        "key": key,
+        "tempo": float(np.atleast_1d(tempo)[0]),
+        "key_confidence": confidence,
+        "tempo_confidence": None,
+    }
+
+
+def krumhansl_key(chroma: np.ndarray) -> tuple[str, float]:
+    """The Krumhansl-Schmuckler key of a 12-bin chroma ("C# minor") and its correlation."""
     scores = []
     for profile in (KRUMHANSL_MAJOR, KRUMHANSL_MINOR):
         for tonic in range(12):
             scores.append(float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1]))
     best = int(np.argmax(scores))
-    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
-    return {
-        "key": f"{NAMES[best % 12]} {'major' if best < 12 else 'minor'}",
-        "tempo": float(np.atleast_1d(tempo)[0]),
-        "key_confidence": scores[best],
-        "tempo_confidence": None,
-    }
+    return f"{NAMES[best % 12]} {'major' if best < 12 else 'minor'}", scores[best]
 
 
 def essentia_anchor(path: Path) -> Estimate:

@@ -43,8 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import librosa
 import numpy as np
 
+from bench.accuracy import krumhansl_key
 from tests import audio_fixtures
-from workers import _audio_tonal, analysis
+from workers import analysis
 from workers._audio_decode import decode
 
 TEMPO_TOLERANCE = 0.02
@@ -71,8 +72,8 @@ def naive(path_or_signal: str | np.ndarray, sr: int = 22050) -> tuple[float, str
     librosa.feature.zero_crossing_rate(y)
     librosa.feature.rms(y=y)
     librosa.onset.onset_detect(y=y, sr=sr)
-    key = _audio_tonal.estimate_key(chroma.mean(axis=1), profile="krumhansl")
-    return float(np.atleast_1d(tempo)[0]), key.key, key.mode
+    key, mode = krumhansl_key(chroma.mean(axis=1))[0].split()
+    return float(np.atleast_1d(tempo)[0]), key, mode
 
 
 def ours(path_or_signal: str | np.ndarray, sr: int = 22050) -> tuple[float, str, str]:

@@ -25,7 +25,7 @@ from graph.engine import GraphEngine, Row
 from graph.queries import exploration as q
 from graph.queries.analysis import FEATURE_PROPS
 from music.errors import DomainError, NotFoundError
-from music.keys import compatible
+from music.keys import compatible, trusted_camelot
 
 # Recommendations' request and limits are public here for resolvers/recommendation_input.py.
 __all__ = [
@@ -219,7 +219,8 @@ async def sonic_path(
 
     SIMILARITY takes the best total similarity; HARMONIC also charges every step that
     is not Camelot-compatible or whose tempos differ by more than `bpm_tolerance`
-    (half and double tempo count as compatible), so it takes such a step only when the
+    (half and double tempo count as compatible; a key analysed with a confidence below
+    MIN_KEY_CONFIDENCE is unknown, so it clashes), so it takes such a step only when the
     search found no compatible path, even a shorter or longer one. NO_PATH when the
     tracks are not connected within MAX_VISITED tracks, MAX_ROUNDS rounds and
     TIME_BUDGET seconds.
@@ -236,7 +237,9 @@ async def sonic_path(
     step_cost = None
     if mode == "HARMONIC":
         keys = await engine.read("explore_mix_keys", q.MIX_KEYS_QUERY, {"ids": list(adjacency)})
-        mix = {r["id"]: (r["tempo"], r["camelot"]) for r in keys}
+        mix = {
+            r["id"]: (r["tempo"], trusted_camelot(r["camelot"], r["key_confidence"])) for r in keys
+        }
         step_cost = _paths.harmonic_cost(mix, compatible, bpm_tolerance)
     try:
         found = _paths.best_path(adjacency, from_id, to_id, steps, step_cost, deadline, hops)

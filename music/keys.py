@@ -36,6 +36,15 @@ OPEN_KEY_MINOR: dict[str, str] = {
     "D#": "7m", "A#": "8m", "F": "9m", "C": "10m", "G": "11m", "D": "12m",
 }  # fmt: skip
 
+# A key the analysis is less sure of than this (`key_confidence`, the key model's
+# probability of its answer) is treated as unknown where keys must mix: HARMONIC sonic
+# paths charge a step to or from it as a clash. Below one half the model itself rates
+# its answer more likely wrong than right; on the tune half of the evaluation set
+# (bench/accuracy.py) keys at 0.5-0.7 were exact 14 times in 16, above 0.9 38 in 40, and
+# the one below 0.5 was wrong. A key stored without a confidence (set by a client) is
+# taken at its word.
+MIN_KEY_CONFIDENCE = 0.5
+
 _FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}
 
 
@@ -93,3 +102,10 @@ def compatible(code: str) -> tuple[str, ...]:
     other = "A" if letter == "B" else "B"
     up, down = number % 12 + 1, (number - 2) % 12 + 1
     return (f"{number}{letter}", f"{number}{other}", f"{up}{letter}", f"{down}{letter}")
+
+
+def trusted_camelot(code: str | None, confidence: float | None) -> str | None:
+    """`code`, or None when its key's confidence is below MIN_KEY_CONFIDENCE."""
+    if code is None or (confidence is not None and confidence < MIN_KEY_CONFIDENCE):
+        return None
+    return code

@@ -8,7 +8,7 @@ import pytest
 
 from graph import _paths, analysis, catalog_writes, similarity
 from graph.engine import GraphEngine
-from music.keys import camelot, compatible
+from music.keys import MIN_KEY_CONFIDENCE, camelot, compatible, trusted_camelot
 from tests.support import GraphQLClient, graph_queries
 
 PATH = """
@@ -154,6 +154,34 @@ async def test_harmonic_takes_a_clash_when_nothing_else_connects(
     }
     ids = await _catalogue(engine, mixes, [("A", "C", 0.9), ("C", "B", 0.9)])
     assert _titles(await _path(gql, ids, "A", "B", steps=3, mode="HARMONIC")) == ["A", "C", "B"]
+
+
+async def test_harmonic_treats_a_low_confidence_key_as_unknown(
+    engine: GraphEngine, gql: GraphQLClient
+) -> None:
+    """X's key (8A) mixes on paper, but the analysis was not sure of it: below
+    MIN_KEY_CONFIDENCE it is unknown, so HARMONIC goes the less similar way through Y."""
+    mixes: dict[str, Mix | None] = {
+        "A": (120.0, "A", "minor"),
+        "X": (120.0, "A", "minor"),
+        "Y": (120.0, "E", "minor"),
+        "B": (120.0, "A", "minor"),
+    }
+    edges = [("A", "X", 0.95), ("X", "B", 0.95), ("A", "Y", 0.6), ("Y", "B", 0.6)]
+    ids = await _catalogue(engine, mixes, edges)
+    unsure = {"tempo": 120.0, "key": "A", "mode": "minor"}
+    low, high = MIN_KEY_CONFIDENCE - 0.01, MIN_KEY_CONFIDENCE + 0.01
+    await analysis.set_features(engine, ids["X"], unsure | {"key_confidence": low})
+    assert _titles(await _path(gql, ids, "A", "B", steps=3, mode="HARMONIC")) == ["A", "Y", "B"]
+    await analysis.set_features(engine, ids["X"], unsure | {"key_confidence": high})
+    assert _titles(await _path(gql, ids, "A", "B", steps=3, mode="HARMONIC")) == ["A", "X", "B"]
+
+
+def test_trusted_camelot() -> None:
+    assert trusted_camelot("8A", None) == "8A"  # set by a client: taken at its word
+    assert trusted_camelot("8A", MIN_KEY_CONFIDENCE) == "8A"
+    assert trusted_camelot("8A", MIN_KEY_CONFIDENCE - 0.01) is None
+    assert trusted_camelot(None, 0.9) is None
 
 
 def _corridor() -> tuple[dict[str, Mix | None], list[tuple[str, str, float]]]:

@@ -15,9 +15,13 @@ METRICS_TOKEN = "metrics-" + "m" * 32
 
 
 @pytest.fixture
-def settings(falkordb_server: EmbeddedServer) -> Settings:
+def settings(falkordb_server: EmbeddedServer, engine: GraphEngine) -> Settings:
+    """Production settings, with the test's own job-queue namespace (its graph's name):
+    in the shared one, the app of an earlier test that enqueued a job could pass for a
+    worker between two /health calls, and the status change under this test."""
     return make_settings(
         falkordb_server,
+        graph_name=getattr(engine, "graph_name", "apollonia"),
         env="production",
         explorer=False,
         introspection=False,

@@ -4,10 +4,11 @@ One decode (all channels, resampled once to 22,050 Hz), one STFT (2048-sample fr
 512-sample hop: 93 ms and 23 ms) and every feature derived from it: the mel spectrogram
 from its power, MFCCs and the onset envelope from the log-mel, chroma from the same power,
 and the spectral descriptors from its magnitude. The onset envelope's one autocorrelation
-gives the tempo (see `_audio_rhythm`). Loudness is measured per channel before the
-downmix, as BS.1770 defines it. A naive pipeline that calls librosa once per feature
-recomputes the STFT six times and a tempogram per frame; this one runs several times
-faster (bench/analysis.py).
+gives the tempo (see `_audio_rhythm`); the key comes from a second, long STFT at a
+quarter of the rate, which resolves the bass's semitones (see `_audio_tonal`). Loudness
+is measured per channel before the downmix, as BS.1770 defines it. A naive pipeline that
+calls librosa once per feature recomputes the STFT six times and a tempogram per frame;
+this one runs several times faster (bench/analysis.py).
 
 22,050 Hz keeps the spectral descriptors comparable with the literature (which mostly
 uses librosa's defaults) and costs a quarter of the time at 44.1 kHz; 11,025 Hz would halve
@@ -39,11 +40,12 @@ __all__ = [
     "analyze_file",
     "analyze_signal",
     "embedding",
+    "model_inputs",
     "sniff_format",
     "warm_up",
 ]
 
-ANALYSIS_VERSION = 2  # bump when a feature's definition changes, so stored ones are redone
+ANALYSIS_VERSION = 3  # bump when a feature's definition changes, so stored ones are redone
 SR = 22050
 N_FFT = 2048
 HOP = 512
@@ -141,19 +143,15 @@ def _analyze(
 
     magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
     power = magnitude * magnitude
-    log_mel = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=SR, n_mels=N_MELS))
-    envelope = librosa.onset.onset_strength(S=log_mel, sr=SR, hop_length=HOP)
-    rhythm = _audio_rhythm.analyse(np.asarray(envelope, dtype=np.float64), SR, HOP)
+    log_mel = _log_mel(power)
+    rhythm = _audio_rhythm.analyse(_envelope(log_mel), SR, HOP)
 
-    with warnings.catch_warnings():
-        # Nothing pitched to measure (drums alone): librosa warns and assumes A440.
-        warnings.filterwarnings("ignore", "Trying to estimate tuning", UserWarning)
-        tuning = librosa.estimate_tuning(S=power[:, ::TUNING_FRAME_STEP], sr=SR, n_fft=N_FFT)
+    tuning = _tuning(power)
     chroma_energy = librosa.feature.chroma_stft(
         S=power, sr=SR, n_fft=N_FFT, tuning=tuning, norm=None
     )
     chroma = librosa.util.normalize(chroma_energy, norm=np.inf, axis=0)
-    key = _audio_tonal.estimate_key(_audio_tonal.pitch_distribution(y, SR, tuning))
+    key = _audio_tonal.estimate_key(_key_features(y, tuning))
 
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
     spectral = _audio_spectral.describe(magnitude, power, SR, N_FFT)
@@ -189,6 +187,40 @@ def _analyze(
         contrast_mean=spectral.contrast_mean,
         contrast_std=spectral.contrast_std,
     )
+
+
+def _tuning(power: npt.NDArray[np.float32]) -> float:
+    with warnings.catch_warnings():
+        # Nothing pitched to measure (drums alone): librosa warns and assumes A440.
+        warnings.filterwarnings("ignore", "Trying to estimate tuning", UserWarning)
+        return float(librosa.estimate_tuning(S=power[:, ::TUNING_FRAME_STEP], sr=SR, n_fft=N_FFT))
+
+
+def _key_features(y: npt.NDArray[np.float32], tuning: float) -> npt.NDArray[np.float64]:
+    return _audio_tonal.key_features(_audio_tonal.semitone_spectrum(y, SR, tuning))
+
+
+def model_inputs(
+    path: str | os.PathLike[str],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """What the key and tempo models read of a file, by the analysis' own steps: the key
+    features and the onset envelope (for bench/train_models.py)."""
+    from workers._audio_decode import decode
+
+    channels = decode(path, SR).channels
+    y = channels.mean(axis=0) if channels.shape[0] > 1 else channels[0]
+    power = np.square(np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)))
+    return _key_features(y, _tuning(power)), _envelope(_log_mel(power))
+
+
+def _log_mel(power: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    mel = librosa.feature.melspectrogram(S=power, sr=SR, n_mels=N_MELS)
+    return np.asarray(librosa.power_to_db(mel), dtype=np.float32)
+
+
+def _envelope(log_mel: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    envelope = librosa.onset.onset_strength(S=log_mel, sr=SR, hop_length=HOP)
+    return np.asarray(envelope, dtype=np.float64)
 
 
 def _floats(values: npt.NDArray[np.floating]) -> tuple[float, ...]:

@@ -36,7 +36,8 @@ NEIGHBORHOOD_ROWS_QUERY = (
 # What a harmonic transition needs to know of each track.
 MIX_KEYS_QUERY = (
     "UNWIND $ids AS id MATCH (t:Track {id: id}) "
-    "RETURN id, t.af_tempo AS tempo, t.af_camelot AS camelot"
+    "RETURN id, t.af_tempo AS tempo, t.af_camelot AS camelot, "
+    "t.af_key_confidence AS key_confidence"
 )
 
 TRACK_ROWS_WITH_FEATURES_QUERY = (
