@@ -99,6 +99,8 @@ class _Authenticated:
     cancelled when the socket goes, and its running subscriptions counted."""
 
     protocol = ""
+    result_type = ""  # the message type carrying a result
+    errors_as_list = True  # an `error` message's payload: a list of errors, or one
 
     def __init__(self, auth: SocketAuth, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -114,18 +116,28 @@ class _Authenticated:
         finally:
             self.socket_auth.stop(websocket)
 
-    async def persisted(self, data: Any) -> tuple[Any, PersistedQueryError | None, Any]:
+    async def persisted(self, websocket: WebSocket, data: Any, operation_id: str) -> Any:
         """`data` with the document of its persisted-query hash filled in (and checked
-        against the allow-list); else the refusal and its formatted error."""
+        against the allow-list), or None once the refusal is sent: an unknown hash as a
+        result (then `complete`), as HTTP answers it with a 200; any other as an error."""
         handler: Any = getattr(self, "http_handler", None)
         persisted = getattr(handler, "persisted", None)
         if persisted is None:
-            return data, None, None
+            return data
         try:
-            return await persisted.resolve(data), None, None
+            return await persisted.resolve(data)
         except PersistedQueryError as e:
-            error = GraphQLError(e.message, original_error=e)
-            return data, e, handler.error_formatter(error, False)
+            refused = e
+        cause = GraphQLError(refused.message, original_error=refused)
+        error = handler.error_formatter(cause, False)
+        if refused.code == "PERSISTED_QUERY_NOT_FOUND":
+            result = {"type": self.result_type, "id": operation_id, "payload": {"errors": [error]}}
+            await websocket.send_json(result)
+            await websocket.send_json({"type": "complete", "id": operation_id})
+        else:
+            payload = [error] if self.errors_as_list else error
+            await websocket.send_json({"type": "error", "id": operation_id, "payload": payload})
+        return None
 
     async def charge_subscription(
         self, websocket: WebSocket, data: Any, document: DocumentNode | None = None
@@ -156,6 +168,7 @@ class _Authenticated:
 
 class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
     protocol = "graphql-transport-ws"
+    result_type = "next"
 
     async def handle_websocket_connection_init_message(
         self, websocket: WebSocket, message: dict[str, Any], client_context: Any
@@ -188,17 +201,8 @@ class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
             )
             return
         if client_context.connection_acknowledged and operation_id not in client_context.operations:
-            data, refused, error = await self.persisted(data)
-            if refused is not None:
-                if refused.code == "PERSISTED_QUERY_NOT_FOUND":
-                    await websocket.send_json(
-                        {"type": self.GQL_NEXT, "id": operation_id, "payload": {"errors": [error]}}
-                    )
-                    await websocket.send_json({"type": self.GQL_COMPLETE, "id": operation_id})
-                else:
-                    await websocket.send_json(
-                        {"type": self.GQL_ERROR, "id": operation_id, "payload": [error]}
-                    )
+            data = await self.persisted(websocket, data, operation_id)
+            if data is None:
                 return
             limited = await self.charge_subscription(websocket, data)
             if limited is not None:
@@ -211,6 +215,8 @@ class TransportWSHandler(_Authenticated, GraphQLTransportWSHandler):
 
 class LegacyWSHandler(_Authenticated, GraphQLWSHandler):
     protocol = "graphql-ws"
+    result_type = "data"
+    errors_as_list = False
 
     async def handle_websocket_connection_init_message(
         self, websocket: WebSocket, message: dict[str, Any]
@@ -231,19 +237,9 @@ class LegacyWSHandler(_Authenticated, GraphQLWSHandler):
     async def process_single_message(
         self, websocket: WebSocket, data: Any, operation_id: str, operations: dict[str, Any]
     ) -> None:
-        data, refused, error = await self.persisted(data)
-        if refused is not None:
-            if refused.code == "PERSISTED_QUERY_NOT_FOUND":
-                await websocket.send_json(
-                    {"type": self.GQL_DATA, "id": operation_id, "payload": {"errors": [error]}}
-                )
-                await websocket.send_json({"type": self.GQL_COMPLETE, "id": operation_id})
-            else:
-                await websocket.send_json(
-                    {"type": self.GQL_ERROR, "id": operation_id, "payload": error}
-                )
-            return
-        await super().process_single_message(websocket, data, operation_id, operations)
+        data = await self.persisted(websocket, data, operation_id)
+        if data is not None:
+            await super().process_single_message(websocket, data, operation_id, operations)
 
     async def start_websocket_operation(
         self,

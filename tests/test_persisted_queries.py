@@ -49,6 +49,23 @@ def _install_apollo() -> None:
     subprocess.run(command, cwd=APOLLO_DIR, check=True, timeout=600, capture_output=True)
 
 
+async def _node(script: str, *args: str) -> Any:
+    """Run one of tests/apollo's scripts (installing its packages first); its JSON output."""
+    await asyncio.to_thread(_install_apollo)
+    node = shutil.which("node") or "node"
+    done = await asyncio.create_subprocess_exec(
+        node,
+        str(APOLLO_DIR / script),
+        *args,
+        cwd=APOLLO_DIR,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(done.communicate(), 120)
+    assert done.returncode == 0, err.decode()
+    return json.loads(out)
+
+
 async def _track(engine: GraphEngine) -> dict[str, Any]:
     [track] = await catalog_writes.create_tracks(
         engine, [{"title": "So What", "artist_names": ["Miles Davis"]}]
@@ -59,21 +76,8 @@ async def _track(engine: GraphEngine) -> dict[str, Any]:
 async def test_apollo_link_registers_once_then_sends_only_the_hash(
     engine: GraphEngine, live: LiveServer
 ) -> None:
-    await asyncio.to_thread(_install_apollo)
     track = await _track(engine)
-    node = shutil.which("node") or "node"
-    done = await asyncio.create_subprocess_exec(
-        node,
-        str(APOLLO_DIR / "apq.mjs"),
-        f"{live.url}/graphql",
-        track["id"],
-        cwd=APOLLO_DIR,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(done.communicate(), 120)
-    assert done.returncode == 0, err.decode()
-    runs = json.loads(out)
+    runs = await _node("apq.mjs", f"{live.url}/graphql", track["id"])
     expected = {"id": track["id"], "title": "So What", "artists": [{"name": "Miles Davis"}]}
     for run in (runs["first"], runs["second"]):
         assert _untyped(run["data"]["track"]) == expected
@@ -90,23 +94,10 @@ async def test_apollo_link_registers_once_then_sends_only_the_hash(
 async def test_apollo_link_over_a_websocket_registers_its_hash(
     engine: GraphEngine, live: LiveServer, settings: Settings
 ) -> None:
-    await asyncio.to_thread(_install_apollo)
     track = await _track(engine)
     _, token = await user_token(engine, settings, "user")
-    node = shutil.which("node") or "node"
-    done = await asyncio.create_subprocess_exec(
-        node,
-        str(APOLLO_DIR / "apq_ws.mjs"),
-        live.url.replace("http://", "ws://") + "/graphql",
-        token,
-        track["id"],
-        cwd=APOLLO_DIR,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(done.communicate(), 120)
-    assert done.returncode == 0, err.decode()
-    runs = json.loads(out)
+    ws_url = live.url.replace("http://", "ws://") + "/graphql"
+    runs = await _node("apq_ws.mjs", ws_url, token, track["id"])
     expected = {"id": track["id"], "title": "So What", "artists": [{"name": "Miles Davis"}]}
     for run in (runs["first"], runs["second"]):
         assert _untyped(run["data"]["track"]) == expected
