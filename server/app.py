@@ -214,6 +214,8 @@ def create_app(
                 with contextlib.suppress(RedisError, OSError):
                     await events.__aexit__()
             jobs.close()
+            with contextlib.suppress(RedisError, OSError):
+                await usage.close()
             await redis.aclose()
             if owned:
                 await state["engine"].close()

@@ -1,6 +1,7 @@
 """Seed 003's `GET /api/v1/users/me/usage`: each user's requests in the current period,
 by day and by route template, counted in Redis by every API process."""
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -10,7 +11,13 @@ import redis.asyncio as aioredis
 from graph.engine import GraphEngine
 from graph.ids import new_id
 from server.settings import Settings
-from server.usage import UsageCounter, current_period
+from server.usage import (
+    FLUSH_SECONDS,
+    RETENTION_DAYS,
+    UsageCounter,
+    current_period,
+    usage_key,
+)
 from tests.support import user_token
 
 V1 = "/api/v1"
@@ -100,3 +107,29 @@ async def test_only_the_current_period_is_reported(settings: Settings) -> None:
         {"route": "/api/v1/tracks", "requests": 1},
         {"route": "/graphql", "requests": 1},
     ]
+
+
+async def test_counts_are_written_together_within_a_second(settings: Settings) -> None:
+    """No round trip per request: counts are held, then written in one pipeline by a
+    timer (and before figures are read, and at shutdown)."""
+    redis = aioredis.Redis.from_url(settings.resolved_redis_url, decode_responses=True)
+    counter = UsageCounter(lambda: redis, lambda: "usage-flush-test")
+    now = dt.datetime.now(dt.UTC)
+    key = usage_key("usage-flush-test", "usr_flush", now.date())
+    try:
+        await redis.delete(key)
+        for _ in range(3):
+            await counter.record("usr_flush", "/graphql", now)
+        assert await redis.hgetall(key) == {}  # held, not written per request
+        deadline = asyncio.get_running_loop().time() + 5 * FLUSH_SECONDS
+        while not await redis.hgetall(key):
+            assert asyncio.get_running_loop().time() < deadline, "never flushed"
+            await asyncio.sleep(0.05)
+        assert await redis.hgetall(key) == {"/graphql": "3"}
+        assert 0 < await redis.ttl(key) <= RETENTION_DAYS * 86400
+        await counter.record("usr_flush", "/graphql", now)
+        await counter.close()  # shutdown writes what is held
+        assert await redis.hgetall(key) == {"/graphql": "4"}
+    finally:
+        await redis.delete(key)
+        await redis.aclose()
