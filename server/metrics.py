@@ -55,6 +55,12 @@ GRAPHQL_DURATION = Histogram(
     "Time to answer a GraphQL request over HTTP, by operation name.",
     ["operation"],
 )
+SUBSONIC_PASSWORD_CHECKS = Counter(
+    "apollonia_subsonic_password_checks_total",
+    "Subsonic `p=` sign-ins with the account password: argon2 run (hashed) or a recent"
+    " success remembered (remembered).",
+    ["outcome"],
+)
 WEBSOCKETS = Gauge(
     "apollonia_websocket_connections",
     "Open WebSocket connections, by endpoint.",

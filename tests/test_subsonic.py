@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import av
 import httpx
 import libsonic
 import pytest
+from prometheus_client import REGISTRY
 
 from graph import analysis
 from graph.engine import GraphEngine
@@ -296,3 +298,53 @@ async def test_failed_sign_ins_are_limited(gql: GraphQLClient, client: httpx.Asy
     assert codes == [40] * 10 + [0]  # the login budget: 10 a minute
     refused = await ping(right)
     assert refused["error"]["code"] == 0 and "Too many" in refused["error"]["message"]
+
+
+def _password_checks(outcome: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "apollonia_subsonic_password_checks_total", {"outcome": outcome}
+    )
+    return value or 0.0
+
+
+async def test_a_right_account_password_is_remembered_not_rehashed(
+    client: httpx.AsyncClient,
+) -> None:
+    """`p=` with the account password: argon2 once, then remembered; a wrong password is
+    never remembered, and a changed password ends the old one at once."""
+    name = f"remember{uuid.uuid4().hex[:8]}"
+    first, second = "account-pass-one", "account-pass-two"
+    registered = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+            "variables": {
+                "i": {"email": f"{name}@example.com", "username": name, "password": first}
+            },
+        },
+    )
+    token = registered.json()["data"]["register"]["accessToken"]
+
+    async def ping(password: str) -> Any:
+        params = {"f": "json", "u": name, "p": password}
+        return (await client.get("/rest/ping", params=params)).json()["subsonic-response"]
+
+    hashed, remembered = _password_checks("hashed"), _password_checks("remembered")
+    for _ in range(3):
+        assert (await ping(first))["status"] == "ok"
+    assert _password_checks("hashed") - hashed == 1
+    assert _password_checks("remembered") - remembered == 2
+    for _ in range(2):
+        assert (await ping("wrong-password-x"))["error"]["code"] == 40
+    assert _password_checks("hashed") - hashed == 3  # each wrong one is hashed
+    changed = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($i: ChangePasswordInput!) { changePassword(input: $i) }",
+            "variables": {"i": {"currentPassword": first, "newPassword": second}},
+        },
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert changed.json() == {"data": {"changePassword": True}}
+    assert (await ping(first))["error"]["code"] == 40  # no longer remembered
+    assert (await ping(second))["status"] == "ok"

@@ -10,10 +10,19 @@
 Every call carries its credential, so only failures are charged to the sign-in budgets
 of `/graphql` (per client IP and per account); once either is spent, even a right
 password is refused until the window ends.
+
+Clients that send `p` send it with every call, and argon2 is slow by design (tens of ms
+of CPU), so a right account password is remembered for `REMEMBER_SECONDS`: by an HMAC,
+under a key made anew by each process, of the user, the stored hash and the password.
+A changed password changes the stored hash, so the old one is no longer remembered;
+wrong passwords are never remembered and always cost the hash check.
 """
 
 import hashlib
 import hmac
+import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +31,7 @@ from graph.names import name_key
 from music.errors import UnauthenticatedError
 from resolvers.permissions import Principal
 from resolvers.server_key import decrypt
+from server.metrics import SUBSONIC_PASSWORD_CHECKS
 from server.ratelimit import ACCOUNT, LOGIN
 from server.subsonic.responses import (
     CONFLICTING_AUTH,
@@ -34,6 +44,8 @@ from server.subsonic.responses import (
 )
 
 WRONG = "Wrong username or password."
+REMEMBER_SECONDS = 300.0
+REMEMBER_MAX = 4096
 
 
 def _clear_password(p: str) -> str:
@@ -49,6 +61,8 @@ class SubsonicAuth:
     def __init__(self, settings: Any, state: dict[str, Any]) -> None:
         self.settings = settings
         self.state = state  # "engine" and "auth" once the app has started
+        self._remember_key = secrets.token_bytes(32)
+        self._remembered: OrderedDict[bytes, float] = OrderedDict()  # digest -> until
 
     async def principal(
         self, params: Mapping[str, str], from_headers: Principal, client: str = "unknown"
@@ -123,6 +137,34 @@ class SubsonicAuth:
         # The account password; a missing user costs the same hash check as a wrong one.
         passwords = self.state["auth"].passwords
         stored = user.get("password_hash") if user is not None else None
+        digest = None
+        if user is not None and isinstance(stored, str):
+            digest = self._digest(str(user["id"]), stored, password)
+            if self._recalled(digest):
+                SUBSONIC_PASSWORD_CHECKS.labels("remembered").inc()
+                return Principal.for_role(user["id"], user["role"], "subsonic")
+        SUBSONIC_PASSWORD_CHECKS.labels("hashed").inc()
         if await passwords.verify(stored, password) and user is not None:
+            if digest is not None:
+                self._remember(digest)
             return Principal.for_role(user["id"], user["role"], "subsonic")
         raise SubsonicError(WRONG_CREDENTIALS, WRONG)
+
+    def _digest(self, user_id: str, stored: str, password: str) -> bytes:
+        message = b"\0".join(part.encode() for part in (user_id, stored, password))
+        return hmac.new(self._remember_key, message, hashlib.sha256).digest()
+
+    def _recalled(self, digest: bytes) -> bool:
+        until = self._remembered.get(digest)
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._remembered[digest]
+            return False
+        return True
+
+    def _remember(self, digest: bytes) -> None:
+        self._remembered[digest] = time.monotonic() + REMEMBER_SECONDS
+        self._remembered.move_to_end(digest)
+        while len(self._remembered) > REMEMBER_MAX:
+            self._remembered.popitem(last=False)
