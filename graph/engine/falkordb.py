@@ -8,6 +8,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from falkordb.asyncio import FalkorDB
+from falkordb.asyncio.query_result import QueryResult
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -33,6 +34,56 @@ MAX_CONNECTIONS = 64
 def _rows(result: Any) -> list[Row]:
     names = [column[1] for column in result.header]
     return [dict(zip(names, record, strict=True)) for record in result.result_set]
+
+
+class _NotPlain(Exception):
+    """A cell holds a node, edge, path or temporal value: falkordb's parser reads it."""
+
+
+def _plain(cell: list[Any]) -> Any:
+    """One cell of FalkorDB's compact result set ([type, value]) when it is null, a
+    string, number, boolean, list or map (what our queries return), as falkordb's own
+    parser would read it, without its coroutine per cell."""
+    kind, value = cell[0], cell[1]
+    if kind == 2:  # string
+        return value.decode() if isinstance(value, bytes) else value
+    if kind == 3:  # integer
+        return int(value)
+    if kind == 1:  # null
+        return None
+    if kind == 10:  # map: key, cell, key, cell, ...
+        mapping = {}
+        for i in range(0, len(value), 2):
+            key = value[i]
+            mapping[key.decode() if isinstance(key, bytes) else key] = _plain(value[i + 1])
+        return mapping
+    if kind == 6:  # array
+        return [_plain(item) for item in value]
+    if kind == 5:  # double
+        return float(value)
+    if kind == 4:  # boolean
+        return (value.decode() if isinstance(value, bytes) else value) == "true"
+    raise _NotPlain
+
+
+async def _parse(graph: Any, response: list[Any]) -> list[Row]:
+    """Rows of a GRAPH.QUERY/RO_QUERY compact reply; errors raised as falkordb raises them."""
+    if isinstance(response[0], ResponseError):
+        raise response[0]
+    if isinstance(response[-1], ResponseError):
+        raise response[-1]
+    if len(response) == 1 or not response[0]:  # statistics only: no columns
+        return []
+    names = [column[1] for column in response[0]]
+    try:
+        return [
+            dict(zip(names, [_plain(cell) for cell in record], strict=True))
+            for record in response[1]
+        ]
+    except _NotPlain:
+        result = QueryResult(graph)
+        await result.parse(response)
+        return _rows(result)
 
 
 class FalkorDBEngine(BatchWriter):
@@ -71,7 +122,12 @@ class FalkorDBEngine(BatchWriter):
         refuse_nul(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
-            result = await self._graph.ro_query(query, dict(params) if params else None)
+            # falkordb's own command, parsed here: its parser awaits a coroutine per cell.
+            command = self._graph._build_params_header(dict(params) if params else None) + query
+            response = await self._graph.execute_command(
+                "GRAPH.RO_QUERY", self.graph_name, command, "--compact"
+            )
+            return await _parse(self._graph, response)
         except ResponseError as e:
             if "empty key" in str(e):  # no graph yet (nothing ever written): no rows
                 return []
@@ -80,7 +136,6 @@ class FalkorDBEngine(BatchWriter):
         except (RedisConnectionError, RedisTimeoutError, OSError) as e:
             log.error("graph unreachable during %s: %s", operation, e)
             raise GraphUnreachableError("The graph database is unavailable.") from e
-        return _rows(result)
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
         refuse_control(params)
