@@ -198,6 +198,12 @@ def validate_track_input(data: Mapping[str, Any]) -> None:
         _text(data["album_artist_name"], "albumArtistName")
 
 
+def _genre_keys(genres: list[dict[str, Any]]) -> list[str]:
+    """`t.genre_keys`: what a genre-filtered page tests (graph/queries/catalog.py), set
+    with the track's other properties whenever its genres are written."""
+    return list(dict.fromkeys(g["key"] for g in genres))
+
+
 async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]) -> list[Row]:
     """Create tracks, merging their artists, albums and genres by name.
 
@@ -225,6 +231,8 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
         artists = _track_artists(data, artists_known)
         track_id = ids.new_id("Track")
         props |= sort_keys.track_keys(track_id, props, now)
+        genres = [_genre_ref(g) for g in _names(data.get("genres"), "genres")]
+        props["genre_keys"] = _genre_keys(genres)
         rows.append(
             {
                 "id": track_id,
@@ -232,7 +240,7 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
                 "props": {k: v for k, v in props.items() if v is not None},
                 "artists": artists,
                 "album": _track_album(data, artists, albums_known, props.get("year")),
-                "genres": [_genre_ref(g) for g in _names(data.get("genres"), "genres")],
+                "genres": genres,
             }
         )
     batches = [{"rows": rows[i : i + IMPORT_BATCH]} for i in range(0, len(rows), IMPORT_BATCH)]
@@ -266,6 +274,8 @@ async def update_track(engine: GraphEngine, track_id: str, data: Mapping[str, An
             owners = [_new_artist_ref(r["row"]["name"]) for r in rows]
         album = _track_album(data, owners, albums_known, props.get("year"))
     genres = [_genre_ref(g) for g in _names(data.get("genres"), "genres")]
+    if "genres" in data:  # replaced as a whole: the track's keys are these
+        props["genre_keys"] = _genre_keys(genres)
     now = now_ms()
     params = {
         "id": track_id,

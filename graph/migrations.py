@@ -18,6 +18,7 @@ from typing import Any
 from graph import sort_keys
 from graph.engine import GraphEngine
 from graph.queries import catalog as catalog_queries
+from graph.queries import catalog_writes as catalog_writes_queries
 from graph.queries import schema as schema_queries
 from graph.queries.dialect import FULLTEXT_FIELDS, IndexSpec
 
@@ -155,6 +156,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         # carries (graph/queries/users.py): without an index, a scan of every token.
         "account tokens found by their hash",
         create=(IndexSpec("range", "AccountToken", ("hash",)),),
+    ),
+    Migration(
+        9,
+        # Genre-filtered pages test the track's genre keys as a property
+        # (graph/queries/catalog.py tracks_window); tracks written before keep none.
+        "each track's genre keys on the track",
+        statements=(catalog_writes_queries.BACKFILL_GENRE_KEYS_QUERY,),
     ),
 )
 

@@ -13,8 +13,11 @@ import pytest
 
 from graph import catalog, catalog_writes, pages
 from graph.engine import GraphEngine
-from graph.migrations import backfill_sort_keys
+from graph.ids import new_id
+from graph.migrations import backfill_sort_keys, pending
 from graph.queries.catalog import PAGE_RELATIONS, TrackFilter
+from graph.queries.catalog_writes import BACKFILL_GENRE_KEYS_QUERY
+from graph.queries.genre_model import WRITE_PREDICTIONS_QUERY
 from graph.sort_keys import collation, created_key, duration_key, text_key, year_key
 
 WORDS = ("Éclair", "eclair!", "Zebra", "zebra", "Ångström", "10 Years", "(Intro)", "Track 0")
@@ -205,3 +208,58 @@ async def test_the_last_resort_sorts_the_rest_exactly(
     for sort in ORDERS:
         walked = await _walk(engine, TrackFilter(genre_keys=["jazz"]), sort, direction)
         assert walked == _expected(jazz, sort, direction), sort
+
+
+async def test_genre_pages_follow_every_genre_write(engine: GraphEngine) -> None:
+    """A genre-filtered window tests the track's `genre_keys`: kept by creating and
+    updating tracks and by the genre model's predictions, and backfilled by migration 9
+    for tracks written before."""
+    tracks = await catalog_writes.create_tracks(engine, _inputs(30))
+    jazz = [t for i, t in enumerate(tracks) if i % 3]
+    rock = [t for i, t in enumerate(tracks) if not i % 3]
+
+    async def walk(key: str) -> list[str]:
+        return await _walk(engine, TrackFilter(genre_keys=[key]), "TITLE", "ASC")
+
+    assert await walk("jazz") == _expected(jazz, "TITLE", "ASC")
+    # Replaced genres, and genres left alone by an update that does not name them.
+    moved = jazz.pop(0)
+    await catalog_writes.update_track(engine, moved["id"], {"genres": ["Rock", "Blues"]})
+    await catalog_writes.update_track(engine, rock[0]["id"], {"title": "Retitled"})
+    rock[0] = {**rock[0], "title": "Retitled"}
+    assert await walk("jazz") == _expected(jazz, "TITLE", "ASC")
+    assert await walk("rock") == _expected([*rock, moved], "TITLE", "ASC")
+    assert await walk("blues") == [moved["id"]]
+    # A prediction of the genre model, onto a track without genres.
+    bare = (await catalog_writes.create_tracks(engine, [{"title": "Bare", "artist_names": ["X"]}]))[
+        0
+    ]
+    await engine.write(
+        "test",
+        WRITE_PREDICTIONS_QUERY,
+        {
+            "rows": [
+                {
+                    "id": bare["id"],
+                    "key": "ambient",
+                    "name": "Ambient",
+                    "genre_id": new_id("Genre"),
+                    "confidence": 0.9,
+                }
+            ],
+            "version": "v-test",
+        },
+    )
+    assert await walk("ambient") == [bare["id"]]
+    # Tracks written before the keys were kept: migration 9 fills them in.
+    await engine.write("test", "MATCH (t:Track) SET t.genre_keys = null")
+    assert [m.statements for m in pending(8) if m.version == 9] == [(BACKFILL_GENRE_KEYS_QUERY,)]
+    await engine.write("test", BACKFILL_GENRE_KEYS_QUERY)
+    kept = await engine.read(
+        "test",
+        "MATCH (t:Track) OPTIONAL MATCH (t)-[:IN_GENRE]->(g:Genre) "
+        "WITH t, collect(g.name_key) AS edges RETURN t.genre_keys AS keys, edges",
+    )
+    assert len(kept) == 31 and all(sorted(r["keys"]) == sorted(r["edges"]) for r in kept)
+    assert await walk("rock") == _expected([*rock, moved], "TITLE", "ASC")
+    assert await walk("ambient") == [bare["id"]]

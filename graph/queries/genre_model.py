@@ -44,7 +44,8 @@ WRITE_PREDICTIONS_QUERY = (
     "MERGE (g:Genre {name_key: row.key}) "
     "ON CREATE SET g.id = row.genre_id, g.name = row.name "
     "MERGE (t)-[r:IN_GENRE]->(g) "
-    "SET r.source = 'model', r.confidence = row.confidence, r.model_version = $version "
+    "SET r.source = 'model', r.confidence = row.confidence, r.model_version = $version, "
+    "t.genre_keys = [row.key] "  # its only genre (catalog_writes.BACKFILL_GENRE_KEYS_QUERY)
     "RETURN count(r) AS written"
 )
 
