@@ -11,16 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.ratelimit import ARGON2_WEIGHT
 from server.settings import Settings
 from tests.support import LiveServer, make_settings, user_token
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, open_socket
 
-TRANSPORT_WS = "graphql-transport-ws"
-LEGACY_WS = "graphql-ws"
 PASSWORD = "correct horse battery"
 REGISTER = """
 mutation Register($input: RegisterInput!) { register(input: $input) { user { id } } }
@@ -47,50 +46,6 @@ def settings(falkordb_server: EmbeddedServer) -> Settings:
 
 def _ws_url(live: LiveServer, path: str = "/graphql") -> str:
     return live.url.replace("http://", "ws://") + path
-
-
-class Socket:
-    """A GraphQL WebSocket client speaking either subprotocol, one operation at a time."""
-
-    def __init__(self, ws: ClientConnection, subprotocol: str) -> None:
-        self.ws = ws
-        self.subprotocol = subprotocol
-        self.count = 0
-
-    async def recv(self) -> dict[str, Any]:
-        message = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
-        return message if message.get("type") != "ka" else await self.recv()
-
-    async def init(self, token: str | None = None) -> None:
-        payload = {"authorization": f"Bearer {token}"} if token else {}
-        await self.ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        assert (await self.recv())["type"] == "connection_ack"
-
-    async def start(self, document: str, variables: dict[str, Any] | None = None) -> str:
-        self.count += 1
-        kind = "subscribe" if self.subprotocol == TRANSPORT_WS else "start"
-        payload = {"query": document, "variables": variables or {}}
-        await self.ws.send(json.dumps({"type": kind, "id": str(self.count), "payload": payload}))
-        return str(self.count)
-
-    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> Any:
-        """The operation's result: `{"data"…}`, or `{"errors": […]}` when refused."""
-        await self.start(document, variables)
-        message = await self.recv()
-        if message["type"] == "error":
-            payload = message["payload"]
-            return {"errors": payload if isinstance(payload, list) else [payload]}
-        assert message["type"] in ("next", "data"), message
-        if self.subprotocol == TRANSPORT_WS:
-            assert (await self.recv())["type"] == "complete"
-        return message["payload"]
-
-
-async def _socket(live: LiveServer, subprotocol: str, token: str | None = None) -> Socket:
-    ws = await connect(_ws_url(live), subprotocols=[subprotocol])  # type: ignore[list-item]
-    socket = Socket(ws, subprotocol)
-    await socket.init(token)
-    return socket
 
 
 def _code(result: Any) -> str | None:
@@ -122,7 +77,7 @@ async def test_a_websocket_login_after_the_http_lockout_is_refused(
         )
         assert _code(wrong.json()) == "UNAUTHENTICATED"
     for subprotocol in (TRANSPORT_WS, LEGACY_WS):
-        socket = await _socket(live, subprotocol)
+        socket = await open_socket(live.url, subprotocol)
         try:
             right = await socket.execute(LOGIN, {"login": "ada", "password": PASSWORD})
         finally:
@@ -143,7 +98,7 @@ async def test_wrong_logins_over_one_socket_lock_the_account_for_http_too(
     live: LiveServer, client: httpx.AsyncClient, subprotocol: str
 ) -> None:
     await _register(client, "grace", "10.8.0.1")
-    socket = await _socket(live, subprotocol)
+    socket = await open_socket(live.url, subprotocol)
     try:
         codes = [
             _code(await socket.execute(LOGIN, {"login": "grace", "password": "guess"}))
@@ -170,7 +125,7 @@ async def test_mutations_over_one_socket_draw_from_the_mutation_budget(
     server = LiveServer(engine, settings)
     await server.start()
     try:
-        socket = await _socket(server, subprotocol, token)
+        socket = await open_socket(server.url, subprotocol, token)
         try:
             results = [await socket.execute(CREATE, {"name": f"Artist {n}"}) for n in range(6)]
         finally:
@@ -193,7 +148,7 @@ async def test_subscriptions_draw_from_the_query_budget(
     live: LiveServer, engine: GraphEngine, settings: Settings, subprotocol: str
 ) -> None:
     _, token = await user_token(engine, settings, "user")
-    socket = await _socket(live, subprotocol, token)
+    socket = await open_socket(live.url, subprotocol, token)
     try:
         for _ in range(3):
             await socket.start(MEDIA_ADDED)
@@ -216,7 +171,7 @@ async def test_query_limits_hold_over_a_socket(
     for _ in range(3):  # 4 levels each: 12, over the 10 allowed
         deep = f"tracks(first: 1) {{ edges {{ node {{ album {{ {deep} }} }} }} }}"
     deep = "{ " + deep + " }"
-    socket = await _socket(live, subprotocol, token)
+    socket = await open_socket(live.url, subprotocol, token)
     try:
         refused = await socket.execute(deep)
     finally:

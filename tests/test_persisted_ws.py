@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
 
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
 from server.settings import Settings
 from tests.support import GraphQLClient, LiveServer, make_settings, user_token
+from tests.support.websocket import LEGACY_WS, TRANSPORT_WS, open_socket
 
-TRANSPORT_WS = "graphql-transport-ws"
-LEGACY_WS = "graphql-ws"
 SUBPROTOCOLS = [TRANSPORT_WS, LEGACY_WS]
 
 COUNT = "query Count { tracks { totalCount } }"
@@ -39,54 +37,6 @@ def _by_hash(document: str, with_text: bool = False) -> dict[str, Any]:
     return payload
 
 
-class Socket:
-    """One GraphQL WebSocket in either subprotocol, sending raw operation payloads."""
-
-    def __init__(self, ws: ClientConnection, subprotocol: str) -> None:
-        self.ws = ws
-        self.subprotocol = subprotocol
-        self.count = 0
-
-    async def recv(self, wait: float = 10) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), wait))
-        return message if message.get("type") != "ka" else await self.recv(wait)
-
-    async def send(self, payload: dict[str, Any]) -> str:
-        self.count += 1
-        kind = "subscribe" if self.subprotocol == TRANSPORT_WS else "start"
-        await self.ws.send(json.dumps({"type": kind, "id": str(self.count), "payload": payload}))
-        return str(self.count)
-
-    async def result(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """A query's result (`{"data"…}` or `{"errors"…}` from a next/data message, then
-        complete), or `{"refused": [errors]}` from an error message."""
-        sent = await self.send(payload)
-        message = await self.recv()
-        assert message["id"] == sent, message
-        if message["type"] == "error":
-            errors = message["payload"]
-            return {"refused": errors if isinstance(errors, list) else [errors]}
-        assert message["type"] in ("next", "data"), message
-        result: dict[str, Any] = message["payload"]
-        # graphql-ws (legacy) as Ariadne speaks it ends a query's result with no
-        # `complete`; a refused hash is completed on both, subscriptions included.
-        refused_hash = "data" not in result
-        if self.subprotocol == TRANSPORT_WS or refused_hash:
-            assert (await self.recv()) == {"type": "complete", "id": sent}
-        return result
-
-
-async def _socket(live: LiveServer, subprotocol: str, token: str) -> Socket:
-    url = live.url.replace("http://", "ws://") + "/graphql"
-    ws = await connect(url, subprotocols=[subprotocol])  # type: ignore[list-item]
-    await ws.send(
-        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-    )
-    socket = Socket(ws, subprotocol)
-    assert (await socket.recv())["type"] == "connection_ack"
-    return socket
-
-
 def _codes(errors: list[dict[str, Any]]) -> list[str]:
     return [e["extensions"]["code"] for e in errors]
 
@@ -97,7 +47,7 @@ async def test_a_query_registers_once_then_runs_by_hash(
 ) -> None:
     _, token = await user_token(engine, settings, "user")
     document = f"query Count{subprotocol.replace('-', '')} {{ tracks {{ totalCount }} }}"
-    socket = await _socket(live, subprotocol, token)
+    socket = await open_socket(live.url, subprotocol, token)
     try:
         unknown = await socket.result(_by_hash(document))
         assert _codes(unknown["errors"]) == ["PERSISTED_QUERY_NOT_FOUND"]
@@ -123,7 +73,7 @@ async def test_a_subscription_runs_by_hash(
     _, token = await user_token(engine, settings, "user")
     name = "Added" + subprotocol.replace("-", "")  # a document no other test registered
     added = ADDED.replace("subscription Added", "subscription " + name)
-    socket = await _socket(live, subprotocol, token)
+    socket = await open_socket(live.url, subprotocol, token)
     try:
         unknown = await socket.result(_by_hash(added))
         assert _codes(unknown["errors"]) == ["PERSISTED_QUERY_NOT_FOUND"]
@@ -156,7 +106,7 @@ async def test_allowlist_mode_holds_over_both_subprotocols(
     await server.start()
     try:
         for subprotocol in SUBPROTOCOLS:
-            socket = await _socket(server, subprotocol, token)
+            socket = await open_socket(server.url, subprotocol, token)
             try:
                 listed = await socket.result(_by_hash(COUNT))
                 in_full = await socket.result({"query": COUNT})
