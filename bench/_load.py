@@ -12,6 +12,7 @@ from typing import Any
 
 from graph import catalog_writes
 from graph.engine import GraphEngine
+from graph.migrations import migrate
 
 GENRES = (
     "Rock",
@@ -126,6 +127,14 @@ async def load(
         if progress is not None:
             progress(min(start + BATCH, len(inputs)), time.perf_counter() - started)
     return time.perf_counter() - started
+
+
+async def fresh_catalogue(engine: GraphEngine, tracks: int) -> list[str]:
+    """Migrate `engine`'s new graph and import `tracks` tracks of `catalogue`; their ids."""
+    await migrate(engine)
+    await load(engine, catalogue(tracks))
+    rows = await engine.read("bench_ids", "MATCH (t:Track) RETURN t.id AS id")
+    return [str(r["id"]) for r in rows]
 
 
 COUNTS_QUERY = (

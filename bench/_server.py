@@ -2,24 +2,39 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench._client import HOST
+from graph.embedded import EmbeddedServer, ensure_server
 
 LOG_NAME = "server.log"
 
 
 class BenchError(Exception):
     """The benchmark could not run (as opposed to: a target was missed)."""
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[tuple[Path, EmbeddedServer]]:
+    """An embedded FalkorDB in a new temporary folder; stopped and removed at the end."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix)).resolve()
+    db = ensure_server(data_dir)
+    try:
+        yield data_dir, db
+    finally:
+        db.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def free_port() -> int:

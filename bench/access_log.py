@@ -20,10 +20,8 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,11 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _client, _load
 from bench._client import CpuMeter, Run, percentile
-from bench._server import BenchError
+from bench._server import BenchError, scratch_database
 from bench.graphql_nested import GRAPH_NAME, start_server, track_workload
-from graph.embedded import EmbeddedServer, ensure_server
+from graph.embedded import EmbeddedServer
 from graph.engine.falkordb import FalkorDBEngine
-from graph.migrations import migrate
 
 SETTINGS = {
     "on": {"LOG_LEVEL": "info", "APOLLONIA_ACCESS_LOG": "true", "LOG_FORMAT": "json"},
@@ -46,12 +43,9 @@ SETTINGS = {
 async def load(db: EmbeddedServer, tracks: int) -> list[str]:
     engine = FalkorDBEngine.from_socket(db.socket_path, GRAPH_NAME)
     try:
-        await migrate(engine)
-        await _load.load(engine, _load.catalogue(tracks), lambda *_: None)
-        rows = await engine.read("bench_ids", "MATCH (t:Track) RETURN t.id AS id")
+        ids = await _load.fresh_catalogue(engine, tracks)
     finally:
         await engine.close()
-    ids = [str(r["id"]) for r in rows]
     return random.Random(3).sample(ids, min(2000, len(ids)))
 
 
@@ -137,16 +131,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="apollonia-bench-log-")).resolve()
-    db = ensure_server(data_dir)
-    try:
-        asyncio.run(main(args, data_dir, db))
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        db.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with scratch_database("apollonia-bench-log-") as (data_dir, db):
+        try:
+            asyncio.run(main(args, data_dir, db))
+        except BenchError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     return 0
 
 

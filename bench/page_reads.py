@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _load
+from bench._server import scratch_database
 from graph import catalog
-from graph.embedded import ensure_server
 from graph.engine import Row
 from graph.engine.falkordb import FalkorDBEngine
-from graph.migrations import migrate
 from graph.queries.catalog import PAGE_RELATIONS, TrackFilter
 
 PAGES = 10
@@ -55,13 +53,10 @@ class CountingEngine(FalkorDBEngine):
 
 
 async def measure(tracks: int) -> dict[Key, tuple[float, float, float]]:
-    folder = tempfile.mkdtemp(prefix="apollonia-page-reads-")
-    server = ensure_server(folder)
-    try:
+    with scratch_database("apollonia-page-reads-") as (_, server):
         engine = CountingEngine.from_socket(server.socket_path, "bench")
         assert isinstance(engine, CountingEngine)
-        await migrate(engine)
-        await _load.load(engine, _load.catalogue(tracks))
+        await _load.fresh_catalogue(engine, tracks)
         out: dict[Key, tuple[float, float, float]] = {}
         for name, flt in FILTERS.items():
             for sort in SORTS:
@@ -92,8 +87,6 @@ async def measure(tracks: int) -> dict[Key, tuple[float, float, float]]:
                     )
         await engine.close()
         return out
-    finally:
-        server.stop()
 
 
 async def main(sizes: list[int]) -> None:

@@ -17,10 +17,8 @@ raw reply of each query (no database time). Exits 0.
 import argparse
 import asyncio
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,10 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from falkordb.asyncio.query_result import QueryResult
 
 from bench import _load
+from bench._server import scratch_database
 from bench.graphql_nested import GRAPH_NAME, TRACK_CYPHER, page_cypher
-from graph.embedded import ensure_server
 from graph.engine.falkordb import FalkorDBEngine, _parse, _rows
-from graph.migrations import migrate
 
 
 async def falkordb_rows(engine: FalkorDBEngine, query: str, params: dict[str, Any]) -> Any:
@@ -44,9 +41,7 @@ async def falkordb_rows(engine: FalkorDBEngine, query: str, params: dict[str, An
 
 
 async def main(args: argparse.Namespace, engine: FalkorDBEngine) -> None:
-    await migrate(engine)
-    await _load.load(engine, _load.catalogue(args.tracks), lambda *_: None)
-    ids = [str(r["id"]) for r in await engine.read("bench", "MATCH (t:Track) RETURN t.id AS id")]
+    ids = await _load.fresh_catalogue(engine, args.tracks)
     page_query, page_params = page_cypher("TITLE", None, None)
     rnd = random.Random(5)
     workloads = {
@@ -98,21 +93,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tracks", type=int, default=1000)
     parser.add_argument("--reads", type=int, default=200)
     args = parser.parse_args(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="apollonia-bench-parse-")).resolve()
-    db = ensure_server(data_dir)
-    engine = FalkorDBEngine.from_socket(db.socket_path, GRAPH_NAME)
+    with scratch_database("apollonia-bench-parse-") as (_, db):
+        engine = FalkorDBEngine.from_socket(db.socket_path, GRAPH_NAME)
 
-    async def go() -> None:
-        try:
-            await main(args, engine)
-        finally:
-            await engine.close()
+        async def go() -> None:
+            try:
+                await main(args, engine)
+            finally:
+                await engine.close()
 
-    try:
         asyncio.run(go())
-    finally:
-        db.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 
