@@ -1,7 +1,7 @@
-"""FalkorDBEngine.read parses FalkorDB's compact result set itself (falkordb's parser
-awaits a coroutine per cell): its rows must be exactly what falkordb's own parser reads,
-for every kind of value, nodes, edges, paths and temporal values included (those go
-through falkordb's parser)."""
+"""FalkorDBEngine.read and write parse FalkorDB's compact result set themselves
+(falkordb's parser awaits a coroutine per cell): rows must be exactly what falkordb's
+own parser reads, for every kind of value, nodes, edges, paths and temporal values
+included (those go through falkordb's parser)."""
 
 import uuid
 from typing import Any
@@ -55,6 +55,13 @@ async def test_read_rows_are_falkordbs_own(falkordb_server: EmbeddedServer) -> N
         assert mixed[0]["a"].properties == {"k": 1, "v": "one"}
 
         assert await engine.read("test", "MATCH (n:Nothing) RETURN n") == []
+        # Writes too (an idempotent one, run both ways).
+        update = "MATCH (a:R {k: 1}) SET a.w = 2 RETURN a.k AS k, a {.k, .w} AS m, [a.w] AS l"
+        written = await engine.write("test", update)
+        theirs_written = await engine._graph.query(update)
+        names = [column[1] for column in theirs_written.header]
+        assert written == [dict(zip(names, r, strict=True)) for r in theirs_written.result_set]
+        assert written == [{"k": 1, "m": {"k": 1, "w": 2}, "l": [2]}]
     finally:
         await engine.write("test", "MATCH (n) DETACH DELETE n")
         await engine.close()

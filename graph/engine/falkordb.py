@@ -122,12 +122,7 @@ class FalkorDBEngine(BatchWriter):
         refuse_nul(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
-            # falkordb's own command, parsed here: its parser awaits a coroutine per cell.
-            command = self._graph._build_params_header(dict(params) if params else None) + query
-            response = await self._graph.execute_command(
-                "GRAPH.RO_QUERY", self.graph_name, command, "--compact"
-            )
-            return await _parse(self._graph, response)
+            return await self._run("GRAPH.RO_QUERY", query, params)
         except ResponseError as e:
             if "empty key" in str(e):  # no graph yet (nothing ever written): no rows
                 return []
@@ -141,7 +136,7 @@ class FalkorDBEngine(BatchWriter):
         refuse_control(params)
         GRAPH_QUERIES.labels(self.name, operation).inc()
         try:
-            result = await self._graph.query(query, dict(params) if params else None)
+            return await self._run("GRAPH.QUERY", query, params)
         except ResponseError as e:
             if "unique constraint violation" in str(e):
                 raise ConflictError("An object with the same unique key exists.") from e
@@ -150,7 +145,13 @@ class FalkorDBEngine(BatchWriter):
         except (RedisConnectionError, RedisTimeoutError, OSError) as e:
             log.error("graph unreachable during %s: %s", operation, e)
             raise GraphUnreachableError("The graph database is unavailable.") from e
-        return _rows(result)
+
+    async def _run(self, command: str, query: str, params: Params | None) -> list[Row]:
+        """falkordb's GRAPH.RO_QUERY or GRAPH.QUERY command, its compact reply parsed
+        here (falkordb's parser awaits a coroutine per cell)."""
+        text = self._graph._build_params_header(dict(params) if params else None) + query
+        response = await self._graph.execute_command(command, self.graph_name, text, "--compact")
+        return await _parse(self._graph, response)
 
     async def ensure_index(self, spec: IndexSpec) -> None:
         for statement in self.dialect.ddl(spec):
