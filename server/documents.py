@@ -6,7 +6,9 @@ parsing and validation, which cost about 1 ms each time for a nested page query.
 Parsing stops at `max_tokens` lexical tokens (QUERY_TOO_COMPLEX). Validation is
 remembered per document and rule set, except for rules marked per-request (the cost
 of a document with variables, see server/query_limits.py): those run every time, and
-only once the cached part has passed.
+only once the cached part has passed. A per-request rule with a `result_key` (see
+QueryLimits) is remembered as passed for that key: the same document with the same
+key passes again without a visit. Failures are never remembered.
 """
 
 from collections import OrderedDict
@@ -42,6 +44,8 @@ class DocumentCache:
         # document alive so that its id cannot be reused while cached.
         self._validated: OrderedDict[tuple[int, int], tuple[DocumentNode, list[GraphQLError]]]
         self._validated = OrderedDict()
+        # Per-request rules that passed, by document id and their rules' result keys.
+        self._passed: OrderedDict[tuple[int, Any], DocumentNode] = OrderedDict()
 
     def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         cache[key] = value
@@ -90,7 +94,15 @@ class DocumentCache:
             self._remember(self._validated, key, (document_ast, errors))
         if errors or not per_request:
             return errors
-        return _validate_per_request(schema, document_ast, per_request)
+        result_keys = tuple(getattr(rule, "result_key", None) for rule in per_request)
+        passed_key = None if None in result_keys else (id(document_ast), result_keys)
+        if passed_key is not None and self._passed.get(passed_key) is document_ast:
+            self._passed.move_to_end(passed_key)
+            return []
+        errors = _validate_per_request(schema, document_ast, per_request)
+        if not errors and passed_key is not None:
+            self._remember(self._passed, passed_key, document_ast)
+        return errors
 
 
 def _validate_per_request(

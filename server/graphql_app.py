@@ -36,7 +36,7 @@ from server.documents import DocumentCache
 from server.errors import format_error, production_format_error, request_id_var
 from server.explorer import LocalGraphiQL
 from server.persisted import PersistedQueries, PersistedQueryError
-from server.query_limits import QueryLimits
+from server.query_limits import QueryLimits, multiplier_arguments
 from server.ratelimit import RateLimiter, Verdict, charge_of
 from server.settings import Settings
 from server.subscriptions import LegacyWSHandler, SocketAuth, SubprotocolRouter, TransportWSHandler
@@ -262,7 +262,13 @@ def graphql_app(
     documents within the settings' limits (depth, aliases, tokens, cost), callers within
     their rate limits when `limiter` is given."""
     documents = DocumentCache(settings.document_cache_size, max_tokens=settings.max_tokens)
-    limits = QueryLimits(settings.max_depth, settings.max_aliases, settings.max_cost)
+    limits = QueryLimits(
+        settings.max_depth,
+        settings.max_aliases,
+        settings.max_cost,
+        multiplier_arguments(schema),
+        settings.document_cache_size,
+    )
 
     def context(request: Request, data: Any) -> RequestContext:
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex

@@ -8,26 +8,38 @@ refusal is a GraphQL error with code QUERY_TOO_COMPLEX and the figures in
 Depth and aliases depend on the document alone, so they are validation rules whose
 result the DocumentCache keeps. The cost (Ariadne's cost analysis over the `@cost`
 annotations in the SDL) also depends on the variables when the document declares
-any: such a rule is marked `per_request` and is run for every request instead.
+any: such a rule is marked `per_request` and is run for every request instead. Only
+the variables that reach a multiplier argument (`first` and the like) can change a
+cost, so the rule also carries `result_key`, their values: a DocumentCache that saw
+the document pass with those values need not run it again (`track(id: $id)` has none,
+and is costed once).
 """
 
-from collections.abc import Callable
-from typing import Any
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, cast
 
 from ariadne.validation.query_cost import CostValidator
 from graphql import (
     SKIP,
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
     Node,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableNode,
+    Visitor,
+    visit,
 )
 from graphql.language import Lexer, Source, TokenKind
 from graphql.validation import ASTValidationRule
@@ -206,6 +218,23 @@ def cost_rule(
     return CostLimit
 
 
+class PerRequestCost:
+    """The cost rule of one request's variables, built only if it runs: a factory the
+    DocumentCache calls like a rule class (`rule(context)`). Making a class per request
+    cost as much as validating `track(id: $id)`; most requests find their
+    `result_key` remembered and never build one."""
+
+    per_request = True
+
+    def __init__(self, max_cost: int, variables: dict[str, Any] | None, result_key: Hashable):
+        self.max_cost = max_cost
+        self.variables = variables
+        self.result_key = result_key
+
+    def __call__(self, context: ValidationContext) -> ASTValidationRule:
+        return _CostLimit(context, maximum_cost=self.max_cost, variables=self.variables)
+
+
 def _declares_variables(document: DocumentNode) -> bool:
     return any(
         isinstance(definition, OperationDefinitionNode) and definition.variable_definitions
@@ -213,18 +242,74 @@ def _declares_variables(document: DocumentNode) -> bool:
     )
 
 
+def multiplier_arguments(schema: GraphQLSchema) -> frozenset[str]:
+    """The argument names that any `@cost(multipliers: [...])` of the schema reads (the
+    first part of an accessor such as `filter.first`)."""
+    names: set[str] = set()
+    for named in schema.type_map.values():
+        for field in getattr(named, "fields", {}).values():
+            node = getattr(field, "ast_node", None)
+            for directive in getattr(node, "directives", None) or ():
+                if directive.name.value != "cost":
+                    continue
+                for argument in directive.arguments:
+                    if argument.name.value == "multipliers" and isinstance(
+                        argument.value, ListValueNode
+                    ):
+                        for value in argument.value.values:
+                            names.add(str(getattr(value, "value", "")).split(".")[0])
+    return frozenset(names)
+
+
+class _MultiplierVariables(Visitor):
+    """Collects the variables used inside the values of multiplier arguments."""
+
+    def __init__(self, arguments: frozenset[str]) -> None:
+        super().__init__()
+        self.arguments = arguments
+        self.found: set[str] = set()
+
+    def enter_argument(self, node: ArgumentNode, *_: Any) -> Any:
+        if node.name.value not in self.arguments:
+            return SKIP
+        return None
+
+    def enter_variable_definition(self, *_: Any) -> Any:
+        return SKIP  # `$id: ID!` declares a variable; it does not use it
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> Any:
+        self.found.add(node.name.value)
+
+
+# The longest variable value a cost result is remembered for (as JSON); a longer one
+# is costed every time.
+_MAX_KEY_CHARS = 256
+
+
 class QueryLimits:
     """The limit rules for Ariadne's `validation_rules` hook.
 
     A document without variables gets the same three rule classes every time, so the
     DocumentCache can remember its whole validation; one with variables gets a cost
-    rule of its own, built for those variables and run for every request.
+    rule of its own, built for those variables and run for every request, unless the
+    DocumentCache remembers its `result_key` (the multiplier variables' values).
     """
 
-    def __init__(self, max_depth: int, max_aliases: int, max_cost: int) -> None:
+    def __init__(
+        self,
+        max_depth: int,
+        max_aliases: int,
+        max_cost: int,
+        multipliers: frozenset[str] | None = None,
+        cache_size: int = 1024,
+    ) -> None:
         self.max_cost = max_cost
         self.shape = [depth_rule(max_depth), alias_rule(max_aliases)]
         self.constant = [*self.shape, cost_rule(max_cost)]
+        # None: which arguments multiply is unknown, so every variable counts.
+        self.multipliers = multipliers
+        self.cache_size = cache_size
+        self._relevant: OrderedDict[int, tuple[DocumentNode, frozenset[str]]] = OrderedDict()
 
     def rules(
         self, context: Any, document: DocumentNode, data: dict[str, Any]
@@ -234,7 +319,34 @@ class QueryLimits:
         variables = data.get("variables") if isinstance(data, dict) else None
         if not isinstance(variables, dict):
             variables = None
-        return [*self.shape, cost_rule(self.max_cost, variables, per_request=True)]
+        rule = PerRequestCost(self.max_cost, variables, self._result_key(document, variables or {}))
+        return [*self.shape, cast(type[ASTValidationRule], rule)]
+
+    def _result_key(self, document: DocumentNode, variables: dict[str, Any]) -> Hashable:
+        """The values of the variables that can change the document's cost; None when
+        they are too long to remember."""
+        names = self._multiplier_variables(document)
+        if names is None:
+            names = frozenset(variables)
+        try:
+            key = json.dumps({n: variables.get(n) for n in sorted(names)}, sort_keys=True)
+        except (TypeError, ValueError):
+            return None
+        return key if len(key) <= _MAX_KEY_CHARS else None
+
+    def _multiplier_variables(self, document: DocumentNode) -> frozenset[str] | None:
+        if self.multipliers is None:
+            return None
+        cached = self._relevant.get(id(document))
+        if cached is not None and cached[0] is document:
+            return cached[1]
+        visitor = _MultiplierVariables(self.multipliers)
+        visit(document, visitor)
+        found = frozenset(visitor.found)
+        self._relevant[id(document)] = (document, found)  # keeps the id from being reused
+        if len(self._relevant) > self.cache_size:
+            self._relevant.popitem(last=False)
+        return found
 
 
 def is_per_request(rule: Callable[..., Any]) -> bool:

@@ -7,7 +7,7 @@ from graphql import get_introspection_query, specified_rules
 from graph.engine import GraphEngine
 from server.documents import DocumentCache
 from server.graphql_app import build_schema
-from server.query_limits import QueryLimits
+from server.query_limits import QueryLimits, multiplier_arguments
 from tests.support import GraphQLClient, graph_queries
 
 WARM_UP = "{ genres { name } }"
@@ -155,3 +155,73 @@ def test_per_request_cost_does_not_grow_the_validation_cache() -> None:
         outcomes.append(bool(documents.validate(schema, document, rules)))
     assert outcomes == [False, True, False, True, False]
     assert len(documents._validated) == 1
+
+
+SIMILAR_BY_VARIABLE = """
+query Similar($id: ID!, $first: Int) {
+  track(id: $id) {
+    title similar(first: $first) { score track { similar(first: $first) { score } } }
+  }
+}
+"""
+RECOMMENDED_BY_INPUT = """
+query Recommended($input: RecommendationInput!) { recommendations(input: $input) { score } }
+"""
+RECOMMENDED_BY_INNER = """
+query Recommended($n: Int, $seed: ID!) {
+  recommendations(input: {seedTrackIds: [$seed], first: $n}) { score }
+}
+"""
+
+
+def _refusals(document: str, variable_sets: list[dict[str, Any]]) -> tuple[list[bool], int]:
+    """Whether each request of `document` with these variables is refused, validated as
+    the server does (the multiplier arguments taken from the schema); and how many
+    passes the cache remembers at the end."""
+    schema = build_schema()
+    documents = DocumentCache(8, max_tokens=2000)
+    limits = QueryLimits(10, 30, 5000, multiplier_arguments(schema))
+    data: dict[str, Any] = {"query": document}
+    parsed = documents.parse(None, data)
+    outcomes = []
+    for variables in variable_sets:
+        data["variables"] = variables
+        rules = (*specified_rules, *limits.rules(None, parsed, data))
+        outcomes.append(bool(documents.validate(schema, parsed, rules)))
+    return outcomes, len(documents._passed)
+
+
+def test_the_schema_names_its_multiplier_arguments() -> None:
+    assert multiplier_arguments(build_schema()) == {"first", "input", "steps"}
+
+
+def test_a_cost_is_remembered_for_the_variables_that_multiply_only() -> None:
+    # Only $first multiplies: a hundred ids are costed once, and $first is still
+    # checked on every request (80 * 80 similar tracks of similar tracks is too many).
+    requests = [{"id": f"Track_{i}", "first": 5} for i in range(100)]
+    requests += [{"id": "Track_x", "first": 80}, {"id": "Track_y", "first": 5}]
+    outcomes, passes = _refusals(SIMILAR_BY_VARIABLE, requests)
+    assert outcomes == [False] * 100 + [True, False]
+    assert passes == 1
+
+
+def test_a_multiplier_inside_an_input_object_is_part_of_the_key() -> None:
+    # `recommendations` multiplies by input.first (complexity 2 per recommendation).
+    small = {"seedTrackIds": ["Track_a"], "first": 10}
+    large = {"seedTrackIds": ["Track_a"], "first": 100}
+    outcomes, _ = _refusals(RECOMMENDED_BY_INPUT, [{"input": small}, {"input": large}])
+    assert outcomes == [False, False]  # 20 and 200: within 5,000 either way
+    limits = QueryLimits(10, 30, 150, multiplier_arguments(build_schema()))
+    schema, documents = build_schema(), DocumentCache(8, max_tokens=2000)
+    for document, variables in (
+        (RECOMMENDED_BY_INPUT, [{"input": small}, {"input": large}, {"input": small}]),
+        (RECOMMENDED_BY_INNER, [{"n": 10, "seed": "a"}, {"n": 100, "seed": "a"}]),
+    ):
+        data: dict[str, Any] = {"query": document}
+        parsed = documents.parse(None, data)
+        outcomes = []
+        for values in variables:
+            data["variables"] = values
+            rules = (*specified_rules, *limits.rules(None, parsed, data))
+            outcomes.append(bool(documents.validate(schema, parsed, rules)))
+        assert outcomes == [False, True, False][: len(variables)], document
