@@ -82,7 +82,9 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 class CpuMeter:
-    """CPU time of some processes over an interval, as % of one core."""
+    """CPU time of some processes over an interval, as % of one core. A process counts
+    with its descendants (the API processes of `serve --workers N` are children of the
+    server's), except those measured under a name of their own."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.pids = pids
@@ -90,13 +92,37 @@ class CpuMeter:
         self._wall = 0.0
 
     @staticmethod
-    def _seconds(pid: int) -> float:
+    def _own_seconds(pid: int) -> float:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             return math.nan
         fields = stat.rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime + stime
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(child) for child in text.split()]
+
+    def _seconds(self, pid: int) -> float:
+        """CPU seconds of `pid` and its live descendants not measured apart."""
+        apart = set(self.pids.values()) - {pid}
+        total, todo, seen = 0.0, [pid], set()
+        while todo:
+            current = todo.pop()
+            if current in seen or current in apart:
+                continue
+            seen.add(current)
+            seconds = self._own_seconds(current)
+            if current == pid and math.isnan(seconds):
+                return math.nan
+            total += 0.0 if math.isnan(seconds) else seconds
+            todo.extend(self._children(current))
+        return total
 
     @staticmethod
     def _machine() -> float:

@@ -4,6 +4,7 @@ Run from the repository root:
 
     .venv/bin/python bench/graphql_nested.py --tracks 10000
     .venv/bin/python bench/graphql_nested.py --tracks 1000 --duration 2    # quick
+    APOLLONIA_WEB_WORKERS=2 .venv/bin/python bench/graphql_nested.py ...  # 2 API processes
 
 What it does:
 
@@ -599,11 +600,13 @@ class Bench:
         print(
             f"Apollonia GraphQL benchmark: {o.tracks:,} tracks, {o.concurrency} clients, "
             f"{o.duration:g} s per run, HTTP client: {client}, {os.cpu_count()} CPUs, "
+            f"API processes: {os.environ.get('APOLLONIA_WEB_WORKERS', '1')} "
+            "(APOLLONIA_WEB_WORKERS), "
             f"load average before the runs {self.load_average:.2f}"
         )
         print(
             "(p50 = median; 'server ms' = median Server-Timing app;dur; cpu = % of one core "
-            "used by the server / the embedded FalkorDB / this client process / all other "
+            "used by the server (all its API processes) / the embedded FalkorDB / this client process / all other "
             "processes of the machine)"
         )
         if check:
