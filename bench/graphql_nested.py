@@ -606,8 +606,8 @@ class Bench:
         )
         print(
             "(p50 = median; 'server ms' = median Server-Timing app;dur; cpu = % of one core "
-            "used by the server (all its API processes) / the embedded FalkorDB / this client process / all other "
-            "processes of the machine)"
+            "used by the server (all its API processes) / the embedded FalkorDB / this client "
+            "process / all other processes of the machine)"
         )
         if check:
             print()
