@@ -87,20 +87,22 @@ async def tracks_page(
     after: list[Any] | None,
     limit: int,
     relations: frozenset[str] = frozenset(),
+    projection: q.Projection | None = None,
 ) -> Page:
     """Up to `limit` tracks after the keyset position `after` (the sort key's values,
     then the id): a window scan (graph/pages.py), or for a filter anchored on an artist
     or album, a sort of that node's tracks. `relations` (of q.PAGE_RELATIONS) come in
-    the same query, as the rows' `_artists`, `_album` (with `_artist`) and `_genres`."""
+    the same query, as the rows' `_artists`, `_album` (with `_artist`) and `_genres`;
+    `projection` names the properties the rows need (all when None)."""
     if flt.anchored:
-        query, params = q.tracks_page(flt, sort, direction, after, limit, relations)
+        query, params = q.tracks_page(flt, sort, direction, after, limit, relations, projection)
         return _split(await engine.read("tracks_page", query, params))
 
     def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
-        return q.tracks_window(flt, sort, direction, after, near, far, relations)
+        return q.tracks_window(flt, sort, direction, after, near, far, relations, projection)
 
     def exact(position: list[Any] | None) -> tuple[str, dict[str, Any]]:
-        return q.tracks_page(flt, sort, direction, position, 0, relations)
+        return q.tracks_page(flt, sort, direction, position, 0, relations, projection)
 
     prop = q.TRACK_SORT_KEYS[sort][0]
     signature = f"tracks:{flt!r}"

@@ -33,6 +33,48 @@ RELATIONS: dict[str, dict[str, tuple[str, str]]] = {
 
 MISSING = object()
 
+# What each field reads from a page row besides `id` (which every row carries): its
+# own properties, or nothing when it loads by id. A selection with a field not listed
+# here, or a fragment on another type, gets the whole row (graph.queries.catalog
+# Projection), so a field added to the schema is never starved of a property.
+ROW_PROPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Track": {
+        "__typename": (),
+        "id": (),
+        "title": ("title",),
+        "duration": ("duration",),
+        "year": ("year",),
+        "trackNumber": ("track_number",),
+        "discNumber": ("disc_number",),
+        "tags": ("tags",),
+        "format": ("format",),
+        "fileSize": ("file_size",),
+        "createdAt": ("created_at",),
+        "updatedAt": ("updated_at",),
+        "missing": ("missing",),
+        "streamUrl": ("file_size",),
+        "artists": (),
+        "album": (),
+        "genres": (),
+        "audioFeatures": (),
+        "analysisStatus": (),
+        "analysisError": (),
+        "similar": (),
+        "playCount": (),
+        "coverUrl": (),
+    },
+    "Artist": {"__typename": (), "id": (), "name": ("name",), "createdAt": ("created_at",)},
+    "Album": {
+        "__typename": (),
+        "id": (),
+        "title": ("title",),
+        "year": ("year",),
+        "createdAt": ("created_at",),
+        "artist": (),
+    },
+    "Genre": {"__typename": (), "id": (), "name": ("name",)},
+}
+
 
 def _fields(
     selection_set: SelectionSetNode | None,
@@ -92,6 +134,66 @@ def page_relations(info: Info, selections: Sequence[SelectionSetNode]) -> frozen
     if "album" in wanted and "artist" in _wanted(info, "Album", wanted["album"]):
         relations.add("album_artist")
     return frozenset(relations)
+
+
+def _field_names(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    type_name: str,
+    names: set[str],
+) -> bool:
+    """Adds the names of the fields selected on `type_name` to `names`; False when a
+    fragment is on another type (an interface) or unknown: then all may be needed."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            names.add(selection.name.value)
+            continue
+        if isinstance(selection, InlineFragmentNode):
+            condition, inner = selection.type_condition, selection.selection_set
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is None:
+                return False
+            condition, inner = fragment.type_condition, fragment.selection_set
+        else:
+            return False
+        if condition is not None and condition.name.value != type_name:
+            return False
+        if not _field_names(inner, fragments, type_name, names):
+            return False
+    return True
+
+
+def _row_props(
+    info: Info, type_name: str, selections: Sequence[SelectionSetNode]
+) -> frozenset[str] | None:
+    """The row properties that `selections` of `type_name` read; None when unknown."""
+    names: set[str] = set()
+    for selection_set in selections:
+        if not _field_names(selection_set, info.fragments, type_name, names):
+            return None
+    table = ROW_PROPS[type_name]
+    if not names <= table.keys():
+        return None
+    return frozenset(p for name in names for p in table[name])
+
+
+def page_projection(
+    info: Info, selections: Sequence[SelectionSetNode]
+) -> dict[str, frozenset[str]]:
+    """What a track page's rows and the relations it carries need of their properties
+    (graph.queries.catalog Projection): only what the document selects, when every
+    field it selects is known (ROW_PROPS)."""
+    parts: dict[str, frozenset[str] | None] = {"track": _row_props(info, "Track", selections)}
+    wanted = _wanted(info, "Track", selections)
+    for field, type_name in (("artists", "Artist"), ("album", "Album"), ("genres", "Genre")):
+        if field in wanted:
+            parts[field] = _row_props(info, type_name, wanted[field])
+    if "album" in wanted:
+        owner = _wanted(info, "Album", wanted["album"]).get("artist")
+        if owner is not None:
+            parts["album_artist"] = _row_props(info, "Artist", owner)
+    return {part: props for part, props in parts.items() if props is not None}
 
 
 async def prefetch(

@@ -14,7 +14,13 @@ from graph.names import name_key
 from graph.queries.catalog import TRACK_SORT_KEYS, TrackFilter
 from music.errors import ValidationError
 from resolvers._pagination import Shape, connection, decode_cursor, page_size, resolve_total_count
-from resolvers._prefetch import node_selections, page_relations, prefetch, prefetched_or_load
+from resolvers._prefetch import (
+    node_selections,
+    page_projection,
+    page_relations,
+    prefetch,
+    prefetched_or_load,
+)
 from resolvers.context import Info
 from resolvers.loaders import PageKey
 
@@ -148,6 +154,7 @@ async def resolve_tracks(
         _keyset(after, kind, TRACK_CURSOR_SHAPES[field]),
         size + 1,
         page_relations(info, selections),
+        page_projection(info, selections),
     )
     await prefetch(info, "Track", selections, rows[:size])
     return connection(

@@ -1,6 +1,6 @@
 """Catalogue reads: lookups by id, relations by key, pages with keyset cursors, search."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -89,14 +89,42 @@ class TrackFilter:
 # (look-ahead in resolvers/catalog.py): one round trip for the page and its relations.
 PAGE_RELATIONS = frozenset({"artists", "album", "album_artist", "genres"})
 
+Projection = Mapping[str, frozenset[str]]
+"""The properties a page's rows need, by part: "track" (the rows), and "artists",
+"album", "album_artist" and "genres" (their relations). A part without an entry gets
+its whole map (TRACK_MAP, ARTIST_MAP, ...); one with an entry gets `id` and those of
+its map's properties the entry names, and nothing else."""
+_FULL = {
+    "track": TRACK_MAP,
+    "artists": ARTIST_MAP,
+    "album": ALBUM_MAP,
+    "album_artist": ARTIST_MAP,
+    "genres": GENRE_MAP,
+}
+
 
 def _map_fields(projection: str) -> str:
     """`{.a, .b}` -> `.a, .b`, to extend a map projection."""
     return projection.strip()[1:-1]
 
 
+def _projected(part: str, projection: Projection | None, always: tuple[str, ...] = ()) -> str:
+    """The map fields (`.id, .title`) of one part of a page: its whole map, or `id`, the
+    properties `projection` asks of it and `always` (what the query itself sorts by)."""
+    full = _map_fields(_FULL[part])
+    wanted = None if projection is None else projection.get(part)
+    if wanted is None:
+        return full
+    keep = {"id", *wanted, *always}
+    return ", ".join(f for f in (f.strip() for f in full.split(",")) if f[1:] in keep)
+
+
 def _relation_clauses(
-    carry: str, relations: frozenset[str], columns: list[str], direction: SortDirection
+    carry: str,
+    relations: frozenset[str],
+    columns: list[str],
+    direction: SortDirection,
+    projection: Projection | None = None,
 ) -> tuple[list[str], str]:
     """Clauses after a page's LIMIT that gather the relations of each row `t`, and the
     extra entries of its row map. Aggregation drops the page order: it is sorted again."""
@@ -106,7 +134,7 @@ def _relation_clauses(
     if "artists" in relations:
         clauses.append("OPTIONAL MATCH (t)-[rb:BY]->(ra:Artist)")
         clauses.append(
-            f"WITH {kept}, collect(ra {{{_map_fields(ARTIST_MAP)}, "
+            f"WITH {kept}, collect(ra {{{_projected('artists', projection, ('name',))}, "
             "position: coalesce(rb.position, 0)}) AS rel_artists"
         )
         kept += ", rel_artists"
@@ -116,17 +144,19 @@ def _relation_clauses(
         owner = ""
         if "album_artist" in relations:
             clauses.append("OPTIONAL MATCH (ral)-[:BY]->(rx:Artist)")
-            clauses.append(f"WITH {kept}, ral, head(collect(rx {ARTIST_MAP})) AS rel_owner")
+            owner_map = _projected("album_artist", projection)
+            clauses.append(f"WITH {kept}, ral, head(collect(rx {{{owner_map}}})) AS rel_owner")
             owner = ", rel_artist: rel_owner"
         clauses.append(
             f"WITH {kept}, head(collect(CASE WHEN ral IS NULL THEN null "
-            f"ELSE ral {{{_map_fields(ALBUM_MAP)}{owner}}} END)) AS rel_album"
+            f"ELSE ral {{{_projected('album', projection)}{owner}}} END)) AS rel_album"
         )
         kept += ", rel_album"
         extra.append("rel_album: rel_album")
     if "genres" in relations:
         clauses.append("OPTIONAL MATCH (t)-[:IN_GENRE]->(rg:Genre)")
-        clauses.append(f"WITH {kept}, collect(rg {GENRE_MAP}) AS rel_genres")
+        genre_map = _projected("genres", projection, ("name",))
+        clauses.append(f"WITH {kept}, collect(rg {{{genre_map}}}) AS rel_genres")
         kept += ", rel_genres"
         extra.append("rel_genres: rel_genres")
     if clauses:
@@ -135,11 +165,15 @@ def _relation_clauses(
 
 
 def _track_return(
-    carry: str, relations: frozenset[str], columns: list[str], direction: SortDirection
+    carry: str,
+    relations: frozenset[str],
+    columns: list[str],
+    direction: SortDirection,
+    projection: Projection | None = None,
 ) -> list[str]:
-    clauses, extra = _relation_clauses(carry, relations, columns, direction)
+    clauses, extra = _relation_clauses(carry, relations, columns, direction, projection)
     scanned = "scanned, " if carry.startswith("scanned") else ""
-    map_ = f"t {{{_map_fields(TRACK_MAP)}{extra}}}"
+    map_ = f"t {{{_projected('track', projection)}{extra}}}"
     return [*clauses, f"RETURN {scanned}{map_} AS row, [{', '.join(columns)}] AS sort_key"]
 
 
@@ -216,6 +250,7 @@ def tracks_page(
     after: list[Any] | None,
     limit: int,
     relations: frozenset[str] = frozenset(),
+    projection: Projection | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """One page of tracks in a sort order, after the keyset position `after`, sorting
     every track the filter selects: for filters anchored on an artist or album (their
@@ -234,7 +269,7 @@ def tracks_page(
     if distinct:
         clauses.append("WITH DISTINCT t")
     clauses.append(f"WITH t ORDER BY {_order(columns, direction)} LIMIT $limit")
-    clauses += _track_return("t", relations, columns, direction)
+    clauses += _track_return("t", relations, columns, direction, projection)
     params["limit"] = limit
     return "\n".join(clauses), params
 
@@ -268,6 +303,7 @@ def tracks_window(
     near: bool,
     far: bool,
     relations: frozenset[str] = frozenset(),
+    projection: Projection | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The first `$limit` tracks of a window of the sort key (`$near` inclusive to `$far`
     exclusive, each optional) that pass the filter, after `$after`; every row also
@@ -290,7 +326,7 @@ def tracks_window(
     if where:
         clauses.append(f"WITH scanned, t WHERE t IS NULL OR ({' AND '.join(where)})")
     clauses.append(f"WITH scanned, t ORDER BY {_order(columns, direction)} LIMIT $limit")
-    clauses += _track_return("scanned, t", relations, columns, direction)
+    clauses += _track_return("scanned, t", relations, columns, direction, projection)
     return "\n".join(clauses), params
 
 
