@@ -1,8 +1,9 @@
 """GraphQL over HTTP at /graphql: the executable schema and Ariadne's ASGI app."""
 
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from ariadne import make_executable_schema
@@ -13,6 +14,8 @@ from ariadne.explorer import ExplorerHttp405
 from ariadne.graphql import handle_graphql_errors
 from ariadne.types import GraphQLResult
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql.execution.incremental.incremental_executor import IncrementalExecutor
+from graphql.pyutils.is_awaitable import is_awaitable as default_is_awaitable
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
@@ -89,6 +92,23 @@ def _retry_after(result: dict[str, Any]) -> int | None:
     return max(waits) if waits else None
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
+
+def _is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
+    """graphql-core's check, after a type lookup that answers for the plain values most
+    fields resolve to (it runs once per field: 3-4% of a 50-track page)."""
+    return type(value) not in _PLAIN_TYPES and default_is_awaitable(value)
+
+
+class PlainFirstExecutor(IncrementalExecutor):
+    """graphql-core's executor with `_is_awaitable`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_awaitable = _is_awaitable
+
+
 class JSONHandler(GraphQLHTTPHandler):
     """Ariadne's HTTP handler, answering with orjson (a 50-track page is ~60 kB).
 
@@ -108,6 +128,11 @@ class JSONHandler(GraphQLHTTPHandler):
         self.documents = documents
         self.limiter = limiter
         self.persisted = persisted
+
+    def configure(self, *args: Any, **kwargs: Any) -> None:
+        super().configure(*args, **kwargs)
+        if self.execution_context_class is None:
+            self.execution_context_class = PlainFirstExecutor
 
     async def handle_request_override(self, request: Request) -> Response | None:
         # A persisted query by GET carries `extensions` and no `query`.
