@@ -167,6 +167,8 @@ def _tatum(ac: Array, fps: float) -> float:
     inside = at <= horizon
     heights = np.where(inside, near[np.minimum(np.rint(at), ac.size - 1).astype(int)], 0.0)
     comb = heights.sum(axis=1) / inside.sum(axis=1)
+    if comb.max() <= 0:  # no periodicity at all (noise): the least bad comb
+        return float(lags[int(np.argmax(comb))])
     return float(lags[int(np.argmax(comb >= TATUM_SHARE * comb.max()))])
 
 
