@@ -12,10 +12,11 @@ cross-validation inside the `tune` half):
   mode over the key features rotated to the key's tonic, and a bias for minor. The
   penalty pulls the weights towards the standardised Temperley 2007 profiles: with 80
   pieces, the data may correct the profiles, not replace them.
-- tempo (workers/_audio_rhythm.py): the period found times each of `OCTAVE_FACTORS`
+- tempo (workers/_audio_rhythm.py): the tatum found times each of `TATUM_MULTIPLES`
   are the candidates, scored over `OCTAVE_FEATURES` (standardised for the fit, the
-  scaling folded into the stored weights). Pieces whose tempo is none of the three are
-  left out.
+  scaling folded into the stored weights); a candidate outside MIN_BPM-MAX_BPM, which
+  the analysis never chooses, is left out of the softmax. Pieces whose tempo is none of
+  the candidates are left out.
 
 The `test` half is never read here: bench/accuracy.py reports on it.
 """
@@ -44,15 +45,20 @@ PRIOR_SCALES = (1.0, 2.0, 4.0, 8.0)
 FOLDS = 5
 FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}
 FPS = analysis.SR / analysis.HOP
+RULED_OUT = -1e3  # a softmax score offset no candidate's evidence outweighs
 
 
-def fit(x: Array, truth: Labels, penalty: float, prior: Array) -> Array:
-    """The weights w maximising the likelihood of softmax(x @ w) at `truth`, less
-    penalty * |w - prior|^2; x is (pieces, candidates, features)."""
+def fit(
+    x: Array, truth: Labels, penalty: float, prior: Array, offset: Array | None = None
+) -> Array:
+    """The weights w maximising the likelihood of softmax(x @ w + offset) at `truth`,
+    less penalty * |w - prior|^2; x is (pieces, candidates, features), `offset`
+    (pieces, candidates) is 0 for a candidate and -inf-like for one that is ruled out."""
     rows = np.arange(len(truth))
+    shift = np.zeros(x.shape[:2]) if offset is None else offset
 
     def loss(w: Array) -> tuple[float, Array]:
-        scores = x @ w
+        scores = x @ w + shift
         scores -= scores.max(axis=1, keepdims=True)
         p = np.exp(scores)
         p /= p.sum(axis=1, keepdims=True)
@@ -66,17 +72,23 @@ def fit(x: Array, truth: Labels, penalty: float, prior: Array) -> Array:
 
 
 def cross_validated(
-    x: Array, truth: Labels, prior: Array, penalty: float, score: Callable[[Labels], float]
+    x: Array,
+    truth: Labels,
+    prior: Array,
+    penalty: float,
+    score: Callable[[Labels], float],
+    offset: Array | None = None,
 ) -> float:
     """`score` of the answers of models fitted without the fold they answer, plus the
     mean log-likelihood of the truth (so that ties in `score` go to the better calibrated
     model, whose probabilities are the confidences)."""
     folds = np.arange(len(truth)) % FOLDS
+    shift = np.zeros(x.shape[:2]) if offset is None else offset
     found = np.zeros(len(truth), dtype=int)
     likelihood = 0.0
     for k in range(FOLDS):
-        w = fit(x[folds != k], truth[folds != k], penalty, prior)
-        scores = x[folds == k] @ w
+        w = fit(x[folds != k], truth[folds != k], penalty, prior, shift[folds != k])
+        scores = x[folds == k] @ w + shift[folds == k]
         found[folds == k] = scores.argmax(axis=1)
         scores -= scores.max(axis=1, keepdims=True)
         log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
@@ -85,18 +97,23 @@ def cross_validated(
 
 
 def choose(
-    x: Array, truth: Labels, prior: Array, score: Callable[[Labels], float]
+    x: Array,
+    truth: Labels,
+    prior: Array,
+    score: Callable[[Labels], float],
+    offset: Array | None = None,
 ) -> tuple[float, Array]:
     """The penalty with the best cross-validated `score` (printed), and the weights fitted
     with it on all of `x`."""
     best, best_score = PENALTIES[0], -np.inf
-    print(f"  prior alone: {score(np.asarray((x @ prior).argmax(axis=1))):.3f}")
+    shift = np.zeros(x.shape[:2]) if offset is None else offset
+    print(f"  prior alone: {score(np.asarray((x @ prior + shift).argmax(axis=1))):.3f}")
     for penalty in PENALTIES:
-        value = cross_validated(x, truth, prior, penalty, score)
+        value = cross_validated(x, truth, prior, penalty, score, shift)
         print(f"  penalty {penalty:g}: {value:.4f}, {FOLDS}-fold within the tune half")
         if value > best_score:
             best, best_score = penalty, value
-    return best, fit(x, truth, best, prior)
+    return best, fit(x, truth, best, prior, shift)
 
 
 def key_index(key: str) -> int:
@@ -161,30 +178,37 @@ def train_key(inputs: list[Array], pieces: list[Piece], out: Path) -> None:
     print(f"  penalty {penalty:g}: {out}")
 
 
-def train_tempo(envelopes: list[Array], pieces: list[Piece], out: Path) -> None:
-    rows, truth, kept = [], [], 0
-    for envelope, piece in zip(envelopes, pieces, strict=True):
-        found = _audio_rhythm.periodicity(envelope, analysis.SR, analysis.HOP)
-        bpm = 60.0 * FPS / found.period
+def train_tempo(inputs: list[tuple[Array, Array]], pieces: list[Piece], out: Path) -> None:
+    """`inputs`: per piece, the onset envelope and the harmonic change."""
+    rows, offsets, truth, kept = [], [], [], 0
+    for (envelope, change), piece in zip(inputs, pieces, strict=True):
+        found = _audio_rhythm.periodicity(envelope, change, analysis.SR, analysis.HOP)
+        valid = _audio_rhythm.in_range(found.lags, FPS)
+        bpm = 60.0 * FPS / found.lags
         right = [
             i
-            for i, factor in enumerate(_audio_rhythm.OCTAVE_FACTORS)
-            if abs(bpm * factor - piece.tempo_bpm) <= 0.04 * piece.tempo_bpm
+            for i in range(bpm.size)
+            if valid[i] and abs(bpm[i] - piece.tempo_bpm) <= 0.04 * piece.tempo_bpm
         ]
         if right:
             rows.append(found.octave_features)
+            offsets.append(np.where(valid, 0.0, RULED_OUT))
             truth.append(right[0])
             kept += 1
     x, labels = np.stack(rows), np.asarray(truth, dtype=np.int_)
-    flat = x.reshape(-1, x.shape[2])
-    mean, scale = flat.mean(axis=0), flat.std(axis=0)
+    offset = np.stack(offsets)
+    # Standardised over the candidates in range; those out of it (a 10 BPM beat) would
+    # dominate the scaling, and their scores are moot: they read as the mean.
+    mean, scale = x[offset == 0].mean(axis=0), x[offset == 0].std(axis=0)
     scale[scale == 0] = 1.0
+    x[offset != 0] = mean
     print(f"tempo octave, share right ({kept} of {len(pieces)} pieces have a right candidate):")
     penalty, w = choose(
         (x - mean) / scale,
         labels,
         np.zeros(x.shape[2]),
         lambda found: float(np.mean(found == labels)),
+        offset,
     )
     # (x - mean) / scale @ w == x @ (w / scale) less a constant, which a softmax ignores.
     model = {
@@ -213,7 +237,7 @@ def main() -> int:
         return 1
     inputs = [analysis.model_inputs(args.data / f"{p.id}.flac") for p in pieces]
     train_key([i[0] for i in inputs], pieces, _audio_tonal.MODEL_FILE)
-    train_tempo([i[1] for i in inputs], pieces, _audio_rhythm.MODEL_FILE)
+    train_tempo([(i[1], i[2]) for i in inputs], pieces, _audio_rhythm.MODEL_FILE)
     return 0
 
 

@@ -3,12 +3,13 @@
 One decode (all channels, resampled once to 22,050 Hz), one STFT (2048-sample frames,
 512-sample hop: 93 ms and 23 ms) and every feature derived from it: the mel spectrogram
 from its power, MFCCs and the onset envelope from the log-mel, chroma from the same power,
-and the spectral descriptors from its magnitude. The onset envelope's one autocorrelation
-gives the tempo (see `_audio_rhythm`); the key comes from a second, long STFT at a
-quarter of the rate, which resolves the bass's semitones (see `_audio_tonal`). Loudness
-is measured per channel before the downmix, as BS.1770 defines it. A naive pipeline that
-calls librosa once per feature recomputes the STFT six times and a tempogram per frame;
-this one runs several times faster (bench/analysis.py).
+and the spectral descriptors from its magnitude. The onset envelope and the chroma's
+frame-to-frame change, summed, give the tempo by one autocorrelation (see
+`_audio_rhythm`); the key comes from a second, long STFT at a quarter of the rate, which
+resolves the bass's semitones (see `_audio_tonal`). Loudness is measured per channel
+before the downmix, as BS.1770 defines it. A naive pipeline that calls librosa once per
+feature recomputes the STFT six times and a tempogram per frame; this one runs several
+times faster (bench/analysis.py).
 
 22,050 Hz keeps the spectral descriptors comparable with the literature (which mostly
 uses librosa's defaults) and costs a quarter of the time at 44.1 kHz; 11,025 Hz would halve
@@ -45,7 +46,7 @@ __all__ = [
     "warm_up",
 ]
 
-ANALYSIS_VERSION = 3  # bump when a feature's definition changes, so stored ones are redone
+ANALYSIS_VERSION = 4  # bump when a feature's definition changes, so stored ones are redone
 SR = 22050
 N_FFT = 2048
 HOP = 512
@@ -144,12 +145,12 @@ def _analyze(
     magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
     power = magnitude * magnitude
     log_mel = _log_mel(power)
-    rhythm = _audio_rhythm.analyse(_envelope(log_mel), SR, HOP)
-
     tuning = _tuning(power)
-    chroma_energy = librosa.feature.chroma_stft(
-        S=power, sr=SR, n_fft=N_FFT, tuning=tuning, norm=None
+    chroma_energy = _chroma_energy(power, tuning)
+    rhythm = _audio_rhythm.analyse(
+        _envelope(log_mel), _audio_rhythm.harmonic_change(chroma_energy), SR, HOP
     )
+
     chroma = librosa.util.normalize(chroma_energy, norm=np.inf, axis=0)
     key = _audio_tonal.estimate_key(_key_features(y, tuning))
 
@@ -202,15 +203,23 @@ def _key_features(y: npt.NDArray[np.float32], tuning: float) -> npt.NDArray[np.f
 
 def model_inputs(
     path: str | os.PathLike[str],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """What the key and tempo models read of a file, by the analysis' own steps: the key
-    features and the onset envelope (for bench/train_models.py)."""
+    features, the onset envelope and the chroma's harmonic change (for
+    bench/train_models.py)."""
     from workers._audio_decode import decode
 
     channels = decode(path, SR).channels
     y = channels.mean(axis=0) if channels.shape[0] > 1 else channels[0]
     power = np.square(np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)))
-    return _key_features(y, _tuning(power)), _envelope(_log_mel(power))
+    tuning = _tuning(power)
+    change = _audio_rhythm.harmonic_change(_chroma_energy(power, tuning))
+    return _key_features(y, tuning), _envelope(_log_mel(power)), change
+
+
+def _chroma_energy(power: npt.NDArray[np.float32], tuning: float) -> npt.NDArray[np.float32]:
+    chroma = librosa.feature.chroma_stft(S=power, sr=SR, n_fft=N_FFT, tuning=tuning, norm=None)
+    return np.asarray(chroma, dtype=np.float32)
 
 
 def _log_mel(power: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
