@@ -334,7 +334,7 @@ async def run(n: int, runs: int) -> None:
                 return {"seed_genres": [pick.choice(made["genres"])], "seed_track_ids": [a[i]]}
 
             inputs = [seeds(i) | {"first": 50, "target": {"energy": 0.7}} for i in range(runs)]
-            requests = [parse_recommendation_input(values, None) for values in inputs]
+            checked = [parse_recommendation_input(values, None) for values in inputs]
 
             def camel(values: dict[str, Any]) -> dict[str, Any]:
                 return {
@@ -361,7 +361,7 @@ async def run(n: int, runs: int) -> None:
                 (
                     "recommendations first 50",
                     RECOMMENDATIONS_DOC,
-                    lambda i: exploration.recommendations(engine, requests[i], None),
+                    lambda i: exploration.recommendations(engine, checked[i], None),
                     [{"input": camel(inputs[i])} for i in range(runs)],
                 ),
             ]
