@@ -274,7 +274,8 @@ class RateLimiter:
         # The units of this draw that fall within the budget.
         granted = min(draw, max(0, item.amount - (count - draw)))
         units = held + granted
-        allowed = units >= cost
+        # A charge of 0 looks at the budget (Subsonic, before a sign-in): is any left?
+        allowed = units >= cost if cost else (units > 0 or count - draw <= item.amount)
         if allowed:
             units -= cost
         else:
