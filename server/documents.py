@@ -11,10 +11,10 @@ QueryLimits) is remembered as passed for that key: the same document with the sa
 key passes again without a visit. Failures are never remembered.
 """
 
-from collections import OrderedDict
 from collections.abc import Collection
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -39,25 +39,19 @@ class DocumentCache:
     def __init__(self, size: int = 1024, max_tokens: int | None = None) -> None:
         self.size = size
         self.max_tokens = max_tokens
-        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._documents: LRUCache[str, DocumentNode] = LRUCache(size)
         # Keyed by the document object's id and the rule set; the entry keeps the
         # document alive so that its id cannot be reused while cached.
-        self._validated: OrderedDict[tuple[int, int], tuple[DocumentNode, list[GraphQLError]]]
-        self._validated = OrderedDict()
+        self._validated: LRUCache[tuple[int, int], tuple[DocumentNode, list[GraphQLError]]]
+        self._validated = LRUCache(size)
         # Per-request rules that passed, by document id and their rules' result keys.
-        self._passed: OrderedDict[tuple[int, Any], DocumentNode] = OrderedDict()
-
-    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-        cache[key] = value
-        if len(cache) > self.size:
-            cache.popitem(last=False)
+        self._passed: LRUCache[tuple[int, Any], DocumentNode] = LRUCache(size)
 
     def parse(self, context: Any, data: dict[str, Any]) -> DocumentNode:
         """Ariadne `query_parser`."""
         text = data["query"]
         document = self._documents.get(text)
         if document is not None:
-            self._documents.move_to_end(text)
             return document
         if len(text) > MAX_QUERY_LENGTH:
             raise GraphQLError(f"The query is longer than {MAX_QUERY_LENGTH} characters.")
@@ -69,7 +63,7 @@ class DocumentCache:
                 raise
             # The parser stopped at the limit; lexing the rest gives the figure.
             raise too_complex("tokens", count_tokens(text), self.max_tokens) from None
-        self._remember(self._documents, text, document)
+        self._documents[text] = document
         return document
 
     def validate(
@@ -87,21 +81,19 @@ class DocumentCache:
         key = (id(document_ast), hash(static))
         cached = self._validated.get(key)
         if cached is not None and cached[0] is document_ast:
-            self._validated.move_to_end(key)
             errors = cached[1]
         else:
             errors = validate(schema, document_ast, rules=static or None, max_errors=max_errors)
-            self._remember(self._validated, key, (document_ast, errors))
+            self._validated[key] = (document_ast, errors)
         if errors or not per_request:
             return errors
         result_keys = tuple(getattr(rule, "result_key", None) for rule in per_request)
         passed_key = None if None in result_keys else (id(document_ast), result_keys)
         if passed_key is not None and self._passed.get(passed_key) is document_ast:
-            self._passed.move_to_end(passed_key)
             return []
         errors = _validate_per_request(schema, document_ast, per_request)
         if not errors and passed_key is not None:
-            self._remember(self._passed, passed_key, document_ast)
+            self._passed[passed_key] = document_ast
         return errors
 
 

@@ -19,10 +19,10 @@ as `generate-persisted-query-manifest` writes it) or a plain `{hash: document}` 
 
 import hashlib
 import json
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Literal
 
+from cachetools import LRUCache
 from redis import asyncio as aioredis
 
 from music.errors import DomainError
@@ -74,7 +74,7 @@ class PersistedQueries:
         self.redis = redis
         self.mode = mode
         self.allowed = allowed or {}
-        self._local: OrderedDict[str, str] = OrderedDict()
+        self._local: LRUCache[str, str] = LRUCache(LOCAL_SIZE)
 
     async def resolve(self, data: Any) -> Any:
         """`data` with its document filled in from the hash, or as it was; raises
@@ -123,7 +123,6 @@ class PersistedQueries:
             return self.allowed.get(digest)
         text = self._local.get(digest)
         if text is not None:
-            self._local.move_to_end(digest)
             return text
         if self.redis is None:
             return None
@@ -131,20 +130,15 @@ class PersistedQueries:
         if stored is None:
             return None
         text = str(stored)
-        self._remember(digest, text)
+        self._local[digest] = text
         return text
 
     async def _register(self, digest: str, text: str) -> None:
         if digest in self._local:
             return
-        self._remember(digest, text)
+        self._local[digest] = text
         if self.redis is not None:
             await self.redis.set(REDIS_PREFIX + digest, text, ex=TTL_SECONDS)
-
-    def _remember(self, digest: str, text: str) -> None:
-        self._local[digest] = text
-        if len(self._local) > LOCAL_SIZE:
-            self._local.popitem(last=False)
 
 
 def _not_allowed() -> PersistedQueryError:

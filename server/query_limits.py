@@ -16,11 +16,11 @@ and is costed once).
 """
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, cast
 
 from ariadne.validation.query_cost import CostValidator
+from cachetools import LRUCache
 from graphql import (
     SKIP,
     ArgumentNode,
@@ -308,8 +308,7 @@ class QueryLimits:
         self.constant = [*self.shape, cost_rule(max_cost)]
         # None: which arguments multiply is unknown, so every variable counts.
         self.multipliers = multipliers
-        self.cache_size = cache_size
-        self._relevant: OrderedDict[int, tuple[DocumentNode, frozenset[str]]] = OrderedDict()
+        self._relevant: LRUCache[int, tuple[DocumentNode, frozenset[str]]] = LRUCache(cache_size)
 
     def rules(
         self, context: Any, document: DocumentNode, data: dict[str, Any]
@@ -344,8 +343,6 @@ class QueryLimits:
         visit(document, visitor)
         found = frozenset(visitor.found)
         self._relevant[id(document)] = (document, found)  # keeps the id from being reused
-        if len(self._relevant) > self.cache_size:
-            self._relevant.popitem(last=False)
         return found
 
 

@@ -21,10 +21,10 @@ wrong passwords are never remembered and always cost the hash check.
 import hashlib
 import hmac
 import secrets
-import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
+
+from cachetools import TTLCache
 
 from graph import subsonic
 from graph.names import name_key
@@ -62,7 +62,7 @@ class SubsonicAuth:
         self.settings = settings
         self.state = state  # "engine" and "auth" once the app has started
         self._remember_key = secrets.token_bytes(32)
-        self._remembered: OrderedDict[bytes, float] = OrderedDict()  # digest -> until
+        self._remembered: TTLCache[bytes, bool] = TTLCache(REMEMBER_MAX, REMEMBER_SECONDS)
 
     async def principal(
         self, params: Mapping[str, str], from_headers: Principal, client: str = "unknown"
@@ -155,16 +155,7 @@ class SubsonicAuth:
         return hmac.new(self._remember_key, message, hashlib.sha256).digest()
 
     def _recalled(self, digest: bytes) -> bool:
-        until = self._remembered.get(digest)
-        if until is None:
-            return False
-        if until < time.monotonic():
-            del self._remembered[digest]
-            return False
-        return True
+        return self._remembered.get(digest, False)
 
     def _remember(self, digest: bytes) -> None:
-        self._remembered[digest] = time.monotonic() + REMEMBER_SECONDS
-        self._remembered.move_to_end(digest)
-        while len(self._remembered) > REMEMBER_MAX:
-            self._remembered.popitem(last=False)
+        self._remembered[digest] = True
