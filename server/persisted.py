@@ -85,8 +85,9 @@ class PersistedQueries:
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         query = data.get("query")
         if persisted is None:
-            allowlisted = isinstance(query, str) and document_hash(query) in self.allowed
-            if self.mode == "allowlist" and not allowlisted:
+            if self.mode == "allowlist" and not (
+                isinstance(query, str) and document_hash(query) in self.allowed
+            ):
                 raise _not_allowed()
             return data
         if self.mode == "off":
