@@ -11,6 +11,7 @@ path is a longer journey, not a detour. Work is bounded by BEAM paths per layer 
 deadline.
 """
 
+import heapq
 import math
 import time
 from collections import deque
@@ -94,6 +95,25 @@ def best_path(
         return None
     wanted = max(steps, hops[start] + 1)
     longest = longest_path(steps, hops[start] + 1)
+    # Each track's ways on, worked out the first time a path reaches it: (the next
+    # track, what the step costs before detours and pace, that track's hops to the
+    # goal). The search visits every edge of a track once per path that reaches the
+    # track, so this is its inner loop.
+    ways: dict[str, list[tuple[str, float, int]]] = {}
+
+    def ways_on(here: str) -> list[tuple[str, float, int]]:
+        out = []
+        for there, score in adjacency[here].items():
+            left = hops.get(there)
+            if left is None:
+                continue
+            step = 1.0 - (0.0 if score < 0.0 else 1.0 if score > 1.0 else score)
+            if step_cost is not None:
+                step += step_cost(here, there, score)
+            out.append((there, step, left))
+        ways[here] = out
+        return out
+
     best: tuple[float, tuple[str, ...]] | None = None
     # (cost, path, the fewest hops to the goal reached so far)
     layer: list[tuple[float, tuple[str, ...], int]] = [(0.0, (start,), hops[start])]
@@ -108,42 +128,59 @@ def best_path(
         # Hops to the goal below which a path is ahead of an even pace towards it, and
         # the rest of the journey would have to wander.
         ahead = hops[start] * (wanted - length) / (wanted - 1) - 1
+        arrival = LENGTH_PENALTY * abs(length - steps)
+        # By the track a step reaches: (cost, the path before it, closest so far); the
+        # longer path is only built for the PER_END cheapest ways into each track.
         ends: dict[str, list[tuple[float, tuple[str, ...], int]]] = {}
         for cost, path, closest in layer:
             here = path[-1]
-            for there, score in adjacency[here].items():
-                left = hops.get(there)
-                if left is None or left > room or there in path:
+            known = ways.get(here)
+            for there, step, left in ways_on(here) if known is None else known:
+                if left > room or there in path:
                     continue
-                step = 1.0 - min(max(score, 0.0), 1.0)
-                if step_cost is not None:
-                    step += step_cost(here, there, score)
-                if left > closest:  # every step spent further back than the path had come
-                    step += DETOUR
-                if left < ahead:
-                    step += RUSH * (ahead - left)
                 total = cost + step
+                if left > closest:  # every step spent further back than the path had come
+                    total += DETOUR
+                if left < ahead:
+                    total += RUSH * (ahead - left)
                 if there == goal:
-                    total += LENGTH_PENALTY * abs(length - steps)
+                    total += arrival
                     if best is None or total < best[0]:
                         best = (total, (*path, there))
                     continue
-                ends.setdefault(there, []).append((total, (*path, there), min(closest, left)))
+                entries = ends.get(there)
+                entry = (total, path, closest if closest < left else left)
+                if entries is None:
+                    ends[there] = [entry]
+                else:
+                    entries.append(entry)
         kept = [
-            entry
-            for entries in ends.values()
-            for entry in sorted(entries, key=lambda e: e[0])[:PER_END]
+            (total, (*path, there), closest)
+            for there, entries in ends.items()
+            for total, path, closest in (
+                entries if len(entries) == 1 else sorted(entries, key=_first)[:PER_END]
+            )
         ]
-        kept.sort(key=lambda e: (e[0], e[1][-1]))
+        kept.sort(key=_cost_then_end)
         # The cheapest paths, and a few of those closest to the goal so that the beam
         # cannot fill up with paths that would all run out of steps.
-        closer = sorted(kept[BEAM - PROGRESS :], key=lambda e: (hops[e[1][-1]], e[0]))
-        layer = kept[: BEAM - PROGRESS] + closer[:PROGRESS]
+        closer = heapq.nsmallest(
+            PROGRESS, kept[BEAM - PROGRESS :], key=lambda e: (hops[e[1][-1]], e[0])
+        )
+        layer = kept[: BEAM - PROGRESS] + closer
         if not layer:
             break
     if best is None:
         return None
     return list(best[1]), best[0]
+
+
+def _first(entry: tuple[float, tuple[str, ...], int]) -> float:
+    return entry[0]
+
+
+def _cost_then_end(entry: tuple[float, tuple[str, ...], int]) -> tuple[float, str]:
+    return entry[0], entry[1][-1]
 
 
 def tempo_compatible(a: float, b: float, tolerance: float = TEMPO_TOLERANCE) -> bool:
