@@ -42,14 +42,18 @@ COLLECTIONS_COUNT_QUERY = (
 )
 
 # Pages of the tracks of many collections at once, in position order. The parent
-# collections were read through a visibility check already.
+# collections were read through a visibility check already. Only the page's tracks are
+# made into rows: the rest after the cursor is sorted by its key alone.
 TRACKS_BY_COLLECTION_PAGE_QUERY = (
     "UNWIND $keys AS k MATCH (:Collection {id: k.parent})-[r:CONTAINS]->(t:Track) "
     "WITH k, t, r, [r.position, t.id] AS sort_key "
     "WHERE k.after IS NULL OR sort_key > k.after "
     "WITH k, t, r, sort_key ORDER BY sort_key "
+    "WITH k, collect({t: t, r: r, sort_key: sort_key})[0..k.limit] AS picked "
+    "UNWIND picked AS p "
+    "WITH k, p.t AS t, p.r AS r, p.sort_key AS sort_key ORDER BY sort_key "
     f"WITH k, collect({{row: t {TRACK_MAP}, sort_key: sort_key, added_at: r.added_at}}) AS rows "
-    "RETURN k.parent AS parent, k.after AS after, k.limit AS limit, rows[0..k.limit] AS rows"
+    "RETURN k.parent AS parent, k.after AS after, k.limit AS limit, rows"
 )
 TRACK_COUNT_BY_COLLECTION_QUERY = (
     "UNWIND $ids AS id MATCH (:Collection {id: id})-[:CONTAINS]->(t:Track) "
