@@ -25,6 +25,7 @@ import argparse
 import csv
 import hashlib
 import json
+import math
 import random
 import shutil
 import subprocess
@@ -43,6 +44,9 @@ SR = 22050
 SECONDS = 60.0
 MIN_SECONDS = 40.0
 MIN_CORRELATION = 0.75
+# How _render loops an excerpt, kept in the sidecar: audio looped before issue #12's seam
+# fix (whole repeats of the notated length, a pickup shifting the grid) is rendered again.
+LOOP = "whole bars"
 
 # (source, corpus selector, tempo range in quarter notes per minute, textures to draw from)
 SOURCES = (
@@ -180,9 +184,31 @@ def _orchestrate(excerpt: object, texture: str, bpm: float) -> None:
     parts[0].insert(0, tempo.MetronomeMark(number=bpm))
 
 
-def _render(excerpt: object, out: Path, seconds: float) -> float:
+def _bar_quarters(meter_name: str) -> float:
+    """A bar's length in quarter notes: 3 in 3/4, 2 in 2/4, 4 in 4/4."""
+    numerator, denominator = meter_name.split("/")
+    return int(numerator) * 4.0 / int(denominator)
+
+
+def _loop(quarters: float, bpm: float, meter_name: str) -> tuple[int, int]:
+    """How an excerpt of `quarters` is looped to about SECONDS: the samples of one repeat
+    and the number of repeats. A looped excerpt is padded to whole bars of its metre: an
+    excerpt with a pickup (32.5 quarters of a 2/4 reel) would otherwise shift the beat and
+    bar grid by a fraction of a beat at every seam. One that plays once is not padded."""
+    bar = _bar_quarters(meter_name)
+    padded = math.ceil(quarters / bar - 1e-6) * bar  # 1e-6: float sums of tuplets
+    repeats = max(1, round(SECONDS / (padded * 60.0 / bpm)))
+    played = padded if repeats > 1 else quarters
+    return round(played * 60.0 / bpm * SR), repeats
+
+
+def _render(excerpt: object, out: Path, quarters: float, bpm: float, meter_name: str) -> float:
     """MIDI through fluidsynth to a mono 22,050 Hz FLAC, a short tune looped to about
-    SECONDS (whole repeats only, so the beat grid runs on): the seconds written."""
+    SECONDS: the seconds written. Whole repeats only, each padded to a whole number of bars
+    (`_loop`), so the beat and the bar grid run on across the seams; the padding is the
+    rest of the last bar before the next repeat's pickup, and holds the render's own
+    release of the last notes, then silence."""
+    samples, repeats = _loop(quarters, bpm, meter_name)
     with tempfile.TemporaryDirectory() as folder:
         midi, wav = Path(folder) / "x.mid", Path(folder) / "x.wav"
         excerpt.write("midi", fp=str(midi))  # type: ignore[attr-defined]
@@ -205,10 +231,10 @@ def _render(excerpt: object, out: Path, seconds: float) -> float:
             timeout=120,
         )
         audio, sr = sf.read(str(wav), dtype="float32", always_2d=True)
-    y = audio.mean(axis=1)[: round(seconds * sr)]
-    if y.size < round(seconds * sr):
-        y = np.pad(y, (0, round(seconds * sr) - y.size))
-    repeats = max(1, round(SECONDS / seconds))
+    assert sr == SR, sr
+    y = audio.mean(axis=1)[:samples]
+    if y.size < samples:
+        y = np.pad(y, (0, samples - y.size))
     y = np.tile(y, repeats)
     peak = float(np.abs(y).max())
     if peak > 0:
@@ -275,14 +301,14 @@ def build(
                 stem = _relative(path).rsplit(".", 1)[0].replace("/", "-")
                 piece_id = f"{stem}-{number}"
                 audio = out / f"{piece_id}.flac"
-                drawn = {"tempo_bpm": bpm, "texture": texture}
+                drawn = {"tempo_bpm": bpm, "texture": texture, "loop": LOOP}
                 sidecar = audio.with_suffix(".json")
                 try:
                     if audio.is_file() and sidecar.is_file() and _same(sidecar, drawn):
                         seconds = float(sf.info(str(audio)).duration)  # rendered before
                     else:
                         _orchestrate(excerpt, texture, bpm)
-                        seconds = _render(excerpt, audio, quarters * 60.0 / bpm)
+                        seconds = _render(excerpt, audio, quarters, bpm, meter_name)
                         sidecar.write_text(json.dumps(drawn))
                 except Exception as e:  # music21's MIDI writer or fluidsynth: skip the piece
                     print(f"skip {piece_id}: render failed ({type(e).__name__})", file=sys.stderr)
