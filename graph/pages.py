@@ -10,7 +10,14 @@ the window until it holds the page:
   (first from the label's min, max and count, read once), divided by the share of the
   scanned nodes the filter kept;
 - a window that reached `BUDGET` was cut short: its rows are thrown away and it
-  shrinks to a quarter; one that held too few rows is followed by the next one, wider;
+  shrinks to end at `edge`, the first key among the nodes it read (those nodes are
+  not in key order, so the first keys lie between its start and that one); one that
+  held too few rows is followed by the next one, wider;
+- an empty window is a gap in the keys (years without tracks, the space between two
+  imports' id bits): the next one is GALLOP times as wide, and it does not count as a
+  round (at most MAX_EMPTY of them); once a gallop overshoots into keys too dense for
+  the budget, the windows after the shrink grow by 2 only, so that the search closes
+  in on where the keys start instead of jumping past them again;
 - after `MAX_ROUNDS` windows the rest is one open-ended query, exact whatever it costs
   (a filter that keeps almost nothing, such as a rare word in `text`).
 
@@ -33,6 +40,8 @@ KEY_MIN = -(1 << 53)  # every sort key lies in [0, 2**53): graph/sort_keys.py
 KEY_MAX = 1 << 53
 UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as 0)
 MAX_SHRINKS = 24
+GALLOP = 64
+MAX_EMPTY = 32  # 64**9 > 2**53: enough to cross any gap and close in after
 MAX_SIGNATURES = 4096
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
@@ -101,11 +110,13 @@ async def window_page(
     rows: list[Row] = []
     scanned_total = kept_total = 0
     width = _width(density, kept, limit)
-    rounds = shrinks = 0
+    rounds = shrinks = empties = cuts = 0
+    gallop = GALLOP
     while rounds < MAX_ROUNDS:
         far: int | None = start + step * width
         assert far is not None
-        past = far > stats.high if ascending else far < stats.low
+        # The window holds keys up to far - 1 (down to far + 1): open only past those.
+        past = far - 1 > stats.high if ascending else far + 1 < stats.low
         if past or not KEY_MIN < far < KEY_MAX:
             # Past the last key known: open, so the end of the list costs no extra round.
             far = None
@@ -119,13 +130,32 @@ async def window_page(
             # Cut short: rows past the budget may sort first. Narrower, same start; a
             # shrink does not count as a round (each reads at most BUDGET nodes).
             density = max(density, BUDGET / width)
-            width = max(1, width // 8)
+            cuts += 1
+            edge = result[0].get("edge")
+            if isinstance(edge, int):
+                # A node the window read lies at `edge`: the next window ends there
+                # (it holds that node, and the first keys lie in it); when that is this
+                # window again, it ends just before, and a window of `edge` alone
+                # (read whole: ties of one key) follows.
+                span = abs(edge - start)
+                width = span + 1 if span + 1 < width else max(1, span)
+            else:
+                width = max(1, width // 8 ** min(cuts, 3))
+            gallop = 2
             shrinks += 1
             if far is None:
                 # Many keys past the last one known: they were written since; read again.
                 stats = await _label_stats(engine, label, prop, fresh=True)
             continue
+        cuts = 0
+        if scanned == 0 and far is not None and empties < MAX_EMPTY:
+            # A gap: gallop across it; cheap (nothing read), so not a round.
+            empties += 1
+            near = start = far
+            width *= gallop
+            continue
         rounds += 1
+        gallop = GALLOP
         found = [r for r in result if r["row"] is not None]
         rows += found[: limit - len(rows)]
         scanned_total += scanned

@@ -172,7 +172,7 @@ def _track_return(
     projection: Projection | None = None,
 ) -> list[str]:
     clauses, extra = _relation_clauses(carry, relations, columns, direction, projection)
-    scanned = "scanned, " if carry.startswith("scanned") else ""
+    scanned = "scanned, edge, " if carry.startswith("scanned") else ""
     map_ = f"t {{{_projected('track', projection)}{extra}}}"
     return [*clauses, f"RETURN {scanned}{map_} AS row, [{', '.join(columns)}] AS sort_key"]
 
@@ -277,9 +277,11 @@ def tracks_page(
 def _window_scan(
     var: str, label: str, prop: str, direction: SortDirection, near: bool, far: bool
 ) -> list[str]:
-    """Up to $budget nodes whose integer key lies in the window, as `scanned` (how many)
-    and `candidates` (them and a null, so that a window whose nodes all fail the filter
-    still returns its row count)."""
+    """Up to $budget nodes whose integer key lies in the window, as `scanned` (how many),
+    `edge` (the lowest key among them, or the highest for DESC: a window cut short at
+    the budget holds a node this far along, so the next one can end there) and
+    `candidates` (them and a null, so that a window whose nodes all fail the filter still
+    returns its row count)."""
     bounds = []
     if near:
         bounds.append(f"{var}.{prop} {'>=' if direction == 'ASC' else '<='} $near")
@@ -289,8 +291,9 @@ def _window_scan(
     return [
         f"MATCH ({var}:{label}){where}",
         f"WITH {var} LIMIT $budget",
-        f"WITH collect({var}) AS window",
-        "WITH size(window) AS scanned, window + [null] AS candidates",
+        f"WITH collect({var}) AS window, {'min' if direction == 'ASC' else 'max'}"
+        f"({var}.{prop}) AS edge",
+        "WITH size(window) AS scanned, edge, window + [null] AS candidates",
         f"UNWIND candidates AS {var}",
     ]
 
@@ -307,7 +310,7 @@ def tracks_window(
 ) -> tuple[str, dict[str, Any]]:
     """The first `$limit` tracks of a window of the sort key (`$near` inclusive to `$far`
     exclusive, each optional) that pass the filter, after `$after`; every row also
-    carries `scanned`, the window's node count, capped at `$budget` (the window is then
+    carries `scanned`, the window's node count, capped at `$budget`, and `edge` (the window is then
     cut short and must shrink: graph/pages.py). Filters anchored on a node use
     `tracks_page` instead."""
     props = TRACK_SORT_KEYS[sort]
@@ -324,9 +327,9 @@ def tracks_window(
         where.append(_keyset(columns, direction))
         params["after"] = after
     if where:
-        clauses.append(f"WITH scanned, t WHERE t IS NULL OR ({' AND '.join(where)})")
-    clauses.append(f"WITH scanned, t ORDER BY {_order(columns, direction)} LIMIT $limit")
-    clauses += _track_return("scanned, t", relations, columns, direction, projection)
+        clauses.append(f"WITH scanned, edge, t WHERE t IS NULL OR ({' AND '.join(where)})")
+    clauses.append(f"WITH scanned, edge, t ORDER BY {_order(columns, direction)} LIMIT $limit")
+    clauses += _track_return("scanned, edge, t", relations, columns, direction, projection)
     return "\n".join(clauses), params
 
 
@@ -358,9 +361,11 @@ def artists_window(text: bool, after: bool, near: bool, far: bool) -> str:
     if after:
         where.append(_keyset(columns, "ASC"))
     if where:
-        clauses.append(f"WITH scanned, a WHERE a IS NULL OR ({' AND '.join(where)})")
-    clauses.append(f"WITH scanned, a ORDER BY {_order(columns, 'ASC')} LIMIT $limit")
-    clauses.append(f"RETURN scanned, a {ARTIST_MAP} AS row, [{', '.join(columns)}] AS sort_key")
+        clauses.append(f"WITH scanned, edge, a WHERE a IS NULL OR ({' AND '.join(where)})")
+    clauses.append(f"WITH scanned, edge, a ORDER BY {_order(columns, 'ASC')} LIMIT $limit")
+    clauses.append(
+        f"RETURN scanned, edge, a {ARTIST_MAP} AS row, [{', '.join(columns)}] AS sort_key"
+    )
     return "\n".join(clauses)
 
 
@@ -419,12 +424,12 @@ def albums_window(near: bool, far: bool) -> str:
     """A window of albums by title (see `tracks_window`), with the album filter."""
     clauses = _window_scan("a", "Album", ALBUM_SORT[0], "ASC", near, far)
     clauses.append(
-        f"WITH scanned, a WHERE a IS NULL OR ({_ALBUM_FILTER} "
+        f"WITH scanned, edge, a WHERE a IS NULL OR ({_ALBUM_FILTER} "
         f"AND ($after IS NULL OR {_keyset(_ALBUM_COLUMNS, 'ASC')}))"
     )
-    clauses.append(f"WITH scanned, a ORDER BY {_order(_ALBUM_COLUMNS, 'ASC')} LIMIT $limit")
+    clauses.append(f"WITH scanned, edge, a ORDER BY {_order(_ALBUM_COLUMNS, 'ASC')} LIMIT $limit")
     clauses.append(
-        f"RETURN scanned, a {ALBUM_MAP} AS row, [{', '.join(_ALBUM_COLUMNS)}] AS sort_key"
+        f"RETURN scanned, edge, a {ALBUM_MAP} AS row, [{', '.join(_ALBUM_COLUMNS)}] AS sort_key"
     )
     return "\n".join(clauses)
 
