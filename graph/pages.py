@@ -10,14 +10,17 @@ the window until it holds the page:
   (first from the label's min, max and count, read once), divided by the share of the
   scanned nodes the filter kept;
 - a window that reached `BUDGET` was cut short: its rows are thrown away and it
-  shrinks to end at `edge`, the first key among the nodes it read (those nodes are
-  not in key order, so the first keys lie between its start and that one); one that
-  held too few rows is followed by the next one, wider;
+  shrinks to an eighth (a 64th, then a 512th, when it is cut again at once: one
+  import's tracks of one year, or of one title word, pack far denser than the
+  average), or to end at `edge`, the first key among the nodes it read, when that is
+  further (those nodes are not in key order, so the first keys lie between its start
+  and that one: a cluster past a gap); one that held too few rows is followed by the
+  next one, wider;
 - an empty window is a gap in the keys (years without tracks, the space between two
-  imports' id bits): the next one is GALLOP times as wide, and it does not count as a
-  round (at most MAX_EMPTY of them); once a gallop overshoots into keys too dense for
-  the budget, the windows after the shrink grow by 2 only, so that the search closes
-  in on where the keys start instead of jumping past them again;
+  imports' id bits): the next one is twice as wide, the one after four times, then
+  eight... (a gallop: 10 empty windows cross 2**55), and empty windows do not count
+  as rounds (at most MAX_EMPTY of them); a cut or a window with rows starts the
+  gallop again at twice;
 - after `MAX_ROUNDS` windows the rest is one open-ended query, exact whatever it costs
   (a filter that keeps almost nothing, such as a rare word in `text`).
 
@@ -40,8 +43,7 @@ KEY_MIN = -(1 << 53)  # every sort key lies in [0, 2**53): graph/sort_keys.py
 KEY_MAX = 1 << 53
 UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as 0)
 MAX_SHRINKS = 24
-GALLOP = 64
-MAX_EMPTY = 32  # 64**9 > 2**53: enough to cross any gap and close in after
+MAX_EMPTY = 32
 MAX_SIGNATURES = 4096
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
@@ -111,7 +113,7 @@ async def window_page(
     scanned_total = kept_total = 0
     width = _width(density, kept, limit)
     rounds = shrinks = empties = cuts = 0
-    gallop = GALLOP
+    gallop = 2
     while rounds < MAX_ROUNDS:
         far: int | None = start + step * width
         assert far is not None
@@ -137,8 +139,12 @@ async def window_page(
                 # (it holds that node, and the first keys lie in it); when that is this
                 # window again, it ends just before, and a window of `edge` alone
                 # (read whole: ties of one key) follows.
+                # No narrower than an eighth (a 64th, a 512th when cut again at once),
+                # though: in keys spread evenly the first node read is near the start,
+                # and so small a window would read too few.
                 span = abs(edge - start)
-                width = span + 1 if span + 1 < width else max(1, span)
+                shrunk = max(1, width // 8 ** min(cuts, 3))
+                width = max(span + 1, shrunk) if span + 1 < width else max(1, span)
             else:
                 width = max(1, width // 8 ** min(cuts, 3))
             gallop = 2
@@ -153,9 +159,10 @@ async def window_page(
             empties += 1
             near = start = far
             width *= gallop
+            gallop *= 2
             continue
         rounds += 1
-        gallop = GALLOP
+        gallop = 2
         found = [r for r in result if r["row"] is not None]
         rows += found[: limit - len(rows)]
         scanned_total += scanned
