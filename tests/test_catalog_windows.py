@@ -19,6 +19,7 @@ from graph.queries.catalog import PAGE_RELATIONS, TrackFilter
 from graph.queries.catalog_writes import BACKFILL_GENRE_KEYS_QUERY
 from graph.queries.genre_model import WRITE_PREDICTIONS_QUERY
 from graph.sort_keys import collation, created_key, duration_key, text_key, year_key
+from tests.support import record_reads
 
 WORDS = ("Éclair", "eclair!", "Zebra", "zebra", "Ångström", "10 Years", "(Intro)", "Track 0")
 
@@ -272,21 +273,11 @@ async def test_gaps_in_the_keys_are_crossed_by_windows(
     """Year keys cluster: tracks without a year sit at 0, a year's at year << 39, with
     nothing between. Empty windows gallop across the gap instead of ending the page in
     the last resort, which sorts the whole rest of the label."""
-    tracks = await catalog_writes.create_tracks(
-        engine, [{"title": f"Old {i}"} for i in range(10)]
-    )
+    tracks = await catalog_writes.create_tracks(engine, [{"title": f"Old {i}"} for i in range(10)])
     tracks += await catalog_writes.create_tracks(
         engine, [{"title": f"New {i}", "year": 2020} for i in range(10)]
     )
-    sent: list[str] = []
-    read = engine.read
-
-    async def recording(operation: str, query: str, params: Any = None) -> Any:
-        if operation == "tracks_page":
-            sent.append(query)
-        return await read(operation, query, params)
-
-    monkeypatch.setattr(engine, "read", recording)
+    sent = record_reads(engine, "tracks_page", monkeypatch)
     walked = await _walk(engine, TrackFilter(), "YEAR", direction)
     assert walked == _expected(tracks, "YEAR", direction)
     windows = [q for q in sent if "scanned" in q]

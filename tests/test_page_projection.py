@@ -8,7 +8,7 @@ import pytest
 from graph import catalog_writes
 from graph.engine import GraphEngine
 from graph.queries import catalog as q
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, record_reads
 
 PAGE = "tracks(first: 20, sort: {field: TITLE, direction: ASC}) { edges { node { %s } } }"
 EVERYTHING = """
@@ -61,16 +61,7 @@ def _pick(value: Any, shape: Any) -> Any:
 @pytest.fixture
 def sent(engine: GraphEngine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The text of every graph read of the page query, as sent."""
-    queries: list[str] = []
-    read = engine.read
-
-    async def recording(operation: str, query: str, params: Any = None) -> Any:
-        if operation == "tracks_page":
-            queries.append(query)
-        return await read(operation, query, params)
-
-    monkeypatch.setattr(engine, "read", recording)
-    return queries
+    return record_reads(engine, "tracks_page", monkeypatch)
 
 
 async def test_narrow_selections_read_less_and_answer_the_same(

@@ -1,7 +1,9 @@
 """Rate limits in Redis: per user or client IP, per budget, shared by every process."""
 
+import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -122,16 +124,35 @@ async def test_users_and_anonymous_addresses_have_budgets_of_their_own(
     engine: GraphEngine, settings: Settings, client: httpx.AsyncClient
 ) -> None:
     _, token = await user_token(engine, settings, "user")
+    callers: list[dict[str, Any]] = [
+        {"ip": "10.1.0.1"},
+        {"ip": "10.1.0.1"},
+        {"ip": "10.1.0.2"},
+        {"ip": "10.1.0.1", "token": token},
+    ]
     remaining = [
-        (await post(client, QUERY, **caller)).headers["x-ratelimit-remaining"]
-        for caller in (
-            {"ip": "10.1.0.1"},
-            {"ip": "10.1.0.1"},
-            {"ip": "10.1.0.2"},
-            {"ip": "10.1.0.1", "token": token},
-        )
+        (await post(client, QUERY, **caller)).headers["x-ratelimit-remaining"] for caller in callers
     ]
     assert remaining == ["99", "98", "99", "99"]
+
+
+@contextlib.asynccontextmanager
+async def two_servers(
+    engine: GraphEngine, settings: Settings
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Two API servers on the same graph and Redis, and a client of each."""
+    servers = [LiveServer(engine, settings), LiveServer(engine, settings)]
+    for server in servers:
+        await server.start()
+    try:
+        async with (
+            httpx.AsyncClient(base_url=servers[0].url) as one,
+            httpx.AsyncClient(base_url=servers[1].url) as two,
+        ):
+            yield one, two
+    finally:
+        for server in servers:
+            await server.stop()
 
 
 async def test_two_servers_on_one_redis_share_the_budget(
@@ -142,23 +163,13 @@ async def test_two_servers_on_one_redis_share_the_budget(
     # or drew two since this one last asked Redis.
     assert lease_size(100) == 2
     _, token = await user_token(engine, settings, "user")
-    servers = [LiveServer(engine, settings), LiveServer(engine, settings)]
-    for server in servers:
-        await server.start()
-    try:
-        async with (
-            httpx.AsyncClient(base_url=servers[0].url) as one,
-            httpx.AsyncClient(base_url=servers[1].url) as two,
-        ):
-            for n in range(100):
-                response = await post((one, two)[n % 2], QUERY, token=token)
-                assert code_of(response) is None
-                assert abs(int(response.headers["x-ratelimit-remaining"]) - (99 - n)) <= 1
-            assert_limited(await post(one, QUERY, token=token), 100)
-            assert_limited(await post(two, QUERY, token=token), 100)
-    finally:
-        for server in servers:
-            await server.stop()
+    async with two_servers(engine, settings) as (one, two):
+        for n in range(100):
+            response = await post((one, two)[n % 2], QUERY, token=token)
+            assert code_of(response) is None
+            assert abs(int(response.headers["x-ratelimit-remaining"]) - (99 - n)) <= 1
+        assert_limited(await post(one, QUERY, token=token), 100)
+        assert_limited(await post(two, QUERY, token=token), 100)
 
 
 async def test_leases_never_let_processes_exceed_the_budget_together(
@@ -167,28 +178,18 @@ async def test_leases_never_let_processes_exceed_the_budget_together(
     """One server spends a single query and holds the second unit of its lease; the
     other can then spend only the 98 units left in Redis, and the first its one."""
     _, token = await user_token(engine, settings, "user")
-    servers = [LiveServer(engine, settings), LiveServer(engine, settings)]
-    for server in servers:
-        await server.start()
-    try:
-        async with (
-            httpx.AsyncClient(base_url=servers[0].url) as one,
-            httpx.AsyncClient(base_url=servers[1].url) as two,
-        ):
-            assert code_of(await post(one, QUERY, token=token)) is None
-            answers = [await post(two, QUERY, token=token) for _ in range(100)]
-            allowed = [r for r in answers if r.status_code == 200]
-            assert len(allowed) == 98
-            assert all(r.status_code == 429 for r in answers[98:])
-            last = await post(one, QUERY, token=token)
-            assert code_of(last) is None  # the unit it held
-            # Its remaining count is as of its last draw from Redis (98): the header is
-            # a hint across processes; the budget itself is exact.
-            assert last.headers["x-ratelimit-remaining"] == "98"
-            assert_limited(await post(one, QUERY, token=token), 100)
-    finally:
-        for server in servers:
-            await server.stop()
+    async with two_servers(engine, settings) as (one, two):
+        assert code_of(await post(one, QUERY, token=token)) is None
+        answers = [await post(two, QUERY, token=token) for _ in range(100)]
+        allowed = [r for r in answers if r.status_code == 200]
+        assert len(allowed) == 98
+        assert all(r.status_code == 429 for r in answers[98:])
+        last = await post(one, QUERY, token=token)
+        assert code_of(last) is None  # the unit it held
+        # Its remaining count is as of its last draw from Redis (98): the header is a
+        # hint across processes; the budget itself is exact.
+        assert last.headers["x-ratelimit-remaining"] == "98"
+        assert_limited(await post(one, QUERY, token=token), 100)
 
 
 async def test_another_prefix_counts_apart(engine: GraphEngine, settings: Settings) -> None:

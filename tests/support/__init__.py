@@ -7,7 +7,7 @@ from tests.support.engines import (
     ServicesWithoutFalkorDB,
     neo4j_settings,
 )
-from tests.support.graphql import GraphQLClient, graph_queries, user_token
+from tests.support.graphql import GraphQLClient, graph_queries, record_reads, user_token
 from tests.support.live import LiveServer, free_port
 from tests.support.settings import TEST_JWT_SECRET, TEST_SERVER_KEY, make_settings
 
@@ -24,5 +24,6 @@ __all__ = [
     "graph_queries",
     "make_settings",
     "neo4j_settings",
+    "record_reads",
     "user_token",
 ]

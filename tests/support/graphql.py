@@ -64,3 +64,18 @@ def graph_queries(engine_name: str) -> float:
             if sample.name.endswith("_total") and sample.labels.get("engine") == engine_name:
                 total += sample.value
     return total
+
+
+def record_reads(engine: GraphEngine, operation: str, monkeypatch: Any) -> list[str]:
+    """The text of every graph read of `operation` the engine sends from now on (it
+    still sends them), in order; for the rest of the test (`monkeypatch`)."""
+    sent: list[str] = []
+    read = engine.read
+
+    async def recording(op: str, query: str, params: Any = None) -> Any:
+        if op == operation:
+            sent.append(query)
+        return await read(op, query, params)
+
+    monkeypatch.setattr(engine, "read", recording)
+    return sent
