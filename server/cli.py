@@ -5,6 +5,7 @@ import asyncio
 import getpass
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,12 @@ def serve(args: argparse.Namespace) -> int:
             # (so from this data folder), over the same embedded database and Redis;
             # this process supervises them and keeps the database and the job worker.
             os.environ["APOLLONIA_DATA_DIR"] = settings.data_dir
+            # Their metrics go to files that /metrics of any of them sums (prometheus'
+            # multi-process mode), emptied first: figures of an earlier run would count.
+            metrics_dir = Path(settings.data_dir) / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
             uvicorn.run(
                 "server.app:create_app",
                 factory=True,

@@ -15,6 +15,7 @@ on its own `/metrics` when `APOLLONIA_WORKER_METRICS_PORT` is set.
 
 import asyncio
 import logging
+import os
 import re
 import threading
 import time
@@ -23,7 +24,16 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount
@@ -61,15 +71,19 @@ SUBSONIC_PASSWORD_CHECKS = Counter(
     " success remembered (remembered).",
     ["outcome"],
 )
+# With several API processes (`serve --workers N`), each writes its figures to
+# PROMETHEUS_MULTIPROC_DIR and `/metrics` sums them: live gauges over live processes.
 WEBSOCKETS = Gauge(
     "apollonia_websocket_connections",
     "Open WebSocket connections, by endpoint.",
     ["route"],
+    multiprocess_mode="livesum",
 )
 SUBSCRIPTIONS = Gauge(
     "apollonia_subscriptions",
     "Active subscriptions: GraphQL ones by subprotocol, and `/ws` event channels.",
     ["protocol"],
+    multiprocess_mode="livesum",
 )
 JOBS = Gauge(
     "apollonia_job_records",
@@ -225,18 +239,56 @@ def _graphql_name(scope: Scope, body: bytes) -> str | None:
         return None  # multipart uploads, truncated peeks, bad bodies
 
 
-async def refresh_job_counts(engine: GraphEngine | None) -> None:
-    """Set `apollonia_job_records` from the graph; on failure keep the last figures."""
+async def _job_counts(engine: GraphEngine | None) -> list[dict[str, Any]] | None:
+    """The job counts of the graph; None when they cannot be read now."""
     if engine is None:
-        return
+        return None
     try:
-        rows = await asyncio.wait_for(jobs.counts(engine), _JOB_COUNTS_TIMEOUT)
+        return await asyncio.wait_for(jobs.counts(engine), _JOB_COUNTS_TIMEOUT)
     except Exception as e:  # the scrape must answer even when the graph does not
         log.warning("job counts unavailable for /metrics: %s", type(e).__name__)
+        return None
+
+
+async def refresh_job_counts(engine: GraphEngine | None) -> None:
+    """Set `apollonia_job_records` from the graph; on failure keep the last figures."""
+    rows = await _job_counts(engine)
+    if rows is None:
         return
     JOBS.clear()
     for row in rows:
         JOBS.labels(str(row["kind"]), str(row["status"])).set(float(row["n"]))
+
+
+class _JobCounts:
+    """`apollonia_job_records` as read at this scrape, for a multi-process registry (the
+    JOBS gauge is per process; the graph's counts are the same for all)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    def collect(self) -> Any:
+        family = GaugeMetricFamily(
+            "apollonia_job_records", JOBS._documentation, labels=["kind", "status"]
+        )
+        for row in self.rows:
+            family.add_metric([str(row["kind"]), str(row["status"])], float(row["n"]))
+        yield family
+
+
+async def exposition(engine: GraphEngine | None) -> bytes:
+    """The text of `/metrics`: this process's registry, or, with several API processes
+    (PROMETHEUS_MULTIPROC_DIR set), the sum of all of theirs."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        await refresh_job_counts(engine)
+        return generate_latest()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
+    rows = await _job_counts(engine)
+    if rows is not None:
+        registry.register(_JobCounts(rows))
+    return generate_latest(registry)
 
 
 def metrics_endpoint(
@@ -264,7 +316,6 @@ def metrics_endpoint(
                 media_type="application/json",
                 headers={"www-authenticate": 'Bearer realm="metrics"'},
             )
-        await refresh_job_counts(engine())
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await exposition(engine()), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

@@ -30,6 +30,20 @@ def _api_processes(parent: int) -> list[int]:
     return found
 
 
+def _graphql_posts(metrics: str) -> float:
+    """POSTs to /graphql answered, summed over statuses, from /metrics' text."""
+    total = 0.0
+    for line in metrics.splitlines():
+        labels = line.partition("}")[0]
+        if (
+            line.startswith("apollonia_http_requests_total{")
+            and 'route="/graphql"' in labels
+            and 'method="POST"' in labels
+        ):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def _alive(pid: int) -> bool:
     try:
         return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -58,6 +72,10 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
                     body = {"query": TRACK, "variables": {"id": track_id}}
                     data = fresh.post("/graphql", json=body).json()
                     assert data == {"data": {"track": {"id": track_id, "title": "Shared"}}}
+            # Either process's /metrics counts the requests of both: 22 to /graphql.
+            for _ in range(2):
+                with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
+                    assert _graphql_posts(fresh.get("/metrics").text) == 22
         processes = _api_processes(server.pid)
     finally:
         server.stop()
