@@ -43,22 +43,23 @@ class _NotPlain(Exception):
 def _plain(cell: list[Any]) -> Any:
     """One cell of FalkorDB's compact result set ([type, value]) when it is null, a
     string, number, boolean, list or map (what our queries return), as falkordb's own
-    parser would read it, without its coroutine per cell."""
-    kind, value = cell[0], cell[1]
-    if kind == 2:  # string
-        return value.decode() if isinstance(value, bytes) else value
+    parser would read it, without its coroutine per cell. Its hot path: a page's reply
+    has thousands of cells."""
+    kind, value = cell
+    if kind == 2:  # string (already decoded by the connection, or bytes)
+        return value if type(value) is str else value.decode()
     if kind == 3:  # integer
-        return int(value)
-    if kind == 1:  # null
-        return None
+        return value if type(value) is int else int(value)
     if kind == 10:  # map: key, cell, key, cell, ...
-        mapping = {}
-        for i in range(0, len(value), 2):
-            key = value[i]
-            mapping[key.decode() if isinstance(key, bytes) else key] = _plain(value[i + 1])
-        return mapping
+        pairs = iter(value)
+        return {
+            key if type(key) is str else key.decode(): _plain(item)
+            for key, item in zip(pairs, pairs, strict=False)  # one iterator, read in pairs
+        }
     if kind == 6:  # array
         return [_plain(item) for item in value]
+    if kind == 1:  # null
+        return None
     if kind == 5:  # double
         return float(value)
     if kind == 4:  # boolean
