@@ -39,7 +39,7 @@ from server.health import Health
 from server.logs import configure_logging
 from server.mail import mail_sender
 from server.media import MediaService
-from server.metrics import MetricsMiddleware, metrics_endpoint
+from server.metrics import MetricsMiddleware, metrics_endpoint, process_stopped
 from server.persisted import persisted_queries
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
@@ -216,6 +216,7 @@ def create_app(
             jobs.close()
             with contextlib.suppress(RedisError, OSError):
                 await usage.close()
+            process_stopped()
             await redis.aclose()
             if owned:
                 await state["engine"].close()

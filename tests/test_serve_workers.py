@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import httpx
+from websockets.sync.client import connect
 
 from bench import _server
 
@@ -44,6 +45,14 @@ def _graphql_posts(metrics: str) -> float:
     return total
 
 
+def _open_sockets(metrics: str) -> float:
+    """Open `/ws` sockets, from /metrics' text."""
+    for line in metrics.splitlines():
+        if line.startswith('apollonia_websocket_connections{route="/ws"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def _alive(pid: int) -> bool:
     try:
         return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -76,6 +85,14 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
             for _ in range(2):
                 with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
                     assert _graphql_posts(fresh.get("/metrics").text) == 22
+            # An open /ws socket on one process is counted by both.
+            access = token["data"]["register"]["accessToken"]
+            ws_url = server.url.replace("http://", "ws://") + f"/ws?token={access}"
+            with connect(ws_url, open_timeout=10) as socket:
+                assert "authenticated" in str(socket.recv(timeout=10))
+                for _ in range(2):
+                    with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
+                        assert _open_sockets(fresh.get("/metrics").text) == 1
         processes = _api_processes(server.pid)
     finally:
         server.stop()
@@ -83,3 +100,5 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
     while any(_alive(pid) for pid in processes) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in processes)
+    # Each process dropped its live gauges from the sum as it stopped.
+    assert not list((tmp_path / "metrics").glob("gauge_live*"))
