@@ -204,17 +204,15 @@ class _CostLimit(CostValidator):
         return too_complex("cost", self.cost, self.maximum_cost)
 
 
-def cost_rule(
-    max_cost: int, variables: dict[str, Any] | None = None, *, per_request: bool = False
-) -> type[ASTValidationRule]:
-    """Ariadne's cost analysis with our error. `per_request` marks a rule built for
-    one request's variables, which the DocumentCache must not remember."""
+def cost_rule(max_cost: int) -> type[ASTValidationRule]:
+    """Ariadne's cost analysis with our error, for a document without variables: its
+    result depends on the document alone, so the DocumentCache remembers it (a document
+    with variables gets a PerRequestCost instead)."""
 
     class CostLimit(_CostLimit):
         def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context, maximum_cost=max_cost, variables=variables)
+            super().__init__(context, maximum_cost=max_cost)
 
-    CostLimit.per_request = per_request
     return CostLimit
 
 
