@@ -260,3 +260,20 @@ def stats_document(name: str) -> str:
         f"query {name}($collectionId: ID) {{ collectionStats(collectionId: $collectionId) "
         f"{{ {shapes.STATS} }} }}"
     )
+
+
+def tracks_without(data: str, path: str, operation: str, summary: str, tag: str) -> Route:
+    """GET `path`: the tracks that lack `data` (a `TrackData` value), a listed page."""
+    return Route(
+        "GET",
+        path,
+        operation,
+        f"query {operation}($first: Int, $offset: Int) {{ tracksWithout(data: {data}, "
+        f"first: $first, offset: $offset) {{ total items {{ {shapes.TRACK} }} }} }}",
+        variables=lambda c: {"first": c.limit, "offset": c.offset},
+        result=offset_page("tracksWithout"),
+        summary=summary,
+        tag=tag,
+        response=TRACK_LIST,
+        listed=True,
+    )

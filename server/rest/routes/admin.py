@@ -51,6 +51,10 @@ SYSTEM_STATUS = obj(
 )
 
 
+MAINTENANCE_STATE = obj(
+    {"enabled": BOOL, "message": nullable("string"), "since": nullable(shapes.DATETIME)}
+)
+
 # fmt: off
 ADMIN_ROUTES: tuple[Route, ...] = (
     Route("GET", "/admin/system/status", "SystemStatus",
@@ -65,9 +69,7 @@ ADMIN_ROUTES: tuple[Route, ...] = (
         f"query GetMaintenance {{ maintenance {{ {shapes.MAINTENANCE} }} }}",
         variables=lambda c: {},
         result=field_at("maintenance"), summary="Whether maintenance mode is on", tag=ADMIN_TAG,
-        response=obj(
-            {"enabled": BOOL, "message": nullable("string"), "since": nullable(shapes.DATETIME)}
-        ),
+        response=MAINTENANCE_STATE,
     ),
     Route("POST", "/admin/maintenance", "SetMaintenance",
         f"mutation SetMaintenance($enabled: Boolean!, $message: String) {{ maintenance("
@@ -75,9 +77,7 @@ ADMIN_ROUTES: tuple[Route, ...] = (
         variables=lambda c: {"enabled": c.b("enabled"), "message": c.b("message")},
         result=field_at("maintenance"), summary="Turn maintenance mode on or off", tag=ADMIN_TAG,
         body=obj({"enabled": BOOL, "message": nullable("string")}, required=("enabled",)),
-        response=obj(
-            {"enabled": BOOL, "message": nullable("string"), "since": nullable(shapes.DATETIME)}
-        ),
+        response=MAINTENANCE_STATE,
     ),
 )
 # fmt: on

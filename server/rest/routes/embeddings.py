@@ -7,14 +7,13 @@ from server.rest import shapes
 from server.rest.mapping import (
     SIMILAR_LIST,
     STATS,
-    TRACK_LIST,
     Call,
     Route,
     enum_schema,
     field_at,
     id_variable,
     no_body,
-    offset_page,
+    tracks_without,
     whole_list,
 )
 from server.rest.shapes import INT, NUM, REF, STR, array, list_of, obj
@@ -129,14 +128,7 @@ EMBEDDING_ROUTES: tuple[Route, ...] = (
         variables=lambda c: {}, result=field_at("embeddingStatistics"),
         summary="Tracks with each embedding type", tag=EMBEDDINGS_TAG, response=STATS,
     ),
-    Route("GET", "/tracks/without-embeddings", "TracksWithoutEmbeddings",
-        f"query TracksWithoutEmbeddings($first: Int, $offset: Int) {{ tracksWithout("
-        "data: EMBEDDING, first: $first, offset: $offset) "
-        f"{{ total items {{ {shapes.TRACK} }} }} }}",
-        variables=lambda c: {"first": c.limit, "offset": c.offset},
-        result=offset_page("tracksWithout"), summary="Tracks without an audio embedding",
-        tag=EMBEDDINGS_TAG,
-        response=TRACK_LIST, listed=True,
-    ),
+    tracks_without("EMBEDDING", "/tracks/without-embeddings", "TracksWithoutEmbeddings",
+        "Tracks without an audio embedding", EMBEDDINGS_TAG),
 )
 # fmt: on

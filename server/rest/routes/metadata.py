@@ -6,7 +6,6 @@ from typing import Any
 from server.rest import shapes
 from server.rest.mapping import (
     STATS,
-    TRACK_LIST,
     Call,
     Route,
     field_at,
@@ -14,6 +13,7 @@ from server.rest.mapping import (
     no_body,
     offset_page,
     param,
+    tracks_without,
     whole_list,
 )
 from server.rest.shapes import REF, STR, array, list_of, obj
@@ -167,13 +167,7 @@ METADATA_ROUTES: tuple[Route, ...] = (
         variables=lambda c: {}, result=field_at("metadataStatistics"),
         summary="The catalogue's metadata statistics", tag=METADATA_TAG, response=STATS,
     ),
-    Route("GET", "/tracks/without-metadata", "TracksWithoutMetadata",
-        f"query TracksWithoutMetadata($first: Int, $offset: Int) {{ tracksWithout("
-        "data: METADATA, first: $first, offset: $offset) "
-        f"{{ total items {{ {shapes.TRACK} }} }} }}",
-        variables=lambda c: {"first": c.limit, "offset": c.offset},
-        result=offset_page("tracksWithout"), summary="Tracks without metadata", tag=METADATA_TAG,
-        response=TRACK_LIST, listed=True,
-    ),
+    tracks_without("METADATA", "/tracks/without-metadata", "TracksWithoutMetadata",
+        "Tracks without metadata", METADATA_TAG),
 )
 # fmt: on
