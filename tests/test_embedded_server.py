@@ -77,3 +77,54 @@ async def test_acknowledged_writes_survive_a_killed_server(tmp_path: Path) -> No
         await engine.close()
     finally:
         again.stop()
+
+
+DUMP = (
+    "MATCH (t:Track) OPTIONAL MATCH (t)-[:BY]->(a:Artist) "
+    "WITH t, collect(a.name) AS artists "
+    "RETURN t.id AS id, properties(t) AS props, artists ORDER BY id"
+)
+
+
+async def _compact_cli(data_dir: Path) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "GRAPH_NAME")}
+    env["GRAPH_URL"] = f"falkordb-embedded://{data_dir}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server.cli",
+        "compact",
+        "--data-dir",
+        str(data_dir),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode()
+
+
+async def test_compact_reloads_the_running_server_and_keeps_every_write(tmp_path: Path) -> None:
+    code, out = await _compact_cli(tmp_path)
+    assert code == 0 and "is not running" in out, out
+    server = ensure_server(tmp_path)
+    try:
+        engine = FalkorDBEngine.from_socket(server.socket_path, "apollonia")
+        await migrate(engine)
+        await catalog_writes.create_tracks(
+            engine, [{"title": f"t{i}", "artist_names": [f"A{i % 3}"]} for i in range(300)]
+        )
+        # A property added to every track after the import: the writes that scatter them.
+        await engine.write("t", "MATCH (t:Track) SET t.play_count_hint = size(t.title)")
+        before = await engine.read("t", DUMP)
+        code, out = await _compact_cli(tmp_path)
+        assert code == 0, out
+        assert out.startswith("compacted in "), out
+        # The same process, the same data, and it takes writes again.
+        assert _alive(server.pid)
+        assert await engine.read("t", DUMP) == before
+        await catalog_writes.create_tracks(engine, [{"title": "after"}])
+        assert len(await engine.read("t", DUMP)) == 301
+        await engine.close()
+    finally:
+        server.stop()
