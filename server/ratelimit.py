@@ -24,6 +24,7 @@ budgets (10 a minute) lease one unit: every attempt is counted in Redis. At the 
 600 queries a minute a lease is 12 queries: one round trip in 12 instead of every one.
 """
 
+import asyncio
 import hashlib
 import logging
 import math
@@ -226,6 +227,9 @@ class RateLimiter:
         # does not move, so one lookup per key and window saves a round trip a request.
         self._resets: dict[str, float] = {}
         self._leases: dict[str, _Lease] = {}
+        # A key's draw from Redis under way: callers that find its lease empty meanwhile
+        # wait for it instead of drawing too (32 clients at once made 32 round trips).
+        self._draws: dict[str, asyncio.Future[None]] = {}
         self.items: dict[str, RateLimitItem] = {
             QUERY: parse(query),
             MUTATION: parse(mutation),
@@ -253,14 +257,41 @@ class RateLimiter:
         """Charge `cost` to `who`'s `budget`; None when Redis cannot say."""
         item = self.items[budget]
         key = item.key_for(budget, who)
-        now = time.time()
+        verdict = self._from_lease(budget, key, cost)
+        if verdict is not None:
+            return verdict
+        pending = self._draws.get(key)
+        if pending is not None:
+            await asyncio.shield(pending)
+            verdict = self._from_lease(budget, key, cost)
+            if verdict is not None:
+                return verdict
+        done = asyncio.get_running_loop().create_future()
+        self._draws[key] = done
+        try:
+            return await self._draw(budget, key, cost)
+        finally:
+            self._draws.pop(key, None)
+            done.set_result(None)
+
+    def _from_lease(self, budget: str, key: str, cost: int) -> Verdict | None:
+        """The verdict from `key`'s lease when it holds `cost` units (and spends them)."""
         lease = self._leases.get(key)
-        if lease is not None and lease.reset_at <= now:
-            lease = None  # its window has ended, and its units with it
-        if lease is not None and lease.units >= cost:
-            lease.units -= cost
-            remaining = max(0, item.amount - lease.count) + lease.units
-            return Verdict(budget, True, item.amount, remaining, lease.reset_at)
+        if lease is None or lease.units < cost:
+            return None
+        if lease.reset_at <= time.time():
+            return None  # its window has ended, and its units with it
+        lease.units -= cost
+        item = self.items[budget]
+        remaining = max(0, item.amount - lease.count) + lease.units
+        return Verdict(budget, True, item.amount, remaining, lease.reset_at)
+
+    async def _draw(self, budget: str, key: str, cost: int) -> Verdict | None:
+        """Draw `cost` units and a lease for `key` from Redis."""
+        item = self.items[budget]
+        lease = self._leases.get(key)
+        if lease is not None and lease.reset_at <= time.time():
+            lease = None
         held = lease.units if lease is not None else 0
         draw = cost - held + lease_size(item.amount) - 1
         try:

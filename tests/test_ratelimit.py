@@ -1,5 +1,6 @@
 """Rate limits in Redis: per user or client IP, per budget, shared by every process."""
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -265,3 +266,25 @@ async def test_without_redis_requests_go_through(
         await server.stop()
     assert response.json() == {"data": {"__typename": "Query"}}
     assert "x-ratelimit-remaining" not in response.headers
+
+
+async def test_concurrent_requests_wait_for_one_draw_of_a_lease(
+    falkordb_server: EmbeddedServer,
+) -> None:
+    """32 requests arriving at once with no lease make one round trip to Redis, not 32:
+    the count in Redis is one lease (100 units at 6,000 a minute), and all 32 pass."""
+    from limits.aio.storage import RedisStorage
+
+    from server.ratelimit import QUERY, RateLimiter, limits_uri
+
+    prefix = f"test:{uuid.uuid4().hex}"
+    storage = RedisStorage(limits_uri(falkordb_server.redis_url), key_prefix=prefix)
+    limiter = RateLimiter(storage, "6000/minute", "20/minute", "3/minute")
+    verdicts = await asyncio.gather(*(limiter.hit(QUERY, "ip:10.0.0.1") for _ in range(32)))
+    assert all(v is not None and v.allowed for v in verdicts)
+    key = limiter.items[QUERY].key_for(QUERY, "ip:10.0.0.1")
+    assert await storage.get(key) == lease_size(6000) == 100
+    # The lease's last units, then the next draw: one more lease in Redis.
+    more = await asyncio.gather(*(limiter.hit(QUERY, "ip:10.0.0.1") for _ in range(70)))
+    assert all(v is not None and v.allowed for v in more)
+    assert await storage.get(key) == 200
