@@ -273,12 +273,12 @@ async def test_concurrent_requests_wait_for_one_draw_of_a_lease(
 ) -> None:
     """32 requests arriving at once with no lease make one round trip to Redis, not 32:
     the count in Redis is one lease (100 units at 6,000 a minute), and all 32 pass."""
-    from limits.aio.storage import RedisStorage
-
-    from server.ratelimit import QUERY, RateLimiter, limits_uri
+    from server.ratelimit import QUERY, RateLimiter, RedisPyStorage, limits_uri
 
     prefix = f"test:{uuid.uuid4().hex}"
-    storage = RedisStorage(limits_uri(falkordb_server.redis_url), key_prefix=prefix)
+    storage = RedisPyStorage(
+        limits_uri(falkordb_server.redis_url), implementation="redispy", key_prefix=prefix
+    )
     limiter = RateLimiter(storage, "6000/minute", "20/minute", "3/minute")
     verdicts = await asyncio.gather(*(limiter.hit(QUERY, "ip:10.0.0.1") for _ in range(32)))
     assert all(v is not None and v.allowed for v in verdicts)
