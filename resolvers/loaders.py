@@ -160,6 +160,14 @@ CollectionsByTrackIdLoader = _viewer_loader(
 )
 
 
+_BY_ID = {
+    "Track": "track_by_id",
+    "Artist": "artist_by_id",
+    "Album": "album_by_id",
+    "Genre": "genre_by_id",
+}
+
+
 class Loaders:
     """The loaders of one request, each created on first use."""
 
@@ -277,12 +285,9 @@ class Loaders:
         see them: public ones only when no principal is given."""
         if label == "Collection":
             return self.collection_by_id(viewer_of(principal))
-        return {
-            "Track": self.track_by_id,
-            "Artist": self.artist_by_id,
-            "Album": self.album_by_id,
-            "Genre": self.genre_by_id,
-        }[label]
+        # Only the one asked for is created (a dict of all four built all four).
+        loader: AnyLoader = getattr(self, _BY_ID[label])
+        return loader
 
     def prime(self, label: str, row: dict[str, Any]) -> None:
         """Put a row just written into the by-id cache (after a mutation)."""

@@ -14,6 +14,7 @@ on its own `/metrics` when `APOLLONIA_WORKER_METRICS_PORT` is set.
 """
 
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -162,6 +163,14 @@ def route_template(scope: Scope, routes: list[BaseRoute]) -> str:
     return f"{mounted}{path}" or UNMATCHED
 
 
+@functools.lru_cache(maxsize=4096)
+def _child(metric: Any, *values: str) -> Any:
+    """A metric's child for these label values, looked up once (prometheus client's
+    `labels()` converts, validates and locks on every call). The values are bounded:
+    route templates, methods, statuses and at most MAX_OPERATIONS operation names."""
+    return metric.labels(*values)
+
+
 class MetricsMiddleware:
     """Counts and times every HTTP request, names GraphQL operations, and counts the
     open WebSockets. It reads at most `_PEEK_BYTES` of a JSON body for the name, as the
@@ -204,12 +213,12 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope, self.routes)
             method = scope["method"]
-            HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            HTTP_DURATION.labels(route, method).observe(elapsed)
+            _child(HTTP_REQUESTS, route, method, str(status)).inc()
+            _child(HTTP_DURATION, route, method).observe(elapsed)
             if graphql and method in ("GET", "POST"):
                 name = OPERATION_NAMES.label(_graphql_name(scope, bytes(body)))
-                GRAPHQL_OPERATIONS.labels(name, str(status)).inc()
-                GRAPHQL_DURATION.labels(name).observe(elapsed)
+                _child(GRAPHQL_OPERATIONS, name, str(status)).inc()
+                _child(GRAPHQL_DURATION, name).observe(elapsed)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         accepted: list[str] = []

@@ -6,6 +6,7 @@ get back rows as plain dicts (column alias -> value). Queries return scalars, li
 and maps only, never driver node objects, so both engines produce the same rows.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -21,6 +22,13 @@ GRAPH_QUERIES = Counter(
     "Cypher queries sent to the graph engine.",
     ["engine", "operation"],
 )
+
+
+@functools.lru_cache(maxsize=1024)
+def query_counter(engine: str, operation: str) -> Any:
+    """GRAPH_QUERIES' child for an engine and operation, looked up once: prometheus
+    client's `labels()` converts, validates and locks on every call."""
+    return GRAPH_QUERIES.labels(engine, operation)
 
 
 class GraphEngine(Protocol):

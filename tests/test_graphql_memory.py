@@ -1,0 +1,45 @@
+"""A GraphQL request's objects are freed when it ends, not left in reference cycles.
+
+graphql-core 3.3's executor holds itself in a cycle (its resolver helpers are its own
+bound methods); with it, each request's whole object graph (request, context, loaders,
+execution state) waited for a full collection, which the app's GC thresholds make rare.
+"""
+
+import gc
+
+from starlette.requests import Request
+
+from graph import catalog_writes
+from graph.engine import GraphEngine
+from resolvers.loaders import Loaders
+from server.graphql_app import PlainFirstExecutor
+from tests.support import GraphQLClient
+
+TRACK = "query T($id: ID!) { track(id: $id) { id title artists { name } genres { name } } }"
+PAGE = "{ tracks(first: 5) { totalCount edges { node { id title album { title } } } } }"
+
+
+async def test_queries_leave_no_request_objects_in_cycles(
+    gql: GraphQLClient, engine: GraphEngine
+) -> None:
+    rows = await catalog_writes.create_tracks(
+        engine,
+        [{"title": f"t{i}", "artist_names": ["A"], "genres": ["Jazz"]} for i in range(6)],
+    )
+    variables = {"id": rows[0]["id"]}
+    for _ in range(3):  # caches filled, lazy imports done
+        await gql.query(TRACK, variables)
+        await gql.query(PAGE)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds unreachable stays in gc.garbage
+    try:
+        for _ in range(20):
+            assert (await gql.query(TRACK, variables))["track"]["title"] == "t0"
+            assert len((await gql.query(PAGE))["tracks"]["edges"]) == 5
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, Request | PlainFirstExecutor | Loaders)]
+        kinds = sorted({type(o).__name__ for o in cyclic})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert kinds == [], f"{len(cyclic)} request objects were only freed by the cycle collector"
