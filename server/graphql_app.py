@@ -4,6 +4,7 @@ import asyncio
 import uuid
 import weakref
 from collections.abc import Awaitable, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, TypeGuard
 
@@ -104,6 +105,8 @@ def _is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
     return type(value) not in _PLAIN_TYPES and default_is_awaitable(value)
 
 
+# The executors of the request being answered, released once its response is built.
+_EXECUTORS: ContextVar[list["PlainFirstExecutor"] | None] = ContextVar("executors", default=None)
 # Awaitables handed to `track` after their execution ended, kept until settled.
 _STRAGGLERS: set[asyncio.Future[list[Any]]] = set()
 
@@ -141,6 +144,33 @@ class PlainFirstExecutor(IncrementalExecutor):
             return gather_with_cancel(*values)
 
         self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+        executors = _EXECUTORS.get()
+        if executors is not None:
+            executors.append(self)
+
+    def release(self) -> None:
+        """Drop the tracebacks of the errors this execution collected, once they have
+        been formatted and logged. A resolver's error holds its traceback, whose frames
+        hold this executor, which holds the error: without this, the same cycle kept
+        every failed request's objects alive."""
+        for error in self.collected_errors.errors:
+            _drop_tracebacks(error)
+
+
+def _drop_tracebacks(error: BaseException) -> None:
+    """Remove the tracebacks of `error` and of its causes."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
+        if isinstance(current, GraphQLError):
+            pending.append(current.original_error)
 
 
 class JSONHandler(GraphQLHTTPHandler):
@@ -207,9 +237,16 @@ class JSONHandler(GraphQLHTTPHandler):
                 error_formatter=self.error_formatter,
                 debug=self.debug,
             )
-        return await super().execute_graphql_query(
-            request, data, context_value=context_value, query_document=query_document
-        )
+        executors: list[PlainFirstExecutor] = []
+        token = _EXECUTORS.set(executors)
+        try:
+            return await super().execute_graphql_query(
+                request, data, context_value=context_value, query_document=query_document
+            )
+        finally:
+            _EXECUTORS.reset(token)
+            for executor in executors:
+                executor.release()
 
     async def graphql_http_server(self, request: Request) -> Response:
         # Ariadne's own, but a body it cannot read is answered in JSON with a code, not

@@ -1,8 +1,10 @@
 """A GraphQL request's objects are freed when it ends, not left in reference cycles.
 
 graphql-core 3.3's executor holds itself in a cycle (its resolver helpers are its own
-bound methods); with it, each request's whole object graph (request, context, loaders,
+bound methods), and so does every error a resolver raises (its traceback's frames hold
+the executor); with them, each request's whole object graph (request, context, loaders,
 execution state) waited for a full collection, which the app's GC thresholds make rare.
+The test client's own objects (httpx) are not counted.
 """
 
 import gc
@@ -36,6 +38,35 @@ async def test_queries_leave_no_request_objects_in_cycles(
         for _ in range(20):
             assert (await gql.query(TRACK, variables))["track"]["title"] == "t0"
             assert len((await gql.query(PAGE))["tracks"]["edges"]) == 5
+            # A resolver's error: its traceback's frames hold the executor.
+            assert (await gql.error(TRACK, {"id": "not-an-id"}))["extensions"]["code"]
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, Request | PlainFirstExecutor | Loaders)]
+        kinds = sorted({type(o).__name__ for o in cyclic})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert kinds == [], f"{len(cyclic)} request objects were only freed by the cycle collector"
+
+
+async def test_rest_and_subsonic_requests_leave_no_request_objects_in_cycles(
+    gql: GraphQLClient, engine: GraphEngine
+) -> None:
+    await catalog_writes.create_tracks(engine, [{"title": f"r{i}"} for i in range(3)])
+    http, headers = gql.http, gql.headers
+    calls = [
+        ("/api/v1/tracks?limit=2", 200),
+        ("/rest/ping?f=json&v=1.16.1&c=test", 200),
+        ("/api/v1/tracks/nope", 422),  # not an id: the REST error envelope
+    ]
+    for path, _ in calls:
+        await http.get(path, headers=headers)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(10):
+            for path, status in calls:
+                assert (await http.get(path, headers=headers)).status_code == status, path
         gc.collect()
         cyclic = [o for o in gc.garbage if isinstance(o, Request | PlainFirstExecutor | Loaders)]
         kinds = sorted({type(o).__name__ for o in cyclic})
