@@ -14,7 +14,6 @@ on its own `/metrics` when `APOLLONIA_WORKER_METRICS_PORT` is set.
 """
 
 import asyncio
-import functools
 import logging
 import os
 import re
@@ -42,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph import jobs
 from graph.engine import GraphEngine
+from graph.engine.base import labelled
 from server.security_headers import operator_access
 
 log = logging.getLogger("apollonia.metrics")
@@ -163,14 +163,6 @@ def route_template(scope: Scope, routes: list[BaseRoute]) -> str:
     return f"{mounted}{path}" or UNMATCHED
 
 
-@functools.lru_cache(maxsize=4096)
-def _child(metric: Any, *values: str) -> Any:
-    """A metric's child for these label values, looked up once (prometheus client's
-    `labels()` converts, validates and locks on every call). The values are bounded:
-    route templates, methods, statuses and at most MAX_OPERATIONS operation names."""
-    return metric.labels(*values)
-
-
 class MetricsMiddleware:
     """Counts and times every HTTP request, names GraphQL operations, and counts the
     open WebSockets. It reads at most `_PEEK_BYTES` of a JSON body for the name, as the
@@ -213,12 +205,12 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope, self.routes)
             method = scope["method"]
-            _child(HTTP_REQUESTS, route, method, str(status)).inc()
-            _child(HTTP_DURATION, route, method).observe(elapsed)
+            labelled(HTTP_REQUESTS, route, method, str(status)).inc()
+            labelled(HTTP_DURATION, route, method).observe(elapsed)
             if graphql and method in ("GET", "POST"):
                 name = OPERATION_NAMES.label(_graphql_name(scope, bytes(body)))
-                _child(GRAPHQL_OPERATIONS, name, str(status)).inc()
-                _child(GRAPHQL_DURATION, name).observe(elapsed)
+                labelled(GRAPHQL_OPERATIONS, name, str(status)).inc()
+                labelled(GRAPHQL_DURATION, name).observe(elapsed)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         accepted: list[str] = []

@@ -24,11 +24,13 @@ GRAPH_QUERIES = Counter(
 )
 
 
-@functools.lru_cache(maxsize=1024)
-def query_counter(engine: str, operation: str) -> Any:
-    """GRAPH_QUERIES' child for an engine and operation, looked up once: prometheus
-    client's `labels()` converts, validates and locks on every call."""
-    return GRAPH_QUERIES.labels(engine, operation)
+@functools.lru_cache(maxsize=4096)
+def labelled(metric: Any, *values: str) -> Any:
+    """A prometheus metric's child for these label values, looked up once: prometheus
+    client's `labels()` converts, validates and locks on every call. For the hot paths
+    (every graph query here, every HTTP request in server/metrics.py), whose label values
+    are bounded: engines and operations, routes, methods, statuses, operation names."""
+    return metric.labels(*values)
 
 
 class GraphEngine(Protocol):

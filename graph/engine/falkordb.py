@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, query_counter
+from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, labelled
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul
 from graph.queries.dialect import FALKORDB, Dialect, IndexSpec
@@ -121,7 +121,7 @@ class FalkorDBEngine(BatchWriter):
 
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
         refuse_nul(params)
-        query_counter(self.name, operation).inc()
+        labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
             return await self._run("GRAPH.RO_QUERY", query, params)
         except ResponseError as e:
@@ -135,7 +135,7 @@ class FalkorDBEngine(BatchWriter):
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
         refuse_control(params)
-        query_counter(self.name, operation).inc()
+        labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
             return await self._run("GRAPH.QUERY", query, params)
         except ResponseError as e:

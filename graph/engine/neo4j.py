@@ -23,7 +23,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, query_counter
+from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, labelled
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul
 from graph.queries.dialect import NEO4J, Dialect, IndexSpec
@@ -82,7 +82,7 @@ class Neo4jEngine(BatchWriter):
 
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
         refuse_nul(params)
-        query_counter(self.name, operation).inc()
+        labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
             async with self._session() as session:
                 return await session.execute_read(_run_tx, query, dict(params or {}))
@@ -95,7 +95,7 @@ class Neo4jEngine(BatchWriter):
 
     async def write(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
         refuse_control(params)  # the same text on both engines (music/text.py)
-        query_counter(self.name, operation).inc()
+        labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
             async with self._session() as session:
                 return await session.execute_write(_run_tx, query, dict(params or {}))
