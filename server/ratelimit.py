@@ -271,16 +271,20 @@ class RateLimiter:
         try:
             return await self._draw(budget, key, cost)
         finally:
-            self._draws.pop(key, None)
+            if self._draws.get(key) is done:  # not a later draw's entry
+                del self._draws[key]
             done.set_result(None)
+
+    def _live_lease(self, key: str) -> _Lease | None:
+        """`key`'s lease, unless its window has ended (and its units with it)."""
+        lease = self._leases.get(key)
+        return lease if lease is not None and lease.reset_at > time.time() else None
 
     def _from_lease(self, budget: str, key: str, cost: int) -> Verdict | None:
         """The verdict from `key`'s lease when it holds `cost` units (and spends them)."""
-        lease = self._leases.get(key)
+        lease = self._live_lease(key)
         if lease is None or lease.units < cost:
             return None
-        if lease.reset_at <= time.time():
-            return None  # its window has ended, and its units with it
         lease.units -= cost
         item = self.items[budget]
         remaining = max(0, item.amount - lease.count) + lease.units
@@ -289,9 +293,7 @@ class RateLimiter:
     async def _draw(self, budget: str, key: str, cost: int) -> Verdict | None:
         """Draw `cost` units and a lease for `key` from Redis."""
         item = self.items[budget]
-        lease = self._leases.get(key)
-        if lease is not None and lease.reset_at <= time.time():
-            lease = None
+        lease = self._live_lease(key)
         held = lease.units if lease is not None else 0
         draw = cost - held + lease_size(item.amount) - 1
         try:
