@@ -189,7 +189,7 @@ def compact(socket_path: str | os.PathLike[str], timeout: float = 600.0) -> Comp
     adds one. After a library has been imported and analysed a write at a time, the
     properties of neighbouring nodes lie far apart in memory, and a 50-track page at 100k
     tracks took ~9.5 ms of the database's time against ~5.5 ms after a reload, the same
-    as at 1k (bench/graphql_nested.py --compact). A restart of the server has the same
+    as at 1k (bench/graphql_nested.py measures both). A restart of the server has the same
     effect. Every client waits while it runs (about 2 s for 100k tracks); nothing is
     lost: the snapshot is written first, and a failed one leaves the data as it was.
     """
