@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import redis
 
 from bench._client import HOST
 from graph.embedded import EmbeddedServer, ensure_server
@@ -130,3 +131,26 @@ def start_server(
             time.sleep(0.1)
     server.stop()
     raise BenchError(f"the server did not become healthy in {timeout:.0f} s")
+
+
+def settle_persistence(server: EmbeddedServer, timeout: float = 300.0) -> float:
+    """Write now the snapshot that a bulk load has made due, and wait for any background
+    save or AOF rewrite to end; the seconds it took. Otherwise the server's save rules
+    (`save ... 60 10000`) fork a snapshot of the whole graph a minute into the load,
+    that is during the first measurements (at 100k tracks it took half a core)."""
+    client = redis.Redis(unix_socket_path=str(server.socket_path), socket_timeout=timeout)
+    started = time.monotonic()
+
+    def busy() -> bool:
+        info = client.info("persistence")
+        return bool(info["rdb_bgsave_in_progress"] or info["aof_rewrite_in_progress"])
+
+    try:
+        while busy() and time.monotonic() - started < timeout:
+            time.sleep(0.1)
+        client.save()  # in the foreground: nothing is left due
+        while busy() and time.monotonic() - started < timeout:
+            time.sleep(0.1)
+    finally:
+        client.close()
+    return time.monotonic() - started

@@ -11,7 +11,8 @@ What it does:
 1. Starts an embedded FalkorDB in a fresh data folder (a temporary one unless
    `--data-dir`), migrates it and imports `--tracks` tracks with `create_tracks`, 500 per
    transaction: about N/10 artists, N/10 albums and 20 genres, 1-2 artists and 1-2 genres
-   per track (bench/_load.py).
+   per track (bench/_load.py); then writes the snapshot the load made due, so that no
+   background save forks during the measurements (bench/_server.settle_persistence).
 2. Starts the real server as a subprocess (`apollonia serve --data-dir D --port P` on
    127.0.0.1; LOG_LEVEL=warning, anonymous reads and a query rate limit too high to
    refuse anything, unless the environment says otherwise) over that data and waits
@@ -502,6 +503,8 @@ class Bench:
             ),
             flush=True,
         )
+        seconds = _server.settle_persistence(self.db)
+        print(f"database snapshot written before measuring: {seconds:.1f} s", flush=True)
         rows = await self.engine.read("bench_ids", "MATCH (t:Track) RETURN t.id AS id")
         ids = [str(r["id"]) for r in rows]
         return random.Random(3).sample(ids, min(TRACK_ID_SAMPLE, len(ids)))
