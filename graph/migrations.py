@@ -164,6 +164,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "each track's genre keys on the track",
         statements=(catalog_writes_queries.BACKFILL_GENRE_KEYS_QUERY,),
     ),
+    Migration(
+        10,
+        # FalkorDB's range index holds each element of a list property, and answers
+        # `$key IN t.genre_keys` in the same scan as a sort key's window: a genre's page
+        # reads only that genre's tracks (graph/queries/catalog.py tracks_window). Neo4j
+        # indexes a list as one value and tests the membership on the window's nodes.
+        "genre-filtered windows read only the genre's tracks",
+        create=(IndexSpec("range", "Track", ("genre_keys",)),),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

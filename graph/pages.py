@@ -64,6 +64,10 @@ class _Stats:
 
 _stats: dict[tuple[int, str, str], _Stats] = {}
 _yields: dict[str, float] = {}  # filter signature -> share of scanned nodes kept
+# (engine, label, key, filter signature) -> (nodes per key unit a window of that walk
+# scanned, the label stats' read_at it was learnt under). Per filter: a filter the index
+# answers (a genre) makes its windows scan only the genre's nodes, far sparser.
+_densities: dict[tuple[int, str, str, str], tuple[float, float]] = {}
 
 
 async def _label_stats(engine: GraphEngine, label: str, prop: str, fresh: bool = False) -> _Stats:
@@ -107,7 +111,9 @@ async def window_page(
     step = 1 if ascending else -1
     near: int | None = after[0] if after is not None else None
     start = near if near is not None else (stats.low if ascending else stats.high)
-    density = stats.density
+    learnt_key = (id(engine), label, prop, signature)
+    learnt = _densities.get(learnt_key)
+    density = learnt[0] if learnt is not None and learnt[1] == stats.read_at else stats.density
     kept = _yields.get(signature, 1.0)
     rows: list[Row] = []
     scanned_total = kept_total = 0
@@ -190,8 +196,11 @@ async def window_page(
     if scanned_total:
         if len(_yields) >= MAX_SIGNATURES:
             _yields.clear()  # filters are open-ended (text): keep the memory bounded
+        if len(_densities) >= MAX_SIGNATURES:
+            _densities.clear()
         _yields[signature] = max(kept_total / scanned_total, 1e-3)
-        stats.density = density  # a walk's next page is near: start from what this one saw
+        # A walk's next page is near: start from what this one saw.
+        _densities[learnt_key] = (density, stats.read_at)
     if rows and stats.total == 0:
         del _stats[(id(engine), label, prop)]  # read before the first node: read again
     return rows
