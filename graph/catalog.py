@@ -7,7 +7,7 @@ call; their results line up with the keys (None or [] for a missing key).
 from collections.abc import Sequence
 from typing import Any
 
-from graph import counts, pages
+from graph import counts, pages, sort_keys
 from graph._batch import by_id, grouped
 from graph.engine import GraphEngine, Row
 from graph.queries import catalog as q
@@ -107,9 +107,28 @@ async def tracks_page(
     prop = q.TRACK_SORT_KEYS[sort][0]
     signature = f"tracks:{flt!r}"
     rows = await pages.window_page(
-        engine, "tracks_page", "Track", prop, direction, after, limit, build, signature, exact
+        engine,
+        "tracks_page",
+        "Track",
+        prop,
+        direction,
+        after,
+        limit,
+        build,
+        signature,
+        exact,
+        _key_range(flt, prop),
     )
     return _split(rows)
+
+
+def _key_range(flt: q.TrackFilter, prop: str) -> sort_keys.KeyRange:
+    """The keys of sort key `prop` that the filter's own bounds allow."""
+    if prop == "sk_year":
+        return sort_keys.year_key_range(flt.year_min, flt.year_max)
+    if prop == "sk_duration":
+        return sort_keys.duration_key_range(flt.duration_min, flt.duration_max)
+    return None, None
 
 
 async def tracks_count(engine: GraphEngine, flt: q.TrackFilter) -> int:

@@ -86,6 +86,15 @@ async def _label_stats(engine: GraphEngine, label: str, prop: str, fresh: bool =
     return stats
 
 
+def _narrowed(stats: _Stats, key_range: tuple[int | None, int | None]) -> tuple[int, int]:
+    """The keys known, narrowed to those a filter allows: no window looks outside."""
+    low, high = key_range
+    return (
+        stats.low if low is None else max(stats.low, low),
+        stats.high if high is None else min(stats.high, high),
+    )
+
+
 def _width(density: float, kept: float, wanted: int) -> int:
     """Key units expected to hold `wanted` kept rows while reading at most TARGET of BUDGET."""
     scan = min(BUDGET * TARGET, 2 * wanted / max(kept, 1e-3))
@@ -103,14 +112,17 @@ async def window_page(
     build: Build,
     signature: str,
     exact: Exact | None = None,
+    key_range: tuple[int | None, int | None] = (None, None),
 ) -> list[Row]:
     """Up to `limit` rows (`row`, `sort_key`) after the keyset position `after`, whose
-    first value is the integer key `prop` of `label`; `signature` names the filter."""
+    first value is the integer key `prop` of `label`; `signature` names the filter, and
+    `key_range` the lowest and highest key a row passing it can have (None: any)."""
     stats = await _label_stats(engine, label, prop)
     ascending = direction == "ASC"
     step = 1 if ascending else -1
+    low, high = _narrowed(stats, key_range)
     near: int | None = after[0] if after is not None else None
-    start = near if near is not None else (stats.low if ascending else stats.high)
+    start = near if near is not None else (low if ascending else high)
     learnt_key = (id(engine), label, prop, signature)
     learnt = _densities.get(learnt_key)
     density = learnt[0] if learnt is not None and learnt[1] == stats.read_at else stats.density
@@ -124,7 +136,7 @@ async def window_page(
         far: int | None = start + step * width
         assert far is not None
         # The window holds keys up to far - 1 (down to far + 1): open only past those.
-        past = far - 1 > stats.high if ascending else far + 1 < stats.low
+        past = far - 1 > high if ascending else far + 1 < low
         if past or not KEY_MIN < far < KEY_MAX:
             # Past the last key known: open, so the end of the list costs no extra round.
             far = None
@@ -158,6 +170,7 @@ async def window_page(
             if far is None:
                 # Many keys past the last one known: they were written since; read again.
                 stats = await _label_stats(engine, label, prop, fresh=True)
+                low, high = _narrowed(stats, key_range)
             continue
         cuts = 0
         if scanned == 0 and far is not None and empties < MAX_EMPTY:

@@ -77,9 +77,34 @@ def year_key(year: int | None, node_id: str) -> int:
     return ((year or 0) << YEAR_SHIFT) | _id_bits(node_id, YEAR_SHIFT)
 
 
+def _millis(duration: float) -> int:
+    return 1 + min(round(duration * 1000), (1 << 30) - 2)
+
+
 def duration_key(duration: float | None, node_id: str) -> int:
-    millis = 0 if duration is None else 1 + min(round(duration * 1000), (1 << 30) - 2)
+    millis = 0 if duration is None else _millis(duration)
     return (millis << DURATION_SHIFT) | _id_bits(node_id, DURATION_SHIFT)
+
+
+KeyRange = tuple[int | None, int | None]
+
+
+def year_key_range(low: int | None, high: int | None) -> KeyRange:
+    """The lowest and highest `year_key` of a node whose year lies in [low, high]
+    (None: unbounded on that side)."""
+    return (
+        None if low is None else low << YEAR_SHIFT,
+        None if high is None else ((high + 1) << YEAR_SHIFT) - 1,
+    )
+
+
+def duration_key_range(low: float | None, high: float | None) -> KeyRange:
+    """The lowest and highest `duration_key` of a node whose duration lies in [low,
+    high]: milliseconds round monotonically, so no duration inside maps outside."""
+    return (
+        None if low is None else _millis(low) << DURATION_SHIFT,
+        None if high is None else ((_millis(high) + 1) << DURATION_SHIFT) - 1,
+    )
 
 
 def created_key(created_at: int, node_id: str) -> int:

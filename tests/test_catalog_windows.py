@@ -18,7 +18,15 @@ from graph.migrations import backfill_sort_keys, pending
 from graph.queries.catalog import PAGE_RELATIONS, TrackFilter, tracks_window
 from graph.queries.catalog_writes import BACKFILL_GENRE_KEYS_QUERY
 from graph.queries.genre_model import WRITE_PREDICTIONS_QUERY
-from graph.sort_keys import collation, created_key, duration_key, text_key, year_key
+from graph.sort_keys import (
+    collation,
+    created_key,
+    duration_key,
+    duration_key_range,
+    text_key,
+    year_key,
+    year_key_range,
+)
 from tests.support import record_reads
 
 WORDS = ("Éclair", "eclair!", "Zebra", "zebra", "Ångström", "10 Years", "(Intro)", "Track 0")
@@ -167,6 +175,54 @@ def test_keys_stay_exact_as_doubles() -> None:
     assert all(0 <= key < 2**53 for key in highest)
 
 
+def test_a_filters_key_range_holds_every_key_it_allows() -> None:
+    """Year and duration bounds narrow the keys a page's windows look at: every key of a
+    value inside the bounds lies in the range, whatever its id."""
+    ids = ["trk_00000000000000000000000000", "trk_7ZZZZZZZZZZZZZZZZZZZZZZZZZ"]
+    low, high = year_key_range(1992, 1994)
+    assert low is not None and high is not None
+    for year in (1992, 1993, 1994):
+        assert all(low <= year_key(year, i) <= high for i in ids)
+    assert all(not low <= year_key(y, i) <= high for y in (None, 1991, 1995) for i in ids)
+    for bounds in ((100.5, 200.25), (0.0, 0.0005), (7 * 86400.0, None), (None, 3.0)):
+        low, high = duration_key_range(*bounds)
+        inside = [bounds[0] or 0.0, bounds[1] or 1e9, 100.5, 100.5004, 150.0, 3.0]
+        for duration in inside:
+            if (bounds[0] or 0.0) <= duration <= (bounds[1] or 1e9):
+                for i in ids:
+                    key = duration_key(duration, i)
+                    assert (low is None or low <= key) and (high is None or key <= high)
+
+
+@pytest.mark.parametrize("sort", ["YEAR", "DURATION"])
+async def test_pages_within_bounds_on_their_own_sort_key(engine: GraphEngine, sort: str) -> None:
+    durations = [100.4994, 100.4996, 100.5, 100.5004, 100.5006, 200.0, 200.0004, None]
+    inputs = [
+        {"title": f"T {i}", "year": 1990 + i % 5 if i % 7 else None, "duration": d}
+        for i, d in enumerate(durations * 4)
+    ]
+    tracks = await catalog_writes.create_tracks(engine, inputs)
+    flt = TrackFilter(year_min=1991, year_max=1993, duration_min=100.5, duration_max=200.0)
+    chosen = [
+        t
+        for t in tracks
+        if t["year"] is not None
+        and 1991 <= t["year"] <= 1993
+        and t["duration"] is not None
+        and 100.5 <= t["duration"] <= 200.0
+    ]
+    assert 0 < len(chosen) < len(tracks)
+
+    # Durations order to the millisecond (then by id): 100.4996 and 100.5004 tie.
+    def order(t: dict[str, Any]) -> tuple[int, str]:
+        value = t["year"] if sort == "YEAR" else round(t["duration"] * 1000)
+        return value, t["id"]
+
+    for direction in ("ASC", "DESC"):
+        expected = sorted(chosen, key=order, reverse=direction == "DESC")
+        assert await _walk(engine, flt, sort, direction) == [t["id"] for t in expected]
+
+
 @pytest.mark.parametrize("anchored", [False, True])
 async def test_compiled_relations_match_the_loaders(engine: GraphEngine, anchored: bool) -> None:
     tracks = await catalog_writes.create_tracks(
@@ -266,25 +322,32 @@ async def test_genre_pages_follow_every_genre_write(engine: GraphEngine) -> None
     assert await walk("ambient") == [bare["id"]]
 
 
-async def test_a_genre_window_reads_only_that_genres_tracks(engine: GraphEngine) -> None:
-    """The genre test is part of the window's scan (one range-index scan on FalkorDB,
-    migration 10): the window counts and reads only the genre's tracks, so a page of a
-    rare genre needs no more windows than a page of the whole catalogue."""
-    await catalog_writes.create_tracks(engine, _inputs(60))  # 40 jazz, 20 rock
+async def test_a_filtered_window_reads_only_the_tracks_that_pass(engine: GraphEngine) -> None:
+    """Genre and year or duration bounds are part of the window's scan (one range-index
+    scan on FalkorDB; migration 10 indexes the genre keys): the window counts and reads
+    only the tracks that pass, so a page of a rare genre or a few years needs no more
+    windows than a page of the whole catalogue. Other conditions (format, title text)
+    are tested on the window's tracks, which it counts whether they pass or not."""
+    inputs = _inputs(60)  # 40 jazz, 20 rock
+    await catalog_writes.create_tracks(engine, inputs)
 
-    async def scanned(keys: list[str]) -> int:
-        query, params = tracks_window(
-            TrackFilter(genre_keys=keys), "YEAR", "ASC", None, False, False
-        )
+    async def scanned(flt: TrackFilter) -> int:
+        query, params = tracks_window(flt, "YEAR", "ASC", None, False, False)
         params |= {"near": None, "far": None, "budget": 1000, "limit": 100}
         rows = await engine.read("test", query, params)
         return int(rows[0]["scanned"])
 
-    assert await scanned(["rock"]) == 20
-    assert await scanned(["jazz", "rock"]) == 60
-    assert await scanned(["polka"]) == 0
-    # Tested on the scanned tracks instead: a key FalkorDB's index cannot hold.
-    assert await scanned(["", "rock"]) == 60
+    assert await scanned(TrackFilter(genre_keys=["rock"])) == 20
+    assert await scanned(TrackFilter(genre_keys=["jazz", "rock"])) == 60
+    assert await scanned(TrackFilter(genre_keys=["polka"])) == 0
+    # A key FalkorDB's index cannot hold: tested on the scanned tracks instead.
+    assert await scanned(TrackFilter(genre_keys=["", "rock"])) == 60
+    years = [d for d in inputs if d.get("year") in (1992, 1993)]
+    assert await scanned(TrackFilter(year_min=1992)) == len(years)
+    longer = [d for d in years if d.get("duration", 0) >= 100.5]
+    assert 0 < len(longer) < len(years)
+    assert await scanned(TrackFilter(year_min=1992, duration_min=100.5)) == len(longer)
+    assert await scanned(TrackFilter(text="zebra")) == 60
 
 
 @pytest.mark.parametrize(

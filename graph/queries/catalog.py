@@ -201,18 +201,25 @@ def bounded(bounds: Sequence[tuple[str, str, Any]], params: dict[str, Any]) -> l
     return where
 
 
-def _scalar_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
-    where: list[str] = []
-    if flt.format is not None:
-        where.append("t.format = $format")
-        params["format"] = flt.format
+def _range_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
+    """The filter's bounds on year and duration: properties with a range index, which
+    FalkorDB intersects with a window's key range in one index scan."""
     bounds = (
         ("t.year >= $year_min", "year_min", flt.year_min),
         ("t.year <= $year_max", "year_max", flt.year_max),
         ("t.duration >= $duration_min", "duration_min", flt.duration_min),
         ("t.duration <= $duration_max", "duration_max", flt.duration_max),
     )
-    where += bounded(bounds, params)
+    return bounded(bounds, params)
+
+
+def _scalar_conditions(flt: TrackFilter, params: dict[str, Any], ranges: bool = True) -> list[str]:
+    where: list[str] = []
+    if flt.format is not None:
+        where.append("t.format = $format")
+        params["format"] = flt.format
+    if ranges:
+        where += _range_conditions(flt, params)
     if flt.text:
         where.append("toLower(t.title) CONTAINS $text")
         params["text"] = flt.text.lower()
@@ -333,8 +340,10 @@ def tracks_window(
     props = TRACK_SORT_KEYS[sort]
     columns = _columns("t", props)
     params: dict[str, Any] = {}
-    where = _scalar_conditions(flt, params)
-    indexed: list[str] = []
+    # Conditions on indexed properties are part of the window's scan: the window then
+    # counts and reads only the tracks that pass them (see `_window_scan`).
+    indexed = _range_conditions(flt, params)
+    where = _scalar_conditions(flt, params, ranges=False)
     if flt.genre_keys:
         # The track's own list of genre keys (graph/queries/catalog_writes.py keeps it):
         # a property test, where following IN_GENRE costs ~30 µs a scanned track.
