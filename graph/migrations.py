@@ -170,8 +170,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         # `$key IN t.genre_keys` in the same scan as a sort key's window: a genre's page
         # reads only that genre's tracks (graph/queries/catalog.py tracks_window). Neo4j
         # indexes a list as one value and tests the membership on the window's nodes.
-        "genre-filtered windows read only the genre's tracks",
-        create=(IndexSpec("range", "Track", ("genre_keys",)),),
+        # Likewise for the format (year and duration have their index since 1).
+        "filtered windows read only the tracks that pass",
+        create=(
+            IndexSpec("range", "Track", ("genre_keys",)),
+            IndexSpec("range", "Track", ("format",)),
+        ),
     ),
 )
 

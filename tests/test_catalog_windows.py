@@ -114,6 +114,15 @@ async def test_tiny_windows_walk_every_order_exactly(
         if t["year"] is not None and t["year"] >= 1992 and (t["duration"] or 1e9) <= 100.4
     ]
     assert await _walk(engine, recent, sort, direction) == _expected(chosen, sort, direction)
+    flacs = tracks[::4]
+    await engine.write(
+        "test",
+        "MATCH (t:Track) WHERE t.id IN $ids SET t.format = 'flac'",
+        {"ids": [t["id"] for t in flacs]},
+    )
+    flac_jazz = TrackFilter(format="flac", genre_keys=["jazz"])
+    expected = _expected([t for t in flacs if t in jazz], sort, direction)
+    assert await _walk(engine, flac_jazz, sort, direction) == expected
 
 
 async def test_inserts_and_deletes_between_pages_keep_the_walk(engine: GraphEngine) -> None:
@@ -323,11 +332,11 @@ async def test_genre_pages_follow_every_genre_write(engine: GraphEngine) -> None
 
 
 async def test_a_filtered_window_reads_only_the_tracks_that_pass(engine: GraphEngine) -> None:
-    """Genre and year or duration bounds are part of the window's scan (one range-index
-    scan on FalkorDB; migration 10 indexes the genre keys): the window counts and reads
-    only the tracks that pass, so a page of a rare genre or a few years needs no more
-    windows than a page of the whole catalogue. Other conditions (format, title text)
-    are tested on the window's tracks, which it counts whether they pass or not."""
+    """Genre, format, and year or duration bounds are part of the window's scan (one
+    range-index scan on FalkorDB; migration 10 indexes the genre keys and the format):
+    the window counts and reads only the tracks that pass, so a page of a rare genre or a
+    few years needs no more windows than a page of the whole catalogue. The title text is
+    tested on the window's tracks, which it counts whether they pass or not."""
     inputs = _inputs(60)  # 40 jazz, 20 rock
     await catalog_writes.create_tracks(engine, inputs)
 
@@ -348,6 +357,15 @@ async def test_a_filtered_window_reads_only_the_tracks_that_pass(engine: GraphEn
     assert 0 < len(longer) < len(years)
     assert await scanned(TrackFilter(year_min=1992, duration_min=100.5)) == len(longer)
     assert await scanned(TrackFilter(text="zebra")) == 60
+    await engine.write(
+        "test", "MATCH (t:Track) WHERE t.title STARTS WITH 'Zebra' SET t.format = 'ogg'"
+    )
+    oggs = [d for d in inputs if d["title"].startswith("Zebra")]
+    assert await scanned(TrackFilter(format="ogg")) == len(oggs)
+    assert await scanned(TrackFilter(format="")) == 60  # tested on the scanned tracks
+    assert await scanned(TrackFilter(format="ogg", genre_keys=["rock"])) == len(
+        [d for d in oggs if d["genres"] == ["Rock"]]
+    )
 
 
 @pytest.mark.parametrize(

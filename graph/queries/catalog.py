@@ -201,25 +201,28 @@ def bounded(bounds: Sequence[tuple[str, str, Any]], params: dict[str, Any]) -> l
     return where
 
 
-def _range_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
-    """The filter's bounds on year and duration: properties with a range index, which
-    FalkorDB intersects with a window's key range in one index scan."""
+def _indexed_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
+    """The filter's conditions on properties with a range index (format, year and
+    duration bounds): FalkorDB answers them in the same index scan as a window's keys."""
+    where = []
+    if flt.format:  # the index holds no empty string: "" is tested as other conditions
+        where.append("t.format = $format")
+        params["format"] = flt.format
     bounds = (
         ("t.year >= $year_min", "year_min", flt.year_min),
         ("t.year <= $year_max", "year_max", flt.year_max),
         ("t.duration >= $duration_min", "duration_min", flt.duration_min),
         ("t.duration <= $duration_max", "duration_max", flt.duration_max),
     )
-    return bounded(bounds, params)
+    return where + bounded(bounds, params)
 
 
-def _scalar_conditions(flt: TrackFilter, params: dict[str, Any], ranges: bool = True) -> list[str]:
-    where: list[str] = []
-    if flt.format is not None:
+def _other_conditions(flt: TrackFilter, params: dict[str, Any]) -> list[str]:
+    """The filter's conditions that no index answers: tested on each scanned track."""
+    where = []
+    if flt.format == "":
         where.append("t.format = $format")
         params["format"] = flt.format
-    if ranges:
-        where += _range_conditions(flt, params)
     if flt.text:
         where.append("toLower(t.title) CONTAINS $text")
         params["text"] = flt.text.lower()
@@ -246,7 +249,7 @@ def _track_match(flt: TrackFilter) -> tuple[list[str], list[str], dict[str, Any]
         where.append("fg.name_key IN $genre_keys")
         params["genre_keys"] = flt.genre_keys
         distinct = len(flt.genre_keys) > 1
-    where += _scalar_conditions(flt, params)
+    where += _indexed_conditions(flt, params) + _other_conditions(flt, params)
     return matches, where, params, distinct
 
 
@@ -342,8 +345,8 @@ def tracks_window(
     params: dict[str, Any] = {}
     # Conditions on indexed properties are part of the window's scan: the window then
     # counts and reads only the tracks that pass them (see `_window_scan`).
-    indexed = _range_conditions(flt, params)
-    where = _scalar_conditions(flt, params, ranges=False)
+    indexed = _indexed_conditions(flt, params)
+    where = _other_conditions(flt, params)
     if flt.genre_keys:
         # The track's own list of genre keys (graph/queries/catalog_writes.py keeps it):
         # a property test, where following IN_GENRE costs ~30 µs a scanned track.
