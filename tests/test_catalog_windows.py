@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from graph import catalog, catalog_writes, pages
+from graph import catalog, catalog_writes, counts, pages
 from graph.engine import GraphEngine
 from graph.ids import new_id
 from graph.migrations import backfill_sort_keys, pending
@@ -396,6 +396,15 @@ async def test_pages_of_several_genres_hold_every_track_of_any(
         for direction in ("ASC", "DESC"):
             walked = await _walk(engine, TrackFilter(genre_keys=keys), sort, direction)
             assert walked == _expected(chosen, sort, direction), (sort, direction)
+    # Counted from the genres' nodes alone, and in one index scan with other conditions.
+    counts.forget()
+    assert await catalog.tracks_count(engine, TrackFilter(genre_keys=keys)) == len(chosen)
+    recent = [t for t in chosen if t["year"] is not None and t["year"] >= 1992]
+    assert 0 < len(recent) < len(chosen)
+    flt = TrackFilter(genre_keys=keys, year_min=1992)
+    assert await catalog.tracks_count(engine, flt) == len(recent)
+    for direction in ("ASC", "DESC"):
+        assert await _walk(engine, flt, "TITLE", direction) == _expected(recent, "TITLE", direction)
 
 
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])

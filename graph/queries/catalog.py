@@ -243,14 +243,24 @@ def _track_match(flt: TrackFilter) -> tuple[list[str], list[str], dict[str, Any]
     if flt.artist_key is not None:
         matches.append("MATCH (t)-[:BY]->(:Artist {name_key: $artist_key})")
         params["artist_key"] = flt.artist_key
-    where: list[str] = []
+    where = _indexed_conditions(flt, params) + _other_conditions(flt, params)
     if flt.genre_keys:
-        matches.append("MATCH (t)-[:IN_GENRE]->(fg:Genre)")
-        where.append("fg.name_key IN $genre_keys")
         params["genre_keys"] = flt.genre_keys
-        distinct = len(flt.genre_keys) > 1
-    where += _indexed_conditions(flt, params) + _other_conditions(flt, params)
+        if where and not flt.anchored and genre_keys_indexed(flt.genre_keys):
+            # With other conditions, one index scan answers them all (100k tracks, one
+            # genre and a year bound: 3 ms, against 108 ms from the year index across
+            # IN_GENRE); a genre alone is counted fastest from its node (1.4 against 5 ms).
+            where.append(_genre_test(flt.genre_keys))
+        else:
+            matches.append("MATCH (t)-[:IN_GENRE]->(fg:Genre)")
+            where.append("fg.name_key IN $genre_keys")
+            distinct = len(flt.genre_keys) > 1
     return matches, where, params, distinct
+
+
+def _genre_test(keys: Sequence[str]) -> str:
+    """Whether `t` has any of `$genre_keys`, in the form FalkorDB's index answers."""
+    return f"({' OR '.join(f'$genre_keys[{i}] IN t.genre_keys' for i in range(len(keys)))})"
 
 
 def tracks_page(
@@ -355,8 +365,7 @@ def tracks_window(
             # `$k IN t.genre_keys` with the window's bounds is one scan of FalkorDB's
             # range index (it indexes each element of a list): the window holds only
             # the genre's tracks, however small a share of the catalogue they are.
-            tests = (f"$genre_keys[{i}] IN t.genre_keys" for i in range(len(flt.genre_keys)))
-            indexed.append(f"({' OR '.join(tests)})")
+            indexed.append(_genre_test(flt.genre_keys))
         else:
             where.append("any(k IN t.genre_keys WHERE k IN $genre_keys)")
     clauses = _window_scan("t", "Track", props[0], direction, near, far, indexed)
