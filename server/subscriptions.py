@@ -28,7 +28,7 @@ from typing import Any
 from ariadne.asgi.handlers import GraphQLTransportWSHandler, GraphQLWSHandler
 from graphql import DocumentNode, GraphQLError, OperationType
 from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 
 from music.errors import UnauthenticatedError
 from resolvers.permissions import Principal
@@ -139,6 +139,26 @@ class _Authenticated:
             await websocket.send_json({"type": "error", "id": operation_id, "payload": payload})
         return None
 
+    def parsed(
+        self, data: Any, document: DocumentNode | None = None
+    ) -> tuple[DocumentNode, OperationType | None] | None:
+        """The document `data` runs (parsed through the HTTP handler's cache unless
+        given) and the type of its chosen operation (None: no such operation); None when
+        there is no document that parses, which the handler answers itself."""
+        handler: Any = getattr(self, "http_handler", None)
+        if not isinstance(data, dict) or not hasattr(handler, "documents"):
+            return None
+        if document is None:
+            if not isinstance(data.get("query"), str):
+                return None
+            try:
+                document = handler.documents.parse(None, data)
+            except GraphQLError:
+                return None
+        name = data.get("operationName")
+        operation = chosen_operation(document, name if isinstance(name, str) else None)
+        return document, None if operation is None else operation.operation
+
     async def charge_subscription(
         self, websocket: WebSocket, data: Any, document: DocumentNode | None = None
     ) -> dict[str, Any] | None:
@@ -146,21 +166,12 @@ class _Authenticated:
         the formatted error when the budget is spent. Queries and mutations sent over
         the socket are charged by the HTTP handler that executes them."""
         handler: Any = getattr(self, "http_handler", None)
-        if not hasattr(handler, "charge") or not isinstance(data, dict):
+        if not hasattr(handler, "charge"):
             return None
-        query = data.get("query")
-        if document is None:
-            if not isinstance(query, str):
-                return None
-            try:
-                document = handler.documents.parse(None, data)
-            except GraphQLError:
-                return None  # the handler answers the syntax error itself
-        name = data.get("operationName")
-        operation = chosen_operation(document, name if isinstance(name, str) else None)
-        if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+        parsed = self.parsed(data, document)
+        if parsed is None or parsed[1] is not OperationType.SUBSCRIPTION:
             return None
-        rejected = await handler.charge(websocket, data, document)
+        rejected = await handler.charge(websocket, data, parsed[0])
         if rejected is None:
             return None
         return handler.error_formatter(rejected, False)  # type: ignore[no-any-return]
@@ -238,8 +249,16 @@ class LegacyWSHandler(_Authenticated, GraphQLWSHandler):
         self, websocket: WebSocket, data: Any, operation_id: str, operations: dict[str, Any]
     ) -> None:
         data = await self.persisted(websocket, data, operation_id)
-        if data is not None:
-            await super().process_single_message(websocket, data, operation_id, operations)
+        if data is None:
+            return
+        await super().process_single_message(websocket, data, operation_id, operations)
+        parsed = self.parsed(data)
+        if parsed is None or parsed[1] is OperationType.SUBSCRIPTION:
+            return  # answered with `error`, or a subscription, which completes itself
+        # Ariadne answers a query or mutation with `data` alone; the protocol ends every
+        # operation with `complete`, without which a legacy client's operation never ends.
+        if WebSocketState.DISCONNECTED not in (websocket.client_state, websocket.application_state):
+            await websocket.send_json({"type": self.GQL_COMPLETE, "id": operation_id})
 
     async def start_websocket_operation(
         self,

@@ -2,16 +2,12 @@
 HTTP and over WebSocket (GraphQLWsLink), and the allow-list mode over plain HTTP
 (tests/test_persisted_ws.py holds both WebSocket subprotocols)."""
 
-import asyncio
 import hashlib
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from graph import catalog_writes
 from graph.engine import GraphEngine
@@ -19,8 +15,8 @@ from server.persisted import REDIS_PREFIX
 from server.redis import connect_redis
 from server.settings import Settings
 from tests.support import LiveServer, make_settings, user_token
+from tests.support.node_clients import run_node
 
-APOLLO_DIR = Path(__file__).parent / "apollo"
 TRACK = "query Track($id: ID!) { track(id: $id) { id title } }"
 OTHER = "{ genres { name } }"
 
@@ -38,34 +34,6 @@ def _untyped(value: Any) -> Any:
     return value
 
 
-def _install_apollo() -> None:
-    modules = APOLLO_DIR / "node_modules"
-    if all((modules / name).exists() for name in ("@apollo/client", "graphql-ws", "ws")):
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is not on PATH: cannot install @apollo/client")
-    command = [npm, "ci", "--no-audit", "--no-fund", "--engine-strict=false"]
-    subprocess.run(command, cwd=APOLLO_DIR, check=True, timeout=600, capture_output=True)
-
-
-async def _node(script: str, *args: str) -> Any:
-    """Run one of tests/apollo's scripts (installing its packages first); its JSON output."""
-    await asyncio.to_thread(_install_apollo)
-    node = shutil.which("node") or "node"
-    done = await asyncio.create_subprocess_exec(
-        node,
-        str(APOLLO_DIR / script),
-        *args,
-        cwd=APOLLO_DIR,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(done.communicate(), 120)
-    assert done.returncode == 0, err.decode()
-    return json.loads(out)
-
-
 async def _track(engine: GraphEngine) -> dict[str, Any]:
     [track] = await catalog_writes.create_tracks(
         engine, [{"title": "So What", "artist_names": ["Miles Davis"]}]
@@ -77,7 +45,7 @@ async def test_apollo_link_registers_once_then_sends_only_the_hash(
     engine: GraphEngine, live: LiveServer
 ) -> None:
     track = await _track(engine)
-    runs = await _node("apq.mjs", f"{live.url}/graphql", track["id"])
+    runs = await run_node("apq.mjs", f"{live.url}/graphql", track["id"])
     expected = {"id": track["id"], "title": "So What", "artists": [{"name": "Miles Davis"}]}
     for run in (runs["first"], runs["second"]):
         assert _untyped(run["data"]["track"]) == expected
@@ -97,7 +65,7 @@ async def test_apollo_link_over_a_websocket_registers_its_hash(
     track = await _track(engine)
     _, token = await user_token(engine, settings, "user")
     ws_url = live.url.replace("http://", "ws://") + "/graphql"
-    runs = await _node("apq_ws.mjs", ws_url, token, track["id"])
+    runs = await run_node("apq_ws.mjs", ws_url, token, track["id"])
     expected = {"id": track["id"], "title": "So What", "artists": [{"name": "Miles Davis"}]}
     for run in (runs["first"], runs["second"]):
         assert _untyped(run["data"]["track"]) == expected

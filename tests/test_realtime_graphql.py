@@ -10,11 +10,13 @@ from gql.transport.websockets import WebsocketsTransport
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from graph import catalog_writes
 from graph.engine import GraphEngine
 from server.auth.keys import token_config
 from server.auth.tokens import ACCESS, Tokens
 from server.settings import Settings
 from tests.support import GraphQLClient, LiveServer, user_token
+from tests.support.node_clients import run_node
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -231,3 +233,23 @@ async def test_events_reach_subscribers_of_two_api_processes(
             await client.close_async()
     finally:
         await second.stop()
+
+
+async def test_legacy_clients_see_queries_complete(
+    engine: GraphEngine, live: LiveServer, settings: Settings
+) -> None:
+    """subscriptions-transport-ws (Apollo's legacy client, Node) over graphql-ws: a query
+    or mutation on the socket is answered with `data` and then `complete`, which ends
+    the client's operation; a bad id is a result with its code, completed too."""
+    [track] = await catalog_writes.create_tracks(
+        engine, [{"title": "Lanquidity", "artist_names": ["Sun Ra"]}]
+    )
+    _, token = await user_token(engine, settings, "user")
+    runs = await run_node("legacy_ws.mjs", _ws_url(live), token, track["id"])
+    assert runs["found"] == {
+        "data": {"track": {"id": track["id"], "title": "Lanquidity"}},
+        "codes": [],
+        "completed": True,
+    }
+    assert runs["refused"]["completed"] is True
+    assert runs["refused"]["codes"] == ["VALIDATION_ERROR"]

@@ -46,8 +46,7 @@ class GraphQLSocket:
             payload = message["payload"]
             return {"errors": payload if isinstance(payload, list) else [payload]}
         assert message["type"] in ("next", "data"), message
-        if self.subprotocol == TRANSPORT_WS:
-            assert (await self.recv())["type"] == "complete"
+        assert (await self.recv())["type"] == "complete"
         return message["payload"]
 
     async def result(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -61,11 +60,9 @@ class GraphQLSocket:
             return {"refused": errors if isinstance(errors, list) else [errors]}
         assert message["type"] in ("next", "data"), message
         result: dict[str, Any] = message["payload"]
-        # graphql-ws (legacy) as Ariadne speaks it ends a query's result with no
-        # `complete`; a refused persisted-query hash is completed on both.
-        refused_hash = "data" not in result
-        if self.subprotocol == TRANSPORT_WS or refused_hash:
-            assert (await self.recv()) == {"type": "complete", "id": sent}
+        # Both subprotocols end a query's result with `complete` (Ariadne's graphql-ws
+        # handler alone did not: server/subscriptions.py LegacyWSHandler).
+        assert (await self.recv()) == {"type": "complete", "id": sent}
         return result
 
 
