@@ -14,12 +14,14 @@ on its own `/metrics` when `APOLLONIA_WORKER_METRICS_PORT` is set.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -284,6 +286,32 @@ def process_stopped() -> None:
         mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process holds the number
+    return True
+
+
+def prune_dead_processes(folder: Path) -> None:
+    """Drop the live gauges of API processes that ended without saying so (killed, or
+    crashed: uvicorn's supervisor starts another), so that their open sockets and
+    subscriptions leave the sum at the next scrape rather than at the next start."""
+    pids = set()
+    for path in folder.glob("gauge_live*_*.db"):
+        number = path.stem.rpartition("_")[2]
+        if number.isdigit():
+            pids.add(int(number))
+    for pid in pids:
+        if not _alive(pid):
+            # Another process's scrape may remove the same files first.
+            with contextlib.suppress(FileNotFoundError):
+                mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]
+
+
 async def exposition(engine: GraphEngine | None) -> bytes:
     """The text of `/metrics`: this process's registry, or, with several API processes
     (PROMETHEUS_MULTIPROC_DIR set), the sum of all of theirs."""
@@ -291,6 +319,7 @@ async def exposition(engine: GraphEngine | None) -> bytes:
     if not folder:
         await refresh_job_counts(engine)
         return generate_latest()
+    prune_dead_processes(Path(folder))
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
     rows = await _job_counts(engine)

@@ -1,5 +1,7 @@
 """`apollonia serve --workers N`: N API processes over one embedded database and Redis."""
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -102,3 +104,51 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
     assert not any(_alive(pid) for pid in processes)
     # Each process dropped its live gauges from the sum as it stopped.
     assert not list((tmp_path / "metrics").glob("gauge_live*"))
+
+
+def test_a_killed_api_process_leaves_the_sums_at_the_next_scrape(tmp_path: Path) -> None:
+    """uvicorn's supervisor replaces an API process that dies; the sockets it held are
+    gone, and /metrics stops counting them at once, not at the next start."""
+    server = _server.start_server(
+        tmp_path,
+        {"LOG_LEVEL": "warning", "APOLLONIA_ALLOW_ANONYMOUS_READ": "true"},
+        {"APOLLONIA_WEB_WORKERS": "2", "APOLLONIA_RUN_WORKER": "false"},
+        ready_path="/health/ready",
+    )
+    try:
+        first = _api_processes(server.pid)
+        assert len(first) == 2
+        with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:
+            token = http.post("/graphql", json={"query": REGISTER}).json()
+        access = token["data"]["register"]["accessToken"]
+        ws_url = server.url.replace("http://", "ws://") + f"/ws?token={access}"
+        with connect(ws_url, open_timeout=10) as socket:
+            assert "authenticated" in str(socket.recv(timeout=10))
+            with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
+                assert _open_sockets(fresh.get("/metrics").text) == 1
+            for pid in first:
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            replaced = [p for p in _api_processes(server.pid) if p not in first and _alive(p)]
+            if len(replaced) == 2:
+                break
+            time.sleep(0.2)
+        assert len(replaced) == 2
+        assert list((tmp_path / "metrics").glob(f"gauge_live*_{first[0]}.db")) or list(
+            (tmp_path / "metrics").glob(f"gauge_live*_{first[1]}.db")
+        )
+        metrics = None
+        while metrics is None and time.monotonic() < deadline:
+            with httpx.Client(base_url=server.url, timeout=5, trust_env=False) as fresh:
+                try:
+                    reply = fresh.get("/metrics")
+                    metrics = reply.text if reply.status_code == 200 else None
+                except httpx.HTTPError:
+                    time.sleep(0.2)  # the new processes are still starting
+        assert metrics is not None and _open_sockets(metrics) == 0
+        assert not [
+            path for pid in first for path in (tmp_path / "metrics").glob(f"gauge_live*_{pid}.db")
+        ]
+    finally:
+        server.stop()
