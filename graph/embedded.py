@@ -8,13 +8,14 @@ the snapshot rules count one change per query and may never fire during a bulk l
 """
 
 import contextlib
+import fcntl
 import logging
 import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ SOCKET_NAME = "falkordb.sock"
 PIDFILE_NAME = "falkordb.pid"
 CONFIG_NAME = "falkordb.conf"
 LOGFILE_NAME = "falkordb.log"
+START_LOCK_NAME = "falkordb.start.lock"  # held while a process looks for or starts one
+SUPERVISOR_LOCK_NAME = "falkordb.supervisor.lock"  # held by the one process watching it
+OWNER_NAME = "falkordb.owner"  # the pid of the process that started the server
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,19 @@ class EmbeddedServer:
     @property
     def redis_url(self) -> str:
         return f"unix://{self.socket_path}"
+
+    @property
+    def ours_to_stop(self) -> bool:
+        """Whether this process should stop the server when it is done with it: it
+        started it, or whoever did has ended (a `serve` that was killed, a worker that
+        stopped) or is unknown, so that nobody else will."""
+        if self.started_here:
+            return True
+        try:
+            owner = int((self.data_dir / OWNER_NAME).read_text().strip())
+        except (OSError, ValueError):
+            return True
+        return owner == os.getpid() or not _alive(owner)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down cleanly (it flushes the AOF first)."""
@@ -141,6 +158,29 @@ def ensure_server(
     """
     path = Path(data_dir).resolve()
     path.mkdir(parents=True, exist_ok=True)
+    # One process at a time looks for a server and starts one: two processes starting
+    # at once would otherwise both find none and start two on the same files.
+    with _locked(path / START_LOCK_NAME):
+        return _find_or_start(path, appendfsync, start_timeout)
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path, blocking: bool = True) -> Iterator[int | None]:
+    """An exclusive flock on `lock_path` (its descriptor), or None when `blocking` is
+    false and another process holds it."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        yield fd
+    finally:
+        os.close(fd)  # which releases the lock
+
+
+def _find_or_start(path: Path, appendfsync: str, start_timeout: float) -> EmbeddedServer:
     socket_path = path / SOCKET_NAME
     pidfile = path / PIDFILE_NAME
     if pidfile.exists() and _answers(socket_path):
@@ -166,6 +206,7 @@ def ensure_server(
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"embedded FalkorDB exited at start-up:\n{tail}")
         if _answers_loaded(socket_path):
+            (path / OWNER_NAME).write_text(f"{os.getpid()}\n")
             return EmbeddedServer(path, socket_path, process.pid, True)
         time.sleep(0.05)
     process.kill()
@@ -241,8 +282,20 @@ class Supervisor:
         self.on_restart = on_restart
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="falkordb-supervisor", daemon=True)
+        self._lock = contextlib.ExitStack()
+
+    @property
+    def watching(self) -> bool:
+        return self._thread.is_alive()
 
     def start(self) -> "Supervisor":
+        """Watch the server, unless another process of this data folder already does:
+        one supervisor per folder, or two would restart one dead server twice."""
+        lock = self.server.data_dir / SUPERVISOR_LOCK_NAME
+        if self._lock.enter_context(_locked(lock, blocking=False)) is None:
+            self._lock.close()
+            log.info("embedded FalkorDB in %s is watched by another process", lock.parent)
+            return self
         self._thread.start()
         return self
 
@@ -251,6 +304,7 @@ class Supervisor:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout=60)
+        self._lock.close()
         return self.server
 
     def _watch(self) -> None:

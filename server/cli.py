@@ -53,9 +53,10 @@ def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     server = _embedded_server(settings)
     supervisor = None
-    if server is not None and server.started_here:
+    if server is not None:
         from graph.embedded import Supervisor
 
+        # Also a server found running (one a killed `serve` left): restarted if it dies.
         supervisor = Supervisor(server, appendfsync=settings.graph_fsync).start()
     worker = _spawn_worker(settings) if settings.run_worker and not args.no_worker else None
 
@@ -71,10 +72,13 @@ def serve(args: argparse.Namespace) -> int:
                 worker.wait(35)
             except subprocess.TimeoutExpired:
                 worker.kill()
-        if supervisor is not None:
-            supervisor.stop().stop()  # the server running now, maybe a restarted one
-        elif server is not None and server.started_here:
-            server.stop()
+        # The server running now, maybe a restarted one: stopped if this process started
+        # it, or if whoever did has ended (a killed `serve`, or this one's worker, which
+        # may start it again in the moment after it dies). A server whose starter still
+        # runs is that process's to stop.
+        current = supervisor.stop() if supervisor is not None else server
+        if current is not None and current.ours_to_stop:
+            current.stop()
 
     processes = args.workers or settings.web_workers
     if processes < 1:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from graph import catalog, catalog_writes
-from graph.embedded import _alive, ensure_server
+from graph.embedded import Supervisor, _alive, ensure_server
 from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 
@@ -126,5 +126,55 @@ async def test_compact_reloads_the_running_server_and_keeps_every_write(tmp_path
         await catalog_writes.create_tracks(engine, [{"title": "after"}])
         assert len(await engine.read("t", DUMP)) == 301
         await engine.close()
+    finally:
+        server.stop()
+
+
+START_IN_OTHER_PROCESS = """
+import sys
+from graph.embedded import ensure_server
+server = ensure_server(sys.argv[1])
+print(server.pid, server.started_here)
+"""
+
+
+async def test_processes_starting_at_once_share_one_server(tmp_path: Path) -> None:
+    """Four processes look for the folder's server at the same moment: one starts it,
+    the others find it (a lock on the folder), so there is one server on its files."""
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            START_IN_OTHER_PROCESS,
+            str(tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    outs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), 120)
+    answers = [out.decode().split() for out, _ in outs]
+    try:
+        assert all(p.returncode == 0 for p in processes)
+        assert len({pid for pid, _ in answers}) == 1
+        assert sorted(started for _, started in answers) == ["False", "False", "False", "True"]
+        assert _alive(int(answers[0][0]))
+    finally:
+        for pid in {int(pid) for pid, _ in answers}:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_one_supervisor_watches_a_folder(tmp_path: Path) -> None:
+    server = ensure_server(tmp_path)
+    first = Supervisor(server).start()
+    second = Supervisor(server).start()
+    try:
+        assert first.watching and not second.watching
+        second.stop()
+        first.stop()
+        # Released: the next process to serve the folder watches it.
+        third = Supervisor(server).start()
+        assert third.watching
+        third.stop()
     finally:
         server.stop()

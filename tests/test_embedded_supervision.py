@@ -20,7 +20,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from graph.embedded import PIDFILE_NAME, SOCKET_NAME, _alive
+from graph.embedded import PIDFILE_NAME, SOCKET_NAME, _alive, ensure_server
 from graph.engine.falkordb import FalkorDBEngine
 from tests import audio_fixtures as af
 from tests.support import GraphQLClient, free_port
@@ -225,3 +225,73 @@ async def test_serve_restarts_a_killed_database_and_loses_no_acknowledged_write(
         assert "errors" not in body, body
         job = await wait_for_job(gql, body["data"]["uploadTrack"]["job"]["id"], seconds=120)
         assert job["status"] == "completed", job
+
+
+async def test_serve_watches_a_database_it_found_running(tmp_path: Path) -> None:
+    """A database another process started (here this test) is found by `serve`, left
+    running when `serve` stops, and restarted when it dies; the database `serve` (or its
+    worker) restarted is its own, stopped with it."""
+    data = tmp_path / "data"
+    found = ensure_server(data)
+    server = Serve(data)
+    try:
+        for _ in range(2):
+            await server.start()
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+                await _wait_ready(http, 90)
+            assert server.database_pid() == found.pid
+            await server.stop()
+            assert _alive(found.pid)  # its starter still runs: not this serve's to stop
+        await server.start()
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            await _wait_ready(http, 90)
+            os.kill(found.pid, signal.SIGKILL)
+            await asyncio.to_thread(os.waitpid, found.pid, 0)  # this test's child
+            killed = time.monotonic()
+            while server.database_pid() == found.pid or not await _ready(http):
+                assert time.monotonic() - killed < BACK_WITHIN, "not restarted in time"
+                await asyncio.sleep(0.05)
+            counted = time.monotonic() + 2.0
+            while await _restarts(http) < 1 and time.monotonic() < counted:
+                await asyncio.sleep(0.05)
+            assert await _restarts(http) == 1
+        restarted = server.database_pid()
+        await server.stop()
+        assert not _alive(restarted)
+    finally:
+        await server.stop()
+        for pid in (found.pid, *_pids(data)):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+async def test_serve_adopts_a_database_whose_starter_is_gone(tmp_path: Path) -> None:
+    """A database left running by a process that has ended (a `serve` that was killed)
+    is this `serve`'s once found: it stops it with itself."""
+    data = tmp_path / "data"
+    data.mkdir()
+    started = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        f"from graph.embedded import ensure_server; ensure_server({str(data)!r})",
+        cwd=Path(__file__).parent.parent,
+    )
+    assert await asyncio.wait_for(started.wait(), 60) == 0
+    [left] = _pids(data)
+    server = Serve(data)
+    try:
+        await server.start()
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            await _wait_ready(http, 90)
+        assert server.database_pid() == left
+        await server.stop()
+        assert not _alive(left)
+    finally:
+        await server.stop()
+        if _alive(left):
+            os.kill(left, signal.SIGKILL)
+
+
+def _pids(data: Path) -> list[int]:
+    pidfile = data / PIDFILE_NAME
+    return [int(pidfile.read_text().strip())] if pidfile.exists() else []
