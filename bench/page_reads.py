@@ -14,8 +14,9 @@ read and queries are exact counts, unaffected by a busy machine; the times are n
 Then the same walk over one user's data, whose size is fixed whatever the catalogue's:
 USER_ITEMS public collections of that user (one holding USER_ITEMS catalogue tracks),
 USER_ITEMS plays, and USER_ITEMS extra tracks titled `Zephyr <n>` (so that SEARCH_FIXED
-matches that many tracks and nothing else at every size). Walked: the collection's
-tracks, the collections list, the history, and search (the resolver's offset pages)
+matches that many tracks and nothing else at every size), and a second user's
+HEAVY_PLAYS plays. Walked: the collection's tracks, the collections list, both users'
+histories, and search (the resolver's offset pages)
 for SEARCH_FIXED and for SEARCH_COMMON, a title word of bench/_load.py's whose matches
 grow with the catalogue; then each list's count, once. Prints per kind the items, the
 pages walked, the graph queries per page, the median ms per page at each size and the
@@ -56,6 +57,13 @@ Key = tuple[str, str, str]
 
 # One user's data, the same at every catalogue size.
 USER_ITEMS = 500
+# A second user who has listened a lot (a scrobbler of a few years): written in bulk.
+HEAVY_PLAYS = 100_000
+HEAVY_BATCH = 10_000
+HEAVY_PLAYS_QUERY = (
+    "MATCH (u:User {id: $user}) UNWIND $rows AS row MATCH (t:Track {id: row.track}) "
+    "CREATE (u)-[:PLAYED {at: row.at, duration_played: 60.0}]->(t)"
+)
 SEARCH_FIXED = "zephyr"  # the titles of the USER_ITEMS extra tracks, and nothing else
 SEARCH_COMMON = _load.WORDS[0]  # one of the catalogue's title words
 COUNT_REPEATS = 5
@@ -159,6 +167,21 @@ async def user_data(engine: CountingEngine, track_ids: list[str]) -> tuple[str, 
     return user["id"], held
 
 
+async def heavy_listener(engine: CountingEngine, track_ids: list[str]) -> str:
+    """A user with HEAVY_PLAYS plays, one every 3 minutes up to a day ago, written in
+    bulk (one query per HEAVY_BATCH, not the product's one write per play)."""
+    user = await users.create_user(engine, "heavy@example.com", "heavy", "not-a-hash")
+    rnd = random.Random(12)
+    last = int((datetime.now(UTC) - timedelta(days=1)).timestamp() * 1000)
+    for start in range(0, HEAVY_PLAYS, HEAVY_BATCH):
+        rows = [
+            {"track": rnd.choice(track_ids), "at": last - k * 180_000}
+            for k in range(start, min(start + HEAVY_BATCH, HEAVY_PLAYS))
+        ]
+        await engine.write("bench_plays", HEAVY_PLAYS_QUERY, {"user": user["id"], "rows": rows})
+    return str(user["id"])
+
+
 async def walk(engine: CountingEngine, page: PageFn) -> Walk:
     """PAGES consecutive pages of SIZE (fewer if the list ends), after one warm-up page."""
     await page(None)
@@ -190,6 +213,7 @@ async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, 
     """Walk the user's lists and the two searches, as the resolvers read them (SIZE + 1
     rows after a keyset cursor; search re-reads the first offset + SIZE hits)."""
     user_id, held = await user_data(engine, track_ids)
+    heavy_id = await heavy_listener(engine, track_ids)
     viewer = Viewer(user_id, False)
 
     async def collection_tracks(after: Any) -> tuple[int, Any]:
@@ -201,9 +225,12 @@ async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, 
         last = (keys[SIZE - 1], rows[SIZE - 1]["id"]) if len(rows) > SIZE else None
         return min(len(rows), SIZE), last
 
-    async def history(after: Any) -> tuple[int, Any]:
-        rows, keys = await listening.history_page(engine, user_id, after, SIZE + 1)
-        return min(len(rows), SIZE), tuple(keys[SIZE - 1]) if len(rows) > SIZE else None
+    def history_of(user: str) -> PageFn:
+        async def history(after: Any) -> tuple[int, Any]:
+            rows, keys = await listening.history_page(engine, user, after, SIZE + 1)
+            return min(len(rows), SIZE), tuple(keys[SIZE - 1]) if len(rows) > SIZE else None
+
+        return history
 
     def searching(text: str) -> PageFn:
         async def hits(offset: Any) -> tuple[int, Any]:
@@ -216,7 +243,8 @@ async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, 
     return {
         "collection tracks": await walk(engine, collection_tracks),
         "collections list": await walk(engine, collections),
-        "history": await walk(engine, history),
+        "history": await walk(engine, history_of(user_id)),
+        f"history of {HEAVY_PLAYS:,} plays": await walk(engine, history_of(heavy_id)),
         f"search '{SEARCH_FIXED}'": await walk(engine, searching(SEARCH_FIXED)),
         f"search '{SEARCH_COMMON}'": await walk(engine, searching(SEARCH_COMMON)),
         "track_counts": await count(
@@ -226,6 +254,9 @@ async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, 
             engine, lambda: collection_store.collections_count(engine, viewer)
         ),
         "history_count": await count(engine, lambda: listening.history_count(engine, user_id)),
+        "history_count, heavy": await count(
+            engine, lambda: listening.history_count(engine, heavy_id)
+        ),
         f"total '{SEARCH_FIXED}'": await count(engine, lambda: search.total(engine, SEARCH_FIXED)),
         f"total '{SEARCH_COMMON}'": await count(
             engine, lambda: search.total(engine, SEARCH_COMMON)
@@ -242,19 +273,19 @@ def print_user_pages(sizes: list[int], walks: dict[int, dict[str, Walk]]) -> Non
     print(
         f"One user's data at every size: {USER_ITEMS} public collections (one of "
         f"{USER_ITEMS} tracks),\n{USER_ITEMS} plays, {USER_ITEMS} tracks titled "
-        f"'{SEARCH_FIXED.title()} <n>'. Pages of {SIZE}; a count is one read (ms: median "
-        f"of {COUNT_REPEATS})."
+        f"'{SEARCH_FIXED.title()} <n>'; another user's {HEAVY_PLAYS:,} plays. Pages of "
+        f"{SIZE}; a count is one read (ms: median of {COUNT_REPEATS})."
     )
     header = "".join(f"{f'{n:,} tracks':>32}" for n in sizes)
-    print(f"{'kind':20}{header}{'growth':>9}")
-    print(f"{'':20}" + "".join(f"{'items  pages  queries      ms':>32}" for _ in sizes))
+    print(f"{'kind':24}{header}{'growth':>9}")
+    print(f"{'':24}" + "".join(f"{'items  pages  queries      ms':>32}" for _ in sizes))
     for kind in walks[sizes[0]]:
         cells = "".join(
             f"{w.items:8d}{w.pages:7d}{w.queries:9.1f}{w.ms:8.2f}"
             for w in (walks[n][kind] for n in sizes)
         )
         growth = walks[sizes[-1]][kind].ms / walks[sizes[0]][kind].ms
-        print(f"{kind:20}{cells}{growth:8.2f}x")
+        print(f"{kind:24}{cells}{growth:8.2f}x")
 
 
 async def main(sizes: list[int]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graph import catalog, ids
+from graph import catalog, ids, pages
 from graph.catalog_writes import now_ms
 from graph.collection_store import Viewer
 from graph.engine import GraphEngine, Row
@@ -102,8 +102,28 @@ async def history_page(
 ) -> Page:
     """A user's plays, newest first, after a keyset cursor `[at, track id]`."""
     after_at, after_id = after if after else (None, None)
-    params = {"user": user_id, "after_at": after_at, "after_id": after_id, "limit": limit}
-    rows = await engine.read("history_page", q.HISTORY_PAGE_QUERY, params)
+    params = {"user": user_id, "after_at": after_at, "after_id": after_id}
+
+    def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
+        return q.history_window(after is not None, near, far), dict(params)
+
+    def exact(position: list[Any] | None) -> tuple[str, dict[str, Any]]:
+        at, track_id = position if position else (None, None)
+        return q.HISTORY_PAGE_QUERY, {"user": user_id, "after_at": at, "after_id": track_id}
+
+    rows = await pages.window_page(
+        engine,
+        "history_page",
+        f"PLAYED of {user_id}",
+        "at",
+        "DESC",
+        list(after) if after else None,
+        limit,
+        build,
+        "history",
+        exact,
+        stats_query=(q.HISTORY_STATS_QUERY, {"user": user_id}),
+    )
     return [row["row"] for row in rows], [row["sort_key"] for row in rows]
 
 

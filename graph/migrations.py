@@ -170,11 +170,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         # `$key IN t.genre_keys` in the same scan as a sort key's window: a genre's page
         # reads only that genre's tracks (graph/queries/catalog.py tracks_window). Neo4j
         # indexes a list as one value and tests the membership on the window's nodes.
-        # Likewise for the format (year and duration have their index since 1).
-        "filtered windows read only the tracks that pass",
+        # Likewise for the format (year and duration have their index since 1). A page
+        # of a user's history is a window of PLAYED.at (graph/listening.py).
+        "filtered windows read only the tracks that pass; history pages by time",
         create=(
             IndexSpec("range", "Track", ("genre_keys",)),
             IndexSpec("range", "Track", ("format",)),
+            IndexSpec("range", "PLAYED", ("at",), relationship=True),
         ),
     ),
 )

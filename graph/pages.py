@@ -70,18 +70,32 @@ _yields: dict[str, float] = {}  # filter signature -> share of scanned nodes kep
 _densities: dict[tuple[int, str, str, str], tuple[float, float]] = {}
 
 
-async def _label_stats(engine: GraphEngine, label: str, prop: str, fresh: bool = False) -> _Stats:
+StatsQuery = tuple[str, dict[str, Any]]
+"""A query with one row `low`, `high`, `total`: the lowest and highest key of the rows a
+walk pages through, and how many there are (by default, of the label's nodes)."""
+
+
+async def _label_stats(
+    engine: GraphEngine,
+    label: str,
+    prop: str,
+    fresh: bool = False,
+    query: StatsQuery | None = None,
+) -> _Stats:
     key = (id(engine), label, prop)
     stats = _stats.get(key)
     if stats is not None and not fresh and time.monotonic() - stats.read_at < STATS_SECONDS:
         return stats
-    rows = await engine.read("sort_key_stats", q.sort_key_stats(label, prop))
+    text, params = query or (q.sort_key_stats(label, prop), {})
+    rows = await engine.read("sort_key_stats", text, params)
     row = rows[0] if rows else {}
     low, high, total = row.get("low"), row.get("high"), int(row.get("total") or 0)
     if low is None or high is None:
         low, high = 0, 0
     density = total / max(1, int(high) - int(low) + 1)
     stats = _Stats(int(low), int(high), total, density, time.monotonic())
+    if len(_stats) >= MAX_SIGNATURES:
+        _stats.clear()  # keys of one user's edges are open-ended: keep the memory bounded
     _stats[key] = stats
     return stats
 
@@ -113,11 +127,14 @@ async def window_page(
     signature: str,
     exact: Exact | None = None,
     key_range: tuple[int | None, int | None] = (None, None),
+    stats_query: StatsQuery | None = None,
 ) -> list[Row]:
     """Up to `limit` rows (`row`, `sort_key`) after the keyset position `after`, whose
     first value is the integer key `prop` of `label`; `signature` names the filter, and
-    `key_range` the lowest and highest key a row passing it can have (None: any)."""
-    stats = await _label_stats(engine, label, prop)
+    `key_range` the lowest and highest key a row passing it can have (None: any).
+    `stats_query` reads the keys' range and count when the rows are not the label's
+    nodes (one user's edges: `label` then names them)."""
+    stats = await _label_stats(engine, label, prop, query=stats_query)
     ascending = direction == "ASC"
     step = 1 if ascending else -1
     low, high = _narrowed(stats, key_range)
@@ -169,7 +186,7 @@ async def window_page(
             shrinks += 1
             if far is None:
                 # Many keys past the last one known: they were written since; read again.
-                stats = await _label_stats(engine, label, prop, fresh=True)
+                stats = await _label_stats(engine, label, prop, True, stats_query)
                 low, high = _narrowed(stats, key_range)
             continue
         cuts = 0

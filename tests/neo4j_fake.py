@@ -57,7 +57,8 @@ _CREATE_CONSTRAINT = re.compile(
 )
 _CREATE_INDEX = re.compile(
     rf"CREATE (?:(?P<kind>VECTOR|FULLTEXT) )?INDEX {_NAME}(?P<ine> IF NOT EXISTS)? "
-    r"FOR \(n:(?P<label>[\w|]+)\) ON (?:EACH \[|\()(?P<props>[^)\]]*)[)\]]"
+    r"FOR (?:\(n:(?P<label>[\w|]+)\)|\(\)-\[n:(?P<rel>\w+)\]-\(\)) "
+    r"ON (?:EACH \[|\()(?P<props>[^)\]]*)[)\]]"
 )
 _DROP = re.compile(rf"DROP (?P<what>INDEX|CONSTRAINT) {_NAME}(?P<ie> IF EXISTS)?$")
 
@@ -108,7 +109,9 @@ class SchemaState:
 
     def _create(self, match: re.Match[str], kind: str) -> None:
         props = tuple(p.strip().removeprefix("n.") for p in match["props"].split(","))
-        new = SchemaObject(match["name"], kind, match["label"], props)
+        # A relationship type is kept as `[TYPE]`, apart from any label of that name.
+        label = match["label"] if match["label"] is not None else f"[{match['rel']}]"
+        new = SchemaObject(match["name"], kind, label, props)
         if_not_exists = bool(match["ine"])
         same_schema = [
             o for o in self.objects.values() if (o.label, o.properties) == (new.label, props)

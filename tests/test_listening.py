@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from graph import analysis, catalog_writes
+from graph import analysis, catalog_writes, listening, pages
 from graph.engine import GraphEngine
+from graph.ids import new_id
 from server.settings import Settings
 from tests.support import GraphQLClient, graph_queries, user_token
 
@@ -294,3 +295,44 @@ async def test_collection_stats(
     assert error["extensions"]["code"] == "NOT_FOUND"
     error = await stranger.error(STATS, {"collectionId": MISSING_TRACK_ID})
     assert error["extensions"] == {"code": "VALIDATION_ERROR", "field": "collectionId"}
+
+
+@pytest.mark.parametrize("budget", [6, 1024])
+async def test_history_pages_are_windows_of_time_that_walk_every_play_in_order(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    """A page of history reads a window of play times (index on PLAYED.at), not every
+    play of the user: walked with tiny windows (cut short, shrunk, widened across gaps),
+    every play comes once, newest first, ties of one millisecond by track id, another
+    user's plays never; plays recorded during the walk do not disturb it."""
+    monkeypatch.setattr(pages, "BUDGET", budget)
+    for learnt in (pages._stats, pages._yields, pages._densities):
+        learnt.clear()
+    user_id, other_id = new_id("User"), new_id("User")
+    await engine.write(
+        "test", "UNWIND $ids AS id CREATE (:User {id: id})", {"ids": [user_id, other_id]}
+    )
+    track_ids = await make_tracks(engine, [{"title": f"T{i}"} for i in range(9)])
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    plays = []
+    for i in range(60):
+        # Bursts with gaps between them, and several tracks at one millisecond.
+        at = start + timedelta(days=(i // 10) * 30, seconds=(i % 10) // 3)
+        track_id = track_ids[i % 9]
+        await listening.record_play(engine, user_id, track_id, at)
+        await listening.record_play(engine, other_id, track_id, at + timedelta(milliseconds=1))
+        plays.append((int(at.timestamp() * 1000), track_id))
+    expected = sorted(set(plays), reverse=True)
+
+    seen: list[tuple[int, str]] = []
+    after = None
+    for page in range(100):
+        rows, keys = await listening.history_page(engine, user_id, after, 7)
+        seen += [(r["at"], r["track"]["id"]) for r in rows[:6]]
+        if len(rows) <= 6:
+            break
+        after = tuple(keys[5])
+        # Newer than the walk: not in it.
+        await listening.record_play(engine, user_id, track_ids[page % 9], datetime.now(UTC))
+    assert seen == expected
+    pages._stats.clear()

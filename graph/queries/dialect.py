@@ -37,9 +37,14 @@ class IndexSpec:
     """One schema object: a uniqueness constraint, a range index, or a full-text index."""
 
     kind: IndexKind
-    label: str
+    label: str  # a node label, or a relationship type when `relationship`
     properties: tuple[str, ...]
     dimension: int = 0  # vector indexes only (cosine similarity)
+    relationship: bool = False  # range indexes only
+
+    def pattern(self, var: str = "n") -> str:
+        """What the index is FOR: `(n:Label)` or `()-[n:TYPE]-()`."""
+        return f"()-[{var}:{self.label}]-()" if self.relationship else f"({var}:{self.label})"
 
 
 def fulltext_terms(text: str) -> list[str]:
@@ -102,7 +107,7 @@ class FalkorDBDialect(Dialect):
     def ddl(self, spec: IndexSpec) -> list[str]:
         props = ", ".join(f"n.{p}" for p in spec.properties)
         if spec.kind == "range":
-            return [f"CREATE INDEX FOR (n:{spec.label}) ON ({props})"]
+            return [f"CREATE INDEX FOR {spec.pattern()} ON ({props})"]
         if spec.kind == "fulltext":
             args = ", ".join(f"'{p}'" for p in spec.properties)
             return [f"CALL db.idx.fulltext.createNodeIndex('{spec.label}', {args})"]
@@ -122,7 +127,7 @@ class FalkorDBDialect(Dialect):
         if spec.kind == "vector":
             return [f"DROP VECTOR INDEX FOR (n:{spec.label}) ON ({props})"]
         # A unique constraint is dropped by command (the engine does it), then its index.
-        return [f"DROP INDEX FOR (n:{spec.label}) ON ({props})"]
+        return [f"DROP INDEX FOR {spec.pattern()} ON ({props})"]
 
     def fulltext_query(self, kinds: Sequence[str] = tuple(FULLTEXT_FIELDS)) -> str:
         # One index per label: query only the labels asked for (names from the allow-list).
@@ -201,7 +206,7 @@ class Neo4jDialect(Dialect):
                 f"FOR (n:{spec.label}) REQUIRE ({props}) IS UNIQUE"
             ]
         if spec.kind == "range":
-            return [f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{spec.label}) ON ({props})"]
+            return [f"CREATE INDEX {name} IF NOT EXISTS FOR {spec.pattern()} ON ({props})"]
         if spec.kind == "vector":
             return [
                 f"CREATE VECTOR INDEX {name} IF NOT EXISTS "

@@ -25,6 +25,35 @@ HISTORY_PAGE_QUERY = (
     "WITH p, t ORDER BY p.at DESC, t.id DESC LIMIT $limit "
     f"RETURN {PLAY_ROW} AS row, [p.at, t.id] AS sort_key"
 )
+# A page of history is a window of `p.at` (graph/pages.py, newest first), which the range
+# index on PLAYED.at (migration 10) serves: a user with 100k plays pays for the window,
+# not for sorting every play. HISTORY_PAGE_QUERY is the last resort (`exact`).
+HISTORY_STATS_QUERY = (
+    "MATCH (:User {id: $user})-[p:PLAYED]->(:Track) "
+    "RETURN min(p.at) AS low, max(p.at) AS high, count(p) AS total"
+)
+
+
+def history_window(after: bool, near: bool, far: bool) -> str:
+    """Up to `$limit` of a user's plays in a window of `p.at` (`$near` inclusive down to
+    `$far` exclusive, each optional), newest first, before `[$after_at, $after_id]`;
+    every row carries `scanned` (the window's plays, up to `$budget`) and `edge` (the
+    newest of them), and one row is null (see graph/queries/catalog.py `_window_scan`)."""
+    bounds = [b for b, given in (("p.at <= $near", near), ("p.at > $far", far)) if given]
+    where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
+    keyset = " WHERE p IS NULL OR [p.at, t.id] < [$after_at, $after_id]" if after else ""
+    return (
+        f"MATCH (:User {{id: $user}})-[p:PLAYED]->(t:Track){where} "
+        "WITH p, t LIMIT $budget "
+        "WITH collect([p, t]) AS window, max(p.at) AS edge "
+        "WITH size(window) AS scanned, edge, window + [null] AS candidates "
+        f"UNWIND candidates AS c WITH scanned, edge, c[0] AS p, c[1] AS t{keyset} "
+        "WITH scanned, edge, p, t ORDER BY p.at DESC, t.id DESC LIMIT $limit "
+        f"RETURN scanned, edge, CASE WHEN p IS NULL THEN null ELSE {PLAY_ROW} END AS row, "
+        "[p.at, t.id] AS sort_key"
+    )
+
+
 HISTORY_COUNT_QUERY = "MATCH (:User {id: $user})-[p:PLAYED]->(:Track) RETURN count(p) AS total"
 
 PLAY_COUNTS_QUERY = (
