@@ -64,20 +64,21 @@ class EmbeddedServer:
             owner = int((self.data_dir / OWNER_NAME).read_text().strip())
         except (OSError, ValueError):
             return True
-        return owner == os.getpid() or not _alive(owner)
+        return owner == os.getpid() or not process_alive(owner)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down cleanly (it flushes the AOF first)."""
         with contextlib.suppress(redis.RedisError):
             redis.Redis(unix_socket_path=str(self.socket_path)).shutdown(nosave=False)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(self.pid):
+        while time.monotonic() < deadline and process_alive(self.pid):
             time.sleep(0.05)
-        if _alive(self.pid):
+        if process_alive(self.pid):
             os.kill(self.pid, signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie child of this process is reaped: not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -309,7 +310,7 @@ class Supervisor:
 
     def _watch(self) -> None:
         while not self._stopping.wait(self.interval):
-            if _alive(self.server.pid):
+            if process_alive(self.server.pid):
                 continue
             log.error(
                 "embedded FalkorDB (pid %d) died; restarting it in %s",

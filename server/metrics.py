@@ -42,6 +42,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph import jobs
+from graph.embedded import process_alive
 from graph.engine import GraphEngine
 from graph.engine.base import labelled
 from server.security_headers import operator_access
@@ -286,16 +287,6 @@ def process_stopped() -> None:
         mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process holds the number
-    return True
-
-
 def prune_dead_processes(folder: Path) -> None:
     """Drop the live gauges of API processes that ended without saying so (killed, or
     crashed: uvicorn's supervisor starts another), so that their open sockets and
@@ -306,7 +297,7 @@ def prune_dead_processes(folder: Path) -> None:
         if number.isdigit():
             pids.add(int(number))
     for pid in pids:
-        if not _alive(pid):
+        if not process_alive(pid):
             # Another process's scrape may remove the same files first.
             with contextlib.suppress(FileNotFoundError):
                 mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]

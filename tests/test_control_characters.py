@@ -15,7 +15,7 @@ import mutagen
 import pytest
 
 from graph import catalog
-from graph.embedded import EmbeddedServer, _alive
+from graph.embedded import EmbeddedServer, process_alive
 from graph.engine import GraphEngine
 from graph.engine.falkordb import FalkorDBEngine
 from graph.queries.catalog import TrackFilter
@@ -56,7 +56,7 @@ REFUSED = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 
 
 
 def _assert_same_server(server: EmbeddedServer) -> None:
-    assert _alive(server.pid), "the embedded FalkorDB died"
+    assert process_alive(server.pid), "the embedded FalkorDB died"
 
 
 async def _validation_error(

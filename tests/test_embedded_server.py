@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from graph import catalog, catalog_writes
-from graph.embedded import Supervisor, _alive, ensure_server
+from graph.embedded import Supervisor, ensure_server, process_alive
 from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 
@@ -46,10 +46,10 @@ async def test_a_second_process_shares_the_running_server(tmp_path: Path) -> Non
         out, _ = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0
         assert out.decode().split() == ["False", "7"]
-        assert _alive(server.pid)
+        assert process_alive(server.pid)
     finally:
         server.stop()
-    assert not _alive(server.pid)
+    assert not process_alive(server.pid)
 
 
 async def test_acknowledged_writes_survive_a_killed_server(tmp_path: Path) -> None:
@@ -62,9 +62,9 @@ async def test_acknowledged_writes_survive_a_killed_server(tmp_path: Path) -> No
     await engine.close()
     os.kill(server.pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while _alive(server.pid) and time.monotonic() < deadline:
+    while process_alive(server.pid) and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
-    assert not _alive(server.pid)
+    assert not process_alive(server.pid)
 
     again = ensure_server(tmp_path)
     try:
@@ -121,7 +121,7 @@ async def test_compact_reloads_the_running_server_and_keeps_every_write(tmp_path
         assert code == 0, out
         assert out.startswith("compacted in "), out
         # The same process, the same data, and it takes writes again.
-        assert _alive(server.pid)
+        assert process_alive(server.pid)
         assert await engine.read("t", DUMP) == before
         await catalog_writes.create_tracks(engine, [{"title": "after"}])
         assert len(await engine.read("t", DUMP)) == 301
@@ -157,10 +157,10 @@ async def test_processes_starting_at_once_share_one_server(tmp_path: Path) -> No
         assert all(p.returncode == 0 for p in processes)
         assert len({pid for pid, _ in answers}) == 1
         assert sorted(started for _, started in answers) == ["False", "False", "False", "True"]
-        assert _alive(int(answers[0][0]))
+        assert process_alive(int(answers[0][0]))
     finally:
         for pid in {int(pid) for pid, _ in answers}:
-            if _alive(pid):
+            if process_alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from graph.embedded import PIDFILE_NAME, SOCKET_NAME, _alive, ensure_server
+from graph.embedded import PIDFILE_NAME, SOCKET_NAME, ensure_server, process_alive
 from graph.engine.falkordb import FalkorDBEngine
 from tests import audio_fixtures as af
 from tests.support import GraphQLClient, free_port
@@ -89,7 +89,7 @@ async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
     pidfile = data / PIDFILE_NAME
     if pidfile.exists():  # never leave a database behind
         pid = int(pidfile.read_text().strip())
-        if _alive(pid):
+        if process_alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 
@@ -189,7 +189,7 @@ async def test_serve_restarts_a_killed_database_and_loses_no_acknowledged_write(
                 back = await _wait_ready(http, BACK_WITHIN - (time.monotonic() - killed))
                 print(f"{sig.name}: ready again {time.monotonic() - killed:.2f} s after the kill")
                 assert serve.database_pid() != before
-                assert _alive(serve.database_pid())
+                assert process_alive(serve.database_pid())
                 assert back < BACK_WITHIN
                 # The supervisor counts a restart once the new server is up, which can be a
                 # moment after readiness has seen it.
@@ -241,7 +241,7 @@ async def test_serve_watches_a_database_it_found_running(tmp_path: Path) -> None
                 await _wait_ready(http, 90)
             assert server.database_pid() == found.pid
             await server.stop()
-            assert _alive(found.pid)  # its starter still runs: not this serve's to stop
+            assert process_alive(found.pid)  # its starter still runs: not this serve's to stop
         await server.start()
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             await _wait_ready(http, 90)
@@ -257,11 +257,11 @@ async def test_serve_watches_a_database_it_found_running(tmp_path: Path) -> None
             assert await _restarts(http) == 1
         restarted = server.database_pid()
         await server.stop()
-        assert not _alive(restarted)
+        assert not process_alive(restarted)
     finally:
         await server.stop()
         for pid in (found.pid, *_pids(data)):
-            if _alive(pid):
+            if process_alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -285,10 +285,10 @@ async def test_serve_adopts_a_database_whose_starter_is_gone(tmp_path: Path) -> 
             await _wait_ready(http, 90)
         assert server.database_pid() == left
         await server.stop()
-        assert not _alive(left)
+        assert not process_alive(left)
     finally:
         await server.stop()
-        if _alive(left):
+        if process_alive(left):
             os.kill(left, signal.SIGKILL)
 
 

@@ -62,13 +62,18 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
-    server = _server.start_server(
-        tmp_path,
+def _two_api_processes(data_dir: Path) -> _server.ServerProcess:
+    """`apollonia serve` with two API processes and no job worker, once ready."""
+    return _server.start_server(
+        data_dir,
         {"LOG_LEVEL": "warning", "APOLLONIA_ALLOW_ANONYMOUS_READ": "true"},
         {"APOLLONIA_WEB_WORKERS": "2", "APOLLONIA_RUN_WORKER": "false"},
         ready_path="/health/ready",
     )
+
+
+def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
+    server = _two_api_processes(tmp_path)
     try:
         assert len(_api_processes(server.pid)) == 2
         with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:
@@ -109,12 +114,7 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
 def test_a_killed_api_process_leaves_the_sums_at_the_next_scrape(tmp_path: Path) -> None:
     """uvicorn's supervisor replaces an API process that dies; the sockets it held are
     gone, and /metrics stops counting them at once, not at the next start."""
-    server = _server.start_server(
-        tmp_path,
-        {"LOG_LEVEL": "warning", "APOLLONIA_ALLOW_ANONYMOUS_READ": "true"},
-        {"APOLLONIA_WEB_WORKERS": "2", "APOLLONIA_RUN_WORKER": "false"},
-        ready_path="/health/ready",
-    )
+    server = _two_api_processes(tmp_path)
     try:
         first = _api_processes(server.pid)
         assert len(first) == 2
