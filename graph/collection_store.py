@@ -98,25 +98,65 @@ async def collections_count(engine: GraphEngine, viewer: Viewer) -> int:
     return int(rows[0]["total"]) if rows else 0
 
 
+PageKey = tuple[str, tuple[Any, ...] | None, int]
+WINDOW_SLACK = 2  # a window holds this many pages' positions: room for a few gaps
+LAST_POSITION = (1 << 53) - 1  # the end of a collection whose span is unknown
+
+
 async def track_pages(
     engine: GraphEngine, keys: Sequence[tuple[str, list[Any] | None, int]]
 ) -> list[TrackPage]:
-    """One page of tracks per (collection id, after, limit) key, in position order."""
+    """One page of tracks per (collection id, after, limit) key, in position order: a
+    window of positions per key (graph/queries/collections.py), then, for the keys whose
+    window came short of the page before the collection's last position (gaps that
+    deleted tracks left), one more read over the rest of their positions."""
     unique = list(dict.fromkeys((p, tuple(a) if a else None, n) for p, a, n in keys))
-    params = {
-        "keys": [{"parent": p, "after": list(a) if a else None, "limit": n} for p, a, n in unique]
-    }
-    rows = await engine.read("tracks_by_collection", q.TRACKS_BY_COLLECTION_PAGE_QUERY, params)
-    pages: dict[tuple[str, tuple[Any, ...] | None, int], TrackPage] = {}
-    for row in rows:
-        after = tuple(row["after"]) if row["after"] else None
-        items = row["rows"]
-        pages[(row["parent"], after, row["limit"])] = (
+    found: dict[PageKey, list[Row]] = {}
+    windows: list[dict[str, Any]] = []
+    for parent, after, limit in unique:
+        start = int(after[0]) if after else 0
+        windows.append(
+            {
+                "parent": parent,
+                "after": list(after) if after else None,
+                "limit": limit,
+                "from": start,
+                "to": start + WINDOW_SLACK * limit + 1,
+            }
+        )
+    rest: list[dict[str, Any]] = []
+    for row, key in await _track_windows(engine, windows):
+        found[key] = row["rows"]
+        span = LAST_POSITION if row["span"] is None else int(row["span"])
+        end = next(w["to"] for w in windows if _key(w) == key)
+        if len(row["rows"]) < key[2] and end < span:
+            rest.append({**next(w for w in windows if _key(w) == key), "from": end, "to": span})
+    if rest:
+        for row, key in await _track_windows(engine, rest):
+            found[key] = (found[key] + row["rows"])[: key[2]]
+    pages = {
+        key: (
             [item["row"] for item in items],
             [item["sort_key"] for item in items],
             [item["added_at"] for item in items],
         )
+        for key, items in found.items()
+    }
     return [pages.get((p, tuple(a) if a else None, n), ([], [], [])) for p, a, n in keys]
+
+
+def _key(window: dict[str, Any]) -> PageKey:
+    after = window["after"]
+    return window["parent"], tuple(after) if after else None, window["limit"]
+
+
+async def _track_windows(
+    engine: GraphEngine, windows: list[dict[str, Any]]
+) -> list[tuple[Row, PageKey]]:
+    rows = await engine.read(
+        "tracks_by_collection", q.TRACKS_BY_COLLECTION_PAGE_QUERY, {"keys": windows}
+    )
+    return [(row, _key(row)) for row in rows]
 
 
 async def track_counts(engine: GraphEngine, collection_ids: Sequence[str]) -> list[int]:

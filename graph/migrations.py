@@ -19,6 +19,7 @@ from graph import sort_keys
 from graph.engine import GraphEngine
 from graph.queries import catalog as catalog_queries
 from graph.queries import catalog_writes as catalog_writes_queries
+from graph.queries import collections as collection_queries
 from graph.queries import schema as schema_queries
 from graph.queries.dialect import FULLTEXT_FIELDS, IndexSpec
 
@@ -171,12 +172,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         # reads only that genre's tracks (graph/queries/catalog.py tracks_window). Neo4j
         # indexes a list as one value and tests the membership on the window's nodes.
         # Likewise for the format (year and duration have their index since 1). A page
-        # of a user's history is a window of PLAYED.at (graph/listening.py).
-        "filtered windows read only the tracks that pass; history pages by time",
+        # of a user's history is a window of PLAYED.at (graph/listening.py), and a page
+        # of a collection's tracks a window of positions of that collection's edges
+        # (CONTAINS carries its collection's id; graph/collection_store.py).
+        "filtered windows read only the tracks that pass; history and collection pages "
+        "by windows",
+        statements=(
+            collection_queries.BACKFILL_MEMBERSHIP_QUERY,
+            collection_queries.BACKFILL_SPAN_QUERY,
+        ),
         create=(
             IndexSpec("range", "Track", ("genre_keys",)),
             IndexSpec("range", "Track", ("format",)),
             IndexSpec("range", "PLAYED", ("at",), relationship=True),
+            IndexSpec("range", "CONTAINS", ("cid", "position"), relationship=True),
         ),
     ),
 )

@@ -8,6 +8,7 @@ import pytest
 from graph import catalog_writes
 from graph import collection_store as graph_collections
 from graph.engine import GraphEngine
+from graph.migrations import pending
 from server.settings import Settings
 from tests.support import GraphQLClient, graph_queries, user_token
 
@@ -440,3 +441,74 @@ async def test_collections_tree_costs_a_fixed_number_of_queries(
     assert all(e["node"]["owner"]["username"] for e in edges)
     assert all(len(e["node"]["tracks"]["edges"]) == 5 for e in edges)
     assert spent == round_trips
+
+
+async def test_track_pages_read_windows_of_positions_and_cross_gaps(
+    engine: GraphEngine, gql: GraphQLClient
+) -> None:
+    """A page reads a window of positions of that collection's edges (index on their
+    collection id and position), in one graph query while the positions are dense;
+    where deleted tracks left gaps a second read covers the rest; several collections'
+    pages still come in one batch."""
+    big = (await create(gql, name="Big"))["id"]
+    small = (await create(gql, name="Small"))["id"]
+    tracks = await make_tracks(engine, 120)
+    for start in range(0, 120, 40):
+        await gql.query(ADD, {"id": big, "trackIds": tracks[start : start + 40]})
+    await gql.query(ADD, {"id": small, "trackIds": tracks[:3]})
+    # Gaps: a run of 25 deleted tracks (wider than a window) and a few single ones.
+    gone = set(tracks[30:55]) | {tracks[7], tracks[90], tracks[119]}
+    for track_id in gone:
+        await catalog_writes.delete_track(engine, track_id)
+    expected = [t for t in tracks if t not in gone]
+
+    async def walk(limit: int) -> tuple[list[str], list[int]]:
+        seen: list[str] = []
+        reads: list[int] = []
+        after = None
+        while True:
+            before = graph_queries(engine.name)
+            [(rows, keys, _), (small_rows, _, _)] = await graph_collections.track_pages(
+                engine, [(big, after, limit + 1), (small, None, limit + 1)]
+            )
+            reads.append(graph_queries(engine.name) - before)
+            assert [r["id"] for r in small_rows] == tracks[: min(3, limit + 1)]
+            seen += [r["id"] for r in rows[:limit]]
+            if len(rows) <= limit:
+                return seen, reads
+            after = keys[limit - 1]
+
+    for limit in (1, 5, 10, 200):
+        seen, reads = await walk(limit)
+        assert seen == expected, limit
+        assert set(reads) <= {1, 2}
+    # Dense again after the next write: one read a page.
+    await gql.query(ADD, {"id": big, "trackIds": [tracks[0]]})
+    seen, reads = await walk(10)
+    assert seen == expected
+    assert set(reads) == {1}
+    # A window holds only its positions (the page query reads no others).
+    window = {"parent": big, "after": None, "limit": 100, "from": 60, "to": 70}
+    [(row, _)] = await graph_collections._track_windows(engine, [window])
+    assert [item["sort_key"][0] for item in row["rows"]] == list(range(60, 70))
+    assert row["span"] == len(expected)  # renumbered 0..n-1 by the last write
+
+
+async def test_migration_10_gives_earlier_collections_their_page_keys(
+    engine: GraphEngine, gql: GraphQLClient
+) -> None:
+    tracks = await make_tracks(engine, 12)
+    cid = (await create(gql))["id"]
+    await gql.query(ADD, {"id": cid, "trackIds": tracks})
+    await catalog_writes.delete_track(engine, tracks[4])
+    # As written before migration 10: no collection id on the edges, no span.
+    await engine.write("test", "MATCH (c:Collection)-[r:CONTAINS]->() REMOVE r.cid, c.span")
+    [migration] = [m for m in pending(9) if m.version == 10]
+    for statement in migration.statements:
+        await engine.write("test", statement)
+    [(rows, _, _)] = await graph_collections.track_pages(engine, [(cid, None, 20)])
+    assert [r["id"] for r in rows] == tracks[:4] + tracks[5:]
+    [(row, _)] = await graph_collections._track_windows(
+        engine, [{"parent": cid, "after": None, "limit": 20, "from": 0, "to": 1}]
+    )
+    assert row["span"] == 12  # the highest position + 1: the gap stays until a write

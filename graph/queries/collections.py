@@ -42,18 +42,27 @@ COLLECTIONS_COUNT_QUERY = (
 )
 
 # Pages of the tracks of many collections at once, in position order. The parent
-# collections were read through a visibility check already. Only the page's tracks are
-# made into rows: the rest after the cursor is sorted by its key alone.
+# collections were read through a visibility check already. Each key reads a window of
+# positions, `k.from` inclusive to `k.to` exclusive, from the index on the edges'
+# (cid, position) (migration 10): a page of a 10k-track collection reads its page, not
+# the whole collection. `c.span` bounds the positions (every membership write numbers
+# them 0..span-1; a track deleted elsewhere leaves a gap until the next write), so a
+# window that came short before `span` is followed by one over the rest
+# (graph/collection_store.py). Only the page's tracks are made into rows.
 TRACKS_BY_COLLECTION_PAGE_QUERY = (
-    "UNWIND $keys AS k MATCH (:Collection {id: k.parent})-[r:CONTAINS]->(t:Track) "
-    "WITH k, t, r, [r.position, t.id] AS sort_key "
-    "WHERE k.after IS NULL OR sort_key > k.after "
-    "WITH k, t, r, sort_key ORDER BY sort_key "
-    "WITH k, collect({t: t, r: r, sort_key: sort_key})[0..k.limit] AS picked "
-    "UNWIND picked AS p "
-    "WITH k, p.t AS t, p.r AS r, p.sort_key AS sort_key ORDER BY sort_key "
-    f"WITH k, collect({{row: t {TRACK_MAP}, sort_key: sort_key, added_at: r.added_at}}) AS rows "
-    "RETURN k.parent AS parent, k.after AS after, k.limit AS limit, rows"
+    "UNWIND $keys AS k MATCH (c:Collection {id: k.parent}) "
+    "OPTIONAL MATCH (c)-[r:CONTAINS]->(t:Track) "
+    "WHERE r.cid = k.parent AND r.position >= k.from AND r.position < k.to "
+    "AND (k.after IS NULL OR [r.position, t.id] > k.after) "
+    "WITH k, c, t, r ORDER BY r.position, t.id "
+    "WITH k, c, collect(CASE WHEN r IS NULL THEN null ELSE {t: t, r: r} END)[0..k.limit] "
+    "AS picked "
+    "UNWIND (CASE WHEN size(picked) = 0 THEN [null] ELSE picked END) AS p "
+    "WITH k, c, p.t AS t, p.r AS r ORDER BY r.position, t.id "
+    "WITH k, c, collect(CASE WHEN t IS NULL THEN null ELSE {row: t "
+    f"{TRACK_MAP}, sort_key: [r.position, t.id], added_at: r.added_at}} END) AS rows "
+    "RETURN k.parent AS parent, k.after AS after, k.limit AS limit, k.from AS from, "
+    "c.span AS span, rows"
 )
 TRACK_COUNT_BY_COLLECTION_QUERY = (
     "UNWIND $ids AS id MATCH (:Collection {id: id})-[:CONTAINS]->(t:Track) "
@@ -63,7 +72,8 @@ TRACK_COUNT_BY_COLLECTION_QUERY = (
 CREATE_COLLECTION_QUERY = (
     "MATCH (o:User {id: $viewer}) "
     "CREATE (o)-[:OWNS]->(c:Collection {id: $id, name: $name, name_key: $name_key, "
-    "description: $description, public: $public, created_at: $now, updated_at: $now}) "
+    "description: $description, public: $public, created_at: $now, updated_at: $now, "
+    "span: 0}) "
     f"RETURN {COLLECTION_ROW} AS row"
 )
 UPDATE_COLLECTION_QUERY = (
@@ -92,7 +102,8 @@ ADD_TRACKS_QUERY = (
     "FOREACH (k IN range(0, size(rels) - 1) | FOREACH (r IN [rels[k]] | "
     "SET r.position = CASE WHEN k < at THEN k ELSE k + size(fresh) END)) "
     "FOREACH (k IN range(0, size(fresh) - 1) | FOREACH (t IN [fresh[k]] | "
-    "CREATE (c)-[:CONTAINS {position: at + k, added_at: $now}]->(t))) "
+    "CREATE (c)-[:CONTAINS {cid: c.id, position: at + k, added_at: $now}]->(t))) "
+    "SET c.span = size(rels) + size(fresh) "
     f"RETURN {COLLECTION_ROW} AS row, size(rels) + size(fresh) AS track_count, "
     "[t IN fresh | t.id] AS changed"
 )
@@ -107,6 +118,7 @@ REMOVE_TRACKS_QUERY = (
     "[k IN range(0, size(rels) - 1) WHERE NOT ids[k] IN $track_ids | rels[k]] AS kept "
     "FOREACH (r IN gone | DELETE r) "
     "FOREACH (k IN range(0, size(kept) - 1) | FOREACH (r IN [kept[k]] | SET r.position = k)) "
+    "SET c.span = size(kept) "
     f"RETURN {COLLECTION_ROW} AS row, size(kept) AS track_count, "
     "[x IN ids WHERE x IN $track_ids] AS changed"
 )
@@ -126,6 +138,14 @@ MOVE_TRACK_QUERY = (
     "SET r.position = CASE WHEN k < at THEN k ELSE k + 1 END)) "
     "SET moved.position = at "
     f"RETURN {COLLECTION_ROW} AS row, size(rels) AS track_count, [$track_id] AS changed"
+)
+
+# Migration 10: each membership edge carries its collection's id, which the page index
+# pairs with the position, and each collection the span of its positions.
+BACKFILL_MEMBERSHIP_QUERY = "MATCH (c:Collection)-[r:CONTAINS]->() SET r.cid = c.id"
+BACKFILL_SPAN_QUERY = (
+    "MATCH (c:Collection) OPTIONAL MATCH (c)-[r:CONTAINS]->() "
+    "WITH c, max(r.position) AS top SET c.span = coalesce(top + 1, 0)"
 )
 
 # Why a write matched nothing: only read after a write was refused.
