@@ -14,13 +14,13 @@ read and queries are exact counts, unaffected by a busy machine; the times are n
 Then the same walk over one user's data, whose size is fixed whatever the catalogue's:
 USER_ITEMS public collections of that user (one holding USER_ITEMS catalogue tracks),
 USER_ITEMS plays, and USER_ITEMS extra tracks titled `Zephyr <n>` (so that SEARCH_FIXED
-matches that many tracks and nothing else at every size), and a second user's
-HEAVY_PLAYS plays. Walked: the collection's tracks, the collections list, both users'
-histories, and search (the resolver's offset pages)
-for SEARCH_FIXED and for SEARCH_COMMON, a title word of bench/_load.py's whose matches
-grow with the catalogue; then each list's count, once. Prints per kind the items, the
-pages walked, the graph queries per page, the median ms per page at each size and the
-growth from the first size to the last.
+matches that many tracks and nothing else at every size), a collection of BIG_COLLECTION
+tracks (--collection-tracks), and a second user's HEAVY_PLAYS plays. Walked: both
+collections' tracks, the collections list, both users' histories, and search (the
+resolver's offset pages) for SEARCH_FIXED and for SEARCH_COMMON, a title word of
+bench/_load.py's whose matches grow with the catalogue; then each list's count, once.
+Prints per kind the items, the pages walked, the graph queries per page, the median ms
+per page at each size and the growth from the first size to the last.
 """
 
 import argparse
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _load
 from bench._server import scratch_database
-from graph import catalog, catalog_writes, collection_store, listening, search, users
+from graph import catalog, catalog_writes, collection_store, counts, listening, search, users
 from graph.collection_store import Viewer
 from graph.engine import Row
 from graph.engine.falkordb import FalkorDBEngine
@@ -59,6 +59,7 @@ Key = tuple[str, str, str]
 USER_ITEMS = 500
 # A second user who has listened a lot (a scrobbler of a few years): written in bulk.
 HEAVY_PLAYS = 100_000
+BIG_COLLECTION = 1_000  # tracks in another collection of that user (--collection-tracks)
 HEAVY_BATCH = 10_000
 HEAVY_PLAYS_QUERY = (
     "MATCH (u:User {id: $user}) UNWIND $rows AS row MATCH (t:Track {id: row.track}) "
@@ -102,7 +103,7 @@ class CountingEngine(FalkorDBEngine):
 Measured = tuple[dict[Key, tuple[float, float, float]], dict[str, Walk]]
 
 
-async def measure(tracks: int) -> Measured:
+async def measure(tracks: int, big: int) -> Measured:
     with scratch_database("apollonia-page-reads-") as (_, server):
         engine = CountingEngine.from_socket(server.socket_path, "bench")
         assert isinstance(engine, CountingEngine)
@@ -135,7 +136,7 @@ async def measure(tracks: int) -> Measured:
                         engine.queries / len(times),
                         statistics.median(times),
                     )
-        walks = await user_pages(engine, track_ids)
+        walks = await user_pages(engine, track_ids, big)
         await engine.close()
         return out, walks
 
@@ -209,16 +210,26 @@ async def count(engine: CountingEngine, read: Callable[[], Awaitable[int]]) -> W
     return Walk(value, 1, engine.reads / COUNT_REPEATS, statistics.median(times))
 
 
-async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, Walk]:
+async def user_pages(engine: CountingEngine, track_ids: list[str], big: int) -> dict[str, Walk]:
     """Walk the user's lists and the two searches, as the resolvers read them (SIZE + 1
     rows after a keyset cursor; search re-reads the first offset + SIZE hits)."""
     user_id, held = await user_data(engine, track_ids)
     heavy_id = await heavy_listener(engine, track_ids)
     viewer = Viewer(user_id, False)
+    row = await collection_store.create_collection(engine, user_id, {"name": "Everything"})
+    chosen = random.Random(13).sample(track_ids, big)
+    for start in range(0, big, collection_store.MAX_TRACK_IDS):
+        batch = chosen[start : start + collection_store.MAX_TRACK_IDS]
+        await collection_store.add_tracks(engine, viewer, row["id"], batch)
 
-    async def collection_tracks(after: Any) -> tuple[int, Any]:
-        [(rows, keys, _)] = await collection_store.track_pages(engine, [(held, after, SIZE + 1)])
-        return min(len(rows), SIZE), keys[SIZE - 1] if len(rows) > SIZE else None
+    def tracks_of(collection_id: str) -> PageFn:
+        async def collection_tracks(after: Any) -> tuple[int, Any]:
+            [(rows, keys, _)] = await collection_store.track_pages(
+                engine, [(collection_id, after, SIZE + 1)]
+            )
+            return min(len(rows), SIZE), keys[SIZE - 1] if len(rows) > SIZE else None
+
+        return collection_tracks
 
     async def collections(after: Any) -> tuple[int, Any]:
         rows, keys = await collection_store.collections_page(engine, viewer, after, SIZE + 1)
@@ -241,7 +252,8 @@ async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, 
         return hits
 
     return {
-        "collection tracks": await walk(engine, collection_tracks),
+        "collection tracks": await walk(engine, tracks_of(held)),
+        f"collection of {big:,}": await walk(engine, tracks_of(row["id"])),
         "collections list": await walk(engine, collections),
         "history": await walk(engine, history_of(user_id)),
         f"history of {HEAVY_PLAYS:,} plays": await walk(engine, history_of(heavy_id)),
@@ -253,9 +265,10 @@ async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, 
         "collections_count": await count(
             engine, lambda: collection_store.collections_count(engine, viewer)
         ),
-        "history_count": await count(engine, lambda: listening.history_count(engine, user_id)),
+        # Uncounted: a history's count is kept a few seconds (graph/counts.py).
+        "history_count": await count(engine, lambda: _uncached_history_count(engine, user_id)),
         "history_count, heavy": await count(
-            engine, lambda: listening.history_count(engine, heavy_id)
+            engine, lambda: _uncached_history_count(engine, heavy_id)
         ),
         f"total '{SEARCH_FIXED}'": await count(engine, lambda: search.total(engine, SEARCH_FIXED)),
         f"total '{SEARCH_COMMON}'": await count(
@@ -264,8 +277,13 @@ async def user_pages(engine: CountingEngine, track_ids: list[str]) -> dict[str, 
     }
 
 
-async def _first(counts: Awaitable[list[int]]) -> int:
-    return (await counts)[0]
+async def _uncached_history_count(engine: CountingEngine, user_id: str) -> int:
+    counts.forget()
+    return await listening.history_count(engine, user_id)
+
+
+async def _first(values: Awaitable[list[int]]) -> int:
+    return (await values)[0]
 
 
 def print_user_pages(sizes: list[int], walks: dict[int, dict[str, Walk]]) -> None:
@@ -288,8 +306,8 @@ def print_user_pages(sizes: list[int], walks: dict[int, dict[str, Walk]]) -> Non
         print(f"{kind:24}{cells}{growth:8.2f}x")
 
 
-async def main(sizes: list[int]) -> None:
-    measured = {n: await measure(n) for n in sizes}
+async def main(sizes: list[int], big: int) -> None:
+    measured = {n: await measure(n, big) for n in sizes}
     results = {n: m[0] for n, m in measured.items()}
     header = "".join(f"{f'{n:,} tracks':>28}" for n in sizes)
     print(f"{'filter':7}{'sort':11}{'dir':5}{header}")
@@ -306,8 +324,14 @@ async def main(sizes: list[int]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tracks", default="1000,100000", help="catalogue sizes, comma-separated")
+    parser.add_argument(
+        "--collection-tracks",
+        type=int,
+        default=BIG_COLLECTION,
+        help="tracks in the user's big collection (at most the smallest size)",
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.tracks.split(",")]
-    if min(sizes) < USER_ITEMS:
-        parser.error(f"every size must be at least {USER_ITEMS} (the user's collection)")
-    asyncio.run(main(sizes))
+    if min(sizes) < max(USER_ITEMS, args.collection_tracks):
+        parser.error("every size must hold the user's collections")
+    asyncio.run(main(sizes, args.collection_tracks))
