@@ -175,8 +175,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         # of a user's history is a window of PLAYED.at (graph/listening.py), and a page
         # of a collection's tracks a window of positions of that collection's edges
         # (CONTAINS carries its collection's id; graph/collection_store.py).
-        "filtered windows read only the tracks that pass; history and collection pages "
-        "by windows",
+        "filtered windows read only the tracks that pass; history and collection pages by windows",
         statements=(
             collection_queries.BACKFILL_MEMBERSHIP_QUERY,
             collection_queries.BACKFILL_SPAN_QUERY,
