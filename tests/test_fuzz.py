@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded import PIDFILE_NAME, EmbeddedServer, _alive
+from graph.embedded import PIDFILE_NAME, EmbeddedServer, process_alive
 from graph.engine import GraphEngine
 from tests.support import LiveServer, make_settings, user_token
 
@@ -154,4 +154,4 @@ async def test_fuzzing_rest_and_graphql_never_gives_a_5xx_nor_kills_the_database
     print(f"fuzzed in {time.monotonic() - started:.1f} s")
     for output in (rest, graphql, keyed):
         print(output[output.find("Test cases:") :][:200])
-    assert _alive(pid) and _database_pid(falkordb_server) == pid
+    assert process_alive(pid) and _database_pid(falkordb_server) == pid
