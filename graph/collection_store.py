@@ -112,25 +112,23 @@ async def track_pages(
     deleted tracks left), one more read over the rest of their positions."""
     unique = list(dict.fromkeys((p, tuple(a) if a else None, n) for p, a, n in keys))
     found: dict[PageKey, list[Row]] = {}
-    windows: list[dict[str, Any]] = []
+    windows: dict[PageKey, dict[str, Any]] = {}
     for parent, after, limit in unique:
         start = int(after[0]) if after else 0
-        windows.append(
-            {
-                "parent": parent,
-                "after": list(after) if after else None,
-                "limit": limit,
-                "from": start,
-                "to": start + WINDOW_SLACK * limit + 1,
-            }
-        )
+        windows[(parent, after, limit)] = {
+            "parent": parent,
+            "after": list(after) if after else None,
+            "limit": limit,
+            "from": start,
+            "to": start + WINDOW_SLACK * limit + 1,
+        }
     rest: list[dict[str, Any]] = []
-    for row, key in await _track_windows(engine, windows):
+    for row, key in await _track_windows(engine, list(windows.values())):
         found[key] = row["rows"]
         span = LAST_POSITION if row["span"] is None else int(row["span"])
-        end = next(w["to"] for w in windows if _key(w) == key)
-        if len(row["rows"]) < key[2] and end < span:
-            rest.append({**next(w for w in windows if _key(w) == key), "from": end, "to": span})
+        window = windows[key]
+        if len(row["rows"]) < key[2] and window["to"] < span:
+            rest.append(window | {"from": window["to"], "to": span})
     if rest:
         for row, key in await _track_windows(engine, rest):
             found[key] = (found[key] + row["rows"])[: key[2]]
