@@ -232,5 +232,6 @@ async def window_page(
         # A walk's next page is near: start from what this one saw.
         _densities[learnt_key] = (density, stats.read_at)
     if rows and stats.total == 0:
-        del _stats[(id(engine), label, prop)]  # read before the first node: read again
+        # Read before the first node: read again (gone already if the stats were cleared).
+        _stats.pop((id(engine), label, prop), None)
     return rows
