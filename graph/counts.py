@@ -32,10 +32,11 @@ async def cached(engine: GraphEngine, key: str, count: Callable[[], Awaitable[in
     return value
 
 
-def forget(key: str | None = None) -> None:
-    """Drop every kept count (the catalogue changed), or only those under `key`."""
-    if key is None:
-        _counts.clear()
-        return
-    for kept in [k for k in _counts if k[1] == key]:
-        del _counts[kept]
+def forget() -> None:
+    """Drop every kept count: the catalogue changed."""
+    _counts.clear()
+
+
+def drop(engine: GraphEngine, key: str) -> None:
+    """Drop the count kept under `key`: what it counts changed."""
+    _counts.pop((id(engine), key), None)

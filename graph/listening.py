@@ -92,7 +92,7 @@ async def record_play(
         "duration_played": _duration_played(duration_played, track),
     }
     rows = await engine.write("record_play", q.RECORD_PLAY_QUERY, params)
-    counts.forget(_history_key(user_id))
+    counts.drop(engine, _history_key(user_id))
     if not rows:  # the track went meanwhile, or the user
         raise NotFoundError(f"Track {track_id} does not exist.", field="trackId")
     return rows[0]["row"]  # type: ignore[no-any-return]

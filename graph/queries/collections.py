@@ -61,8 +61,7 @@ TRACKS_BY_COLLECTION_PAGE_QUERY = (
     "WITH k, c, p.t AS t, p.r AS r ORDER BY r.position, t.id "
     "WITH k, c, collect(CASE WHEN t IS NULL THEN null ELSE {row: t "
     f"{TRACK_MAP}, sort_key: [r.position, t.id], added_at: r.added_at}} END) AS rows "
-    "RETURN k.parent AS parent, k.after AS after, k.limit AS limit, k.from AS from, "
-    "c.span AS span, rows"
+    "RETURN k.parent AS parent, k.after AS after, k.limit AS limit, c.span AS span, rows"
 )
 TRACK_COUNT_BY_COLLECTION_QUERY = (
     "UNWIND $ids AS id MATCH (:Collection {id: id})-[:CONTAINS]->(t:Track) "
