@@ -303,25 +303,45 @@ def _window_scan(
     far: bool,
     indexed: Sequence[str] = (),
 ) -> list[str]:
-    """Up to $budget nodes whose integer key lies in the window, as `scanned` (how many),
-    `edge` (the lowest key among them, or the highest for DESC: a window cut short at
-    the budget holds a node this far along, so the next one can end there) and
-    `candidates` (them and a null, so that a window whose nodes all fail the filter still
-    returns its row count). `indexed` are filter conditions the range index answers in
-    the same scan: the window then counts, and reads, only the nodes that pass them."""
+    """`window_scan` over the nodes `var` of `label`, whose integer key is `prop`."""
+    return window_scan(f"({var}:{label})", (var,), f"{var}.{prop}", direction, near, far, indexed)
+
+
+def window_scan(
+    pattern: str,
+    variables: Sequence[str],
+    key: str,
+    direction: SortDirection,
+    near: bool,
+    far: bool,
+    indexed: Sequence[str] = (),
+) -> list[str]:
+    """Up to $budget matches of `pattern` whose integer `key` lies in the window, as
+    `scanned` (how many), `edge` (the lowest key among them, or the highest for DESC: a
+    window cut short at the budget holds a match this far along, so the next one can end
+    there) and, bound again to `variables`, the matches and one null (so that a window
+    whose matches all fail the filter still returns its count). `indexed` are filter
+    conditions the range index answers in the same scan: the window then counts, and
+    reads, only the matches that pass them. graph/pages.py reads these columns."""
     bounds = list(indexed)
     if near:
-        bounds.append(f"{var}.{prop} {'>=' if direction == 'ASC' else '<='} $near")
+        bounds.append(f"{key} {'>=' if direction == 'ASC' else '<='} $near")
     if far:
-        bounds.append(f"{var}.{prop} {'<' if direction == 'ASC' else '>'} $far")
+        bounds.append(f"{key} {'<' if direction == 'ASC' else '>'} $far")
     where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
+    names = ", ".join(variables)
+    if len(variables) == 1:
+        collected, unwind = names, f"UNWIND candidates AS {names}"
+    else:  # a match of several variables is collected as a list of them
+        bound = ", ".join(f"c[{i}] AS {v}" for i, v in enumerate(variables))
+        collected, unwind = f"[{names}]", f"UNWIND candidates AS c WITH scanned, edge, {bound}"
     return [
-        f"MATCH ({var}:{label}){where}",
-        f"WITH {var} LIMIT $budget",
-        f"WITH collect({var}) AS window, {'min' if direction == 'ASC' else 'max'}"
-        f"({var}.{prop}) AS edge",
+        f"MATCH {pattern}{where}",
+        f"WITH {names} LIMIT $budget",
+        f"WITH collect({collected}) AS window, {'min' if direction == 'ASC' else 'max'}"
+        f"({key}) AS edge",
         "WITH size(window) AS scanned, edge, window + [null] AS candidates",
-        f"UNWIND candidates AS {var}",
+        unwind,
     ]
 
 

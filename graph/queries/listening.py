@@ -7,7 +7,7 @@ changes nothing, and `[at, track id]` orders a user's history without ties.
 Whose plays a statistic counts is `$user`: one user's id, or null for everybody's.
 """
 
-from graph.queries.catalog import GENRE_MAP, TRACK_MAP
+from graph.queries.catalog import GENRE_MAP, TRACK_MAP, window_scan
 
 PLAY_ROW = f"{{at: p.at, duration_played: p.duration_played, track: t {TRACK_MAP}}}"
 
@@ -37,20 +37,21 @@ HISTORY_STATS_QUERY = (
 def history_window(after: bool, near: bool, far: bool) -> str:
     """Up to `$limit` of a user's plays in a window of `p.at` (`$near` inclusive down to
     `$far` exclusive, each optional), newest first, before `[$after_at, $after_id]`;
-    every row carries `scanned` (the window's plays, up to `$budget`) and `edge` (the
-    newest of them), and one row is null (see graph/queries/catalog.py `_window_scan`)."""
-    bounds = [b for b, given in (("p.at <= $near", near), ("p.at > $far", far)) if given]
-    where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
-    keyset = " WHERE p IS NULL OR [p.at, t.id] < [$after_at, $after_id]" if after else ""
-    return (
-        f"MATCH (:User {{id: $user}})-[p:PLAYED]->(t:Track){where} "
-        "WITH p, t LIMIT $budget "
-        "WITH collect([p, t]) AS window, max(p.at) AS edge "
-        "WITH size(window) AS scanned, edge, window + [null] AS candidates "
-        f"UNWIND candidates AS c WITH scanned, edge, c[0] AS p, c[1] AS t{keyset} "
-        "WITH scanned, edge, p, t ORDER BY p.at DESC, t.id DESC LIMIT $limit "
-        f"RETURN scanned, edge, CASE WHEN p IS NULL THEN null ELSE {PLAY_ROW} END AS row, "
-        "[p.at, t.id] AS sort_key"
+    every row carries `scanned` and `edge`, and one row is null (`window_scan`)."""
+    clauses = window_scan(
+        "(:User {id: $user})-[p:PLAYED]->(t:Track)", ("p", "t"), "p.at", "DESC", near, far
+    )
+    if after:
+        clauses.append(
+            "WITH scanned, edge, p, t WHERE p IS NULL OR [p.at, t.id] < [$after_at, $after_id]"
+        )
+    return "\n".join(
+        [
+            *clauses,
+            "WITH scanned, edge, p, t ORDER BY p.at DESC, t.id DESC LIMIT $limit",
+            f"RETURN scanned, edge, CASE WHEN p IS NULL THEN null ELSE {PLAY_ROW} END AS row, "
+            "[p.at, t.id] AS sort_key",
+        ]
     )
 
 
