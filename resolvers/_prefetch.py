@@ -8,7 +8,7 @@ back to the loader, which batches all the same.
 """
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from graphql import (
@@ -233,6 +233,21 @@ async def prefetch(
                 children.append(value)
         nested.append(prefetch(info, relations[name][1], wanted[name], children))
     await asyncio.gather(*nested)
+
+
+# The attribute naming the row key a relation resolver returns when the look-ahead
+# filled it (`prefetched`): the executor reads that key itself (server/plain_fields.py).
+PREFETCHED_KEY = "prefetched_key"
+
+
+def prefetched[F: Callable[..., Any]](field: str) -> Callable[[F], F]:
+    """Mark a resolver that returns `prefetched_or_load(row, field, …)`."""
+
+    def mark(resolver: F) -> F:
+        setattr(resolver, PREFETCHED_KEY, "_" + field)
+        return resolver
+
+    return mark
 
 
 def prefetched_or_load(row: dict[str, Any], field: str, loader: Any) -> Any:

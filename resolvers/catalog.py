@@ -19,6 +19,7 @@ from resolvers._prefetch import (
     page_projection,
     page_relations,
     prefetch,
+    prefetched,
     prefetched_or_load,
 )
 from resolvers.context import Info
@@ -232,21 +233,25 @@ def resolve_tags(obj: dict[str, Any], *_: Any) -> list[str]:
 
 
 @track.field("artists")
+@prefetched("artists")
 def resolve_track_artists(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "artists", info.context.loaders.artists_by_track_id)
 
 
 @track.field("album")
+@prefetched("album")
 def resolve_track_album(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "album", info.context.loaders.album_by_track_id)
 
 
 @track.field("genres")
+@prefetched("genres")
 def resolve_track_genres(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "genres", info.context.loaders.genres_by_track_id)
 
 
 @album.field("artist")
+@prefetched("artist")
 def resolve_album_artist(obj: dict[str, Any], info: Info) -> Any:
     return prefetched_or_load(obj, "artist", info.context.loaders.artist_by_album_id)
 

@@ -19,17 +19,10 @@ from ariadne.types import GraphQLResult
 from graphql import (
     DocumentNode,
     GraphQLError,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
     GraphQLSchema,
 )
-from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
-from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from graphql.pyutils.is_awaitable import is_awaitable as default_is_awaitable
 from starlette.requests import HTTPConnection, Request
@@ -49,12 +42,13 @@ from resolvers.context import (
 from resolvers.directives import DIRECTIVES, protect_root_fields
 from resolvers.permissions import ANONYMOUS
 from schema import load_sdl
-from server import json_body, leaf_fields
+from server import json_body
 from server.admin import guard_mutations
 from server.documents import DocumentCache
 from server.errors import format_error, production_format_error, request_id_var
 from server.explorer import LocalGraphiQL
 from server.persisted import PersistedQueries, PersistedQueryError
+from server.plain_fields import PlainFields
 from server.query_limits import QueryLimits, multiplier_arguments
 from server.ratelimit import RateLimiter, Verdict, charge_of
 from server.settings import Settings
@@ -123,9 +117,10 @@ _EXECUTORS: ContextVar[list["PlainFirstExecutor"] | None] = ContextVar("executor
 _STRAGGLERS: set[asyncio.Future[list[Any]]] = set()
 
 
-class PlainFirstExecutor(IncrementalExecutor):
-    """graphql-core's executor with `_is_awaitable`, and resolver helpers that do not
-    hold it in a reference cycle.
+class PlainFirstExecutor(PlainFields, IncrementalExecutor):
+    """graphql-core's executor with `_is_awaitable`, plain fields completed without its
+    per-field steps (server/plain_fields.py), and resolver helpers that do not hold it
+    in a reference cycle.
 
     graphql-core 3.3 gives every executor `async_helpers` made of its own bound methods:
     executor -> helpers -> method -> executor. That cycle kept each request's whole
@@ -156,138 +151,10 @@ class PlainFirstExecutor(IncrementalExecutor):
             return gather_with_cancel(*values)
 
         self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
-        self.leaf_plans = leaf_fields.plans_for(self.schema)
-        # No field middleware to honour, and no @stream to deliver lists with.
-        self.plain_leaves = (
-            self.middleware_manager is None and self.schema.get_directive("stream") is None
-        )
-        # Per grouped field set of this execution: its fields' leaf plans, if all are.
-        self.leaf_sets: dict[int, tuple[Any, list[tuple[str, leaf_fields.FieldPlan]] | None]] = {}
 
         executors = _EXECUTORS.get()
         if executors is not None:
             executors.append(self)
-
-    def complete_value(
-        self,
-        return_type: GraphQLOutputType,
-        field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo[Any],
-        path: Path,
-        result: Any,
-        position_context: Any,
-    ) -> Any:
-        """An object, or a list of objects, whose selected fields are all plain leaves
-        is completed here; anything else takes graphql-core's path."""
-        if self.plain_leaves and position_context is None:
-            completed = self.plain_objects(return_type, field_details_list, result)
-            if completed is not leaf_fields.UNPLAIN:
-                return completed
-        return super().complete_value(
-            return_type, field_details_list, info, path, result, position_context
-        )
-
-    def plain_objects(
-        self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, result: Any
-    ) -> Any:
-        """`result` completed as `return_type` (an object or list of objects whose
-        selections are all plain leaves), or UNPLAIN."""
-        if isinstance(return_type, GraphQLNonNull):
-            if result is None:
-                return leaf_fields.UNPLAIN
-            return_type = return_type.of_type
-        elif result is None:
-            return None
-        if type(result) is list and isinstance(return_type, GraphQLList):
-            item_type = return_type.of_type
-            non_null = isinstance(item_type, GraphQLNonNull)
-            if non_null:
-                item_type = item_type.of_type
-            if type(item_type) is not GraphQLObjectType or item_type.is_type_of is not None:
-                return leaf_fields.UNPLAIN
-            plans = self.leaf_set(
-                item_type, self.collect_subfields(item_type, field_details_list)[0]
-            )
-            if plans is None:
-                return leaf_fields.UNPLAIN
-            items: list[Any] = []
-            for item in result:
-                if item is None and not non_null:
-                    items.append(None)
-                    continue
-                value = leaf_fields.read_object(plans, item)
-                if value is leaf_fields.UNPLAIN:
-                    return value
-                items.append(value)
-            return items
-        if type(result) is dict and type(return_type) is GraphQLObjectType:
-            if return_type.is_type_of is not None:
-                return leaf_fields.UNPLAIN
-            plans = self.leaf_set(
-                return_type, self.collect_subfields(return_type, field_details_list)[0]
-            )
-            if plans is None:
-                return leaf_fields.UNPLAIN
-            return leaf_fields.read_object(plans, result)
-        return leaf_fields.UNPLAIN
-
-    def leaf_set(
-        self, parent_type: GraphQLObjectType, grouped_field_set: Any
-    ) -> list[tuple[str, leaf_fields.FieldPlan]] | None:
-        """The leaf plan of every field of `grouped_field_set`, or None unless all have
-        one. Kept by the set's identity, which graphql-core keeps for the execution."""
-        kept = self.leaf_sets.get(id(grouped_field_set))
-        if kept is not None and kept[0] is grouped_field_set:
-            return kept[1]
-        plans: list[tuple[str, leaf_fields.FieldPlan]] | None = []
-        for response_name, field_details_list in grouped_field_set.items():
-            plan = leaf_fields.plan_for(
-                self.leaf_plans,
-                parent_type,
-                field_details_list[0].node.name.value,
-                self.field_resolver,
-            )
-            if plan is None or plan.kind == leaf_fields.COMPOSITE:
-                plans = None
-                break
-            assert plans is not None
-            plans.append((response_name, plan))
-        self.leaf_sets[id(grouped_field_set)] = (grouped_field_set, plans)
-        return plans
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        position_context: Any,
-    ) -> Any:
-        """A plain field (server/leaf_fields.py) of a dict row is read here, and its
-        value completed here when it is a scalar, an enum, a list of them, or objects
-        of plain leaves; every other field, and every value out of the ordinary, takes
-        graphql-core's path."""
-        if self.plain_leaves and type(source) is dict:
-            plan = leaf_fields.plan_for(
-                self.leaf_plans,
-                parent_type,
-                field_details_list[0].node.name.value,
-                self.field_resolver,
-            )
-            if plan is not None:
-                if plan.kind != leaf_fields.COMPOSITE:
-                    value = leaf_fields.read_leaf(plan, source)
-                else:
-                    value = leaf_fields.read_value(plan, source)
-                    if value is not leaf_fields.UNPLAIN and position_context is None:
-                        value = self.plain_objects(plan.type, field_details_list, value)
-                    else:
-                        value = leaf_fields.UNPLAIN
-                if value is not leaf_fields.UNPLAIN:
-                    return value
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
 
     def release(self) -> None:
         """Drop the tracebacks of the errors this execution collected, once they have

@@ -1,4 +1,4 @@
-"""The executor's plain-leaf path (server/leaf_fields.py) answers exactly as graphql-core.
+"""The executor's plain-field path (server/plain_fields.py) answers exactly as graphql-core.
 
 Every document here runs twice over the same rows: through graphql-core's own executor
 and through the server's, and the two results (data, errors with their messages, paths
@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
+from resolvers._prefetch import prefetched, prefetched_or_load
 from server.graphql_app import PlainFirstExecutor, build_schema
-from server.leaf_fields import LEAF, FieldPlan, field_plan
+from server.plain_fields import COMPOSITE, LEAF, FieldPlan, field_plan
 
 SDL = """
 scalar Stamp
@@ -46,6 +47,7 @@ type Item {
   parts: [Part!]!
   part: Part
   computed: String
+  related: [Part!]
 }
 type Part { label: String! weight: Int kind: Mood }
 """
@@ -56,12 +58,24 @@ class Weather(Enum):
     SAD = "sad"
 
 
+class Loader:
+    """Stands in for a relation's DataLoader: what `related` loads without a prefetch."""
+
+    def load(self, key: Any) -> list[dict[str, Any]]:
+        return [{"label": f"loaded {key}"}]
+
+
+def _related(obj: Any, _info: Any) -> Any:
+    return prefetched_or_load(obj, "related", Loader())
+
+
 def _schema() -> Any:
     query = QueryType()
     item = ObjectType("Item")
     item.set_field(
         "computed", lambda obj, *_: f"<{obj.get('name') if isinstance(obj, dict) else ''}>"
     )
+    item.set_field("related", prefetched("related")(_related))
     stamp = ScalarType("Stamp", serializer=lambda v: f"t{int(v)}")
     mood = EnumType("Mood", Weather)
     for name in ("items", "maybe", "one", "first"):
@@ -109,11 +123,15 @@ def _same(document: str, root: Any) -> dict[str, Any]:
 
 
 FULL = """{ items { id name trackNumber score flag mood stamp tags computed __typename
-  parts { label weight kind __typename } part { label weight } }
+  parts { label weight kind __typename } part { label weight } related { label } }
   maybe { id name part { label } } one { n: name name t: __typename } }"""
 
 ROOTS: dict[str, dict[str, Any]] = {
-    "plain": {"items": [_item(), _item(id="i2")], "maybe": [_item(), None], "one": _item()},
+    "plain": {
+        "items": [_item(_related=[{"label": "r"}]), _item(id="i2", _related=None)],
+        "maybe": [_item(), None],
+        "one": _item(),
+    },
     "null under a non-null leaf": {
         "items": [_item(), _item(score=None)],
         "maybe": [_item(parts=[{"label": None}])],
@@ -130,7 +148,7 @@ ROOTS: dict[str, dict[str, Any]] = {
         "one": _item(parts=[Row(label="r", weight=None, kind=None)]),
     },
     "null items": {
-        "items": [_item(parts=[None])],
+        "items": [_item(parts=[None]), _item(_related=[None])],
         "maybe": [None, None],
         "one": _item(tags=["a", None]),
     },
@@ -151,6 +169,7 @@ def test_the_plain_path_answers_as_graphql_core(case: str) -> None:
             {"label": "x", "weight": 1, "kind": "SAD", "__typename": "Part"}
         ]
         assert result["data"]["one"] == {"n": "Blue", "name": "Blue", "t": "Item"}
+        assert [item["related"] for item in result["data"]["items"]] == [[{"label": "r"}], None]
     else:
         assert result["errors"], case  # each of these rows holds a field error
 
@@ -182,20 +201,26 @@ class Counting(PlainFirstExecutor):
 
 def test_plain_leaves_skip_graphql_cores_field_machinery() -> None:
     """Fifty items of eleven plain leaves and two lists of plain objects: graphql-core
-    executes only the fields that need it (`items`, `computed`), not the 1,000 others."""
-    root = {"items": [_item(id=f"i{n}") for n in range(50)]}
+    executes only the fields that need it, not the 1,000 others."""
+    prefetched = {"_related": [{"label": "p"}]}
+    root = {"items": [_item(id=f"i{n}") | (prefetched if n % 2 else {}) for n in range(50)]}
     document = """{ items { id name trackNumber score flag mood stamp tags computed
-      parts { label weight kind } part { label weight } } }"""
+      parts { label weight kind } part { label weight } related { label } } }"""
     Counting.built = 0
     result = _run(Counting, document, root)
     assert _run(IncrementalExecutor, document, root) == result
     assert len(result["data"]["items"]) == 50
-    assert Counting.built == 1 + 50  # `items`, and each item's `computed`
+    assert result["data"]["items"][0]["related"] == [{"label": "loaded i0"}]
+    assert result["data"]["items"][1]["related"] == [{"label": "p"}]
+    # `items`, each item's `computed`, and `related` where it was not prefetched
+    assert Counting.built == 1 + 50 + 25
 
 
 def test_the_servers_schema_has_plain_leaves() -> None:
     """The server's own schema: a track's snake_case properties are read by the plain
-    path (Ariadne's name conversion); the fields with resolvers of ours are not."""
+    path (Ariadne's name conversion), and its prefetched relations from their keys
+    (falling back to their loaders without them); the fields with other resolvers of
+    ours are not."""
     track = build_schema().get_type("Track")
     assert isinstance(track, GraphQLObjectType)
     plans = {
@@ -206,7 +231,11 @@ def test_the_servers_schema_has_plain_leaves() -> None:
         "track_number", LEAF, track.fields["trackNumber"].type, False, GraphQLInt.serialize
     )
     assert plans["title"] is not None and plans["title"].key == "title"
-    for resolved in ("artists", "album", "genres", "similar", "streamUrl", "tags"):
+    for relation in ("artists", "album", "genres"):
+        plan = plans[relation]
+        assert plan is not None and plan.kind == COMPOSITE, relation
+        assert (plan.key, plan.required) == ("_" + relation, True)
+    for resolved in ("similar", "streamUrl", "tags", "playCount", "audioFeatures"):
         assert plans[resolved] is None, resolved
 
 
@@ -232,6 +261,7 @@ ITEMS = st.fixed_dictionaries(
         "tags": st.one_of(VALUES, st.lists(VALUES, max_size=3)),
         "parts": st.one_of(st.none(), st.lists(st.one_of(st.none(), PARTS), max_size=3)),
         "part": st.one_of(st.none(), PARTS),
+        "_related": st.one_of(st.none(), st.lists(st.one_of(st.none(), PARTS), max_size=2)),
     },
 )
 ROOT = st.fixed_dictionaries(
@@ -250,3 +280,20 @@ def test_any_document_over_any_rows_answers_as_graphql_core(
     document: str, root: dict[str, Any]
 ) -> None:
     _same(document, root)
+
+
+def test_an_is_type_of_check_is_graphql_cores() -> None:
+    """A type with `is_type_of` is completed by graphql-core, which runs the check."""
+    global SCHEMA
+    schema = _schema()
+    part = schema.get_type("Part")
+    assert isinstance(part, GraphQLObjectType)
+    part.is_type_of = lambda value, _info: value.get("label") != "bad"
+    saved, SCHEMA = SCHEMA, schema
+    try:
+        root = {"items": [_item(parts=[{"label": "good"}, {"label": "bad"}])]}
+        result = _same("{ items { id parts { label } } }", root)
+    finally:
+        SCHEMA = saved
+    assert result["data"] is None
+    assert "Expected value of type 'Part'" in result["errors"][0]["message"]
