@@ -9,7 +9,7 @@ back to the loader, which batches all the same.
 
 import asyncio
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     FieldNode,
@@ -235,16 +235,34 @@ async def prefetch(
     await asyncio.gather(*nested)
 
 
-# The attribute naming the row key a relation resolver returns when the look-ahead
-# filled it (`prefetched`): the executor reads that key itself (server/plain_fields.py).
-PREFETCHED_KEY = "prefetched_key"
+class PlainRead(NamedTuple):
+    """What a resolver marked with it does: return its row's `key`, or, when the row has
+    no such key, load it (`required`), or read a null or absent value as `empty`. The
+    executor then reads the key itself (server/plain_fields.py), and calls the resolver
+    only when the key is required and absent."""
+
+    key: str
+    required: bool = False
+    empty: Any = None
+
+
+# The attribute of a resolver that holds its PlainRead.
+PLAIN_READ = "plain_read"
+
+
+def reads[F: Callable[..., Any]](key: str, empty: Any = None) -> Callable[[F], F]:
+    """Mark a resolver that returns `row.get(key)`, with null read as `empty`."""
+    return _mark(PlainRead(key, False, empty))
 
 
 def prefetched[F: Callable[..., Any]](field: str) -> Callable[[F], F]:
     """Mark a resolver that returns `prefetched_or_load(row, field, …)`."""
+    return _mark(PlainRead("_" + field, True))
 
+
+def _mark[F: Callable[..., Any]](read: PlainRead) -> Callable[[F], F]:
     def mark(resolver: F) -> F:
-        setattr(resolver, PREFETCHED_KEY, "_" + field)
+        setattr(resolver, PLAIN_READ, read)
         return resolver
 
     return mark

@@ -21,6 +21,7 @@ from resolvers._prefetch import (
     prefetch,
     prefetched,
     prefetched_or_load,
+    reads,
 )
 from resolvers.context import Info
 from resolvers.loaders import PageKey
@@ -228,6 +229,7 @@ async def resolve_albums(
 
 
 @track.field("tags")
+@reads("tags", empty=[])
 def resolve_tags(obj: dict[str, Any], *_: Any) -> list[str]:
     return obj.get("tags") or []
 

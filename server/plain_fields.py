@@ -3,11 +3,11 @@ spared.
 
 Most fields of a page are values read from the row under them (`title`, `year`, an
 artist's `name`): no arguments, and no resolver of ours: graphql-core's default, the
-one Ariadne's name conversion sets (it reads the snake_case key), or a relation whose
-look-ahead already put its rows under the row's `_<field>` key (`PREFETCHED_KEY` on the
-resolver, resolvers/_prefetch.py). For each of them graphql-core builds a resolve-info
-record, calls a resolver that reads one key, and walks its completion steps, value by
-value: most of a nested page's execution time.
+one Ariadne's name conversion sets (it reads the snake_case key), or one marked with a
+`PlainRead` (resolvers/_prefetch.py): a relation whose look-ahead put its rows under
+the row's `_<field>` key, or a key whose null reads as empty. For each of them
+graphql-core builds a resolve-info record, calls a resolver that reads one key, and
+walks its completion steps, value by value: most of a nested page's execution time.
 
 `PlainFields`, mixed into the executor, completes such fields, and whole objects and
 lists whose selections hold only such fields, in one walk over the rows. Anything out
@@ -43,7 +43,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 
-from resolvers._prefetch import PREFETCHED_KEY
+from resolvers._prefetch import PLAIN_READ, PlainRead
 
 LEAF, LEAVES, COMPOSITE = 0, 1, 2
 
@@ -61,6 +61,8 @@ class FieldPlan(NamedTuple):
     typename: str | None = None
     # A prefetched relation: without the key, its resolver loads it (not plain).
     required: bool = False
+    # What a null or absent value reads as.
+    empty: Any = None
 
 
 UNPLAIN: Any = object()
@@ -78,38 +80,36 @@ def _alias_key(resolver: Any) -> str | None:
     return key if isinstance(key, str) and "." not in key else None
 
 
-def _key(field_name: str, field: GraphQLField, field_resolver: Any) -> tuple[str, bool] | None:
-    """The row key the field's resolver reads and whether it must be there, if the
-    resolver only reads a key; else None."""
+def _read(field_name: str, field: GraphQLField, field_resolver: Any) -> PlainRead | None:
+    """What the field's resolver reads from its row, if that is all it does."""
     if field.args or field.subscribe is not None:
         return None
     resolve = field.resolve
     if resolve is None or resolve is default_field_resolver:
         if (resolve or field_resolver) is default_field_resolver:
-            return field_name, False
+            return PlainRead(field_name)
         return None
-    prefetched = getattr(resolve, PREFETCHED_KEY, None)
-    if isinstance(prefetched, str):
-        return prefetched, True
+    read = getattr(resolve, PLAIN_READ, None)
+    if isinstance(read, PlainRead):
+        return read
     alias = _alias_key(resolve) if is_default_resolver(resolve) else None
-    return (alias, False) if alias is not None else None
+    return PlainRead(alias) if alias is not None else None
 
 
 def field_plan(field_name: str, field: GraphQLField, field_resolver: Any) -> FieldPlan | None:
     """How to read `field` without graphql-core's machinery, or None when it needs it:
     a resolver that does more than read a key, or arguments."""
-    found = _key(field_name, field, field_resolver)
-    if found is None:
+    read = _read(field_name, field, field_resolver)
+    if read is None:
         return None
-    key, required = found
+    key, required, empty = read
     return_type = field.type
     non_null = isinstance(return_type, GraphQLNonNull)
     inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
     if is_leaf_type(inner):
         assert isinstance(inner, GraphQLLeafType)
-        return FieldPlan(
-            key, LEAF, return_type, non_null, inner.coerce_output_value, required=required
-        )
+        coerce = inner.coerce_output_value
+        return FieldPlan(key, LEAF, return_type, non_null, coerce, False, None, required, empty)
     if isinstance(inner, GraphQLList):
         item = inner.of_type
         items_non_null = isinstance(item, GraphQLNonNull)
@@ -118,9 +118,9 @@ def field_plan(field_name: str, field: GraphQLField, field_resolver: Any) -> Fie
             assert isinstance(item, GraphQLLeafType)
             coerce = item.coerce_output_value
             return FieldPlan(
-                key, LEAVES, return_type, non_null, coerce, items_non_null, required=required
+                key, LEAVES, return_type, non_null, coerce, items_non_null, None, required, empty
             )
-    return FieldPlan(key, COMPOSITE, return_type, non_null, required=required)
+    return FieldPlan(key, COMPOSITE, return_type, non_null, required=required, empty=empty)
 
 
 _PLANS: "weakref.WeakKeyDictionary[GraphQLSchema, Plans]" = weakref.WeakKeyDictionary()
@@ -161,7 +161,9 @@ def read_value(plan: FieldPlan, source: Any) -> Any:
         return UNPLAIN
     value = source.get(plan.key, _ABSENT)
     if value is _ABSENT:
-        return UNPLAIN if plan.required else None
+        return UNPLAIN if plan.required else plan.empty
+    if value is None:
+        return plan.empty
     if callable(value) or isinstance(value, Exception):
         return UNPLAIN
     return value

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from resolvers._prefetch import prefetched, prefetched_or_load
+from resolvers._prefetch import prefetched, prefetched_or_load, reads
 from server.graphql_app import PlainFirstExecutor, build_schema
 from server.plain_fields import COMPOSITE, LEAF, FieldPlan, field_plan
 
@@ -48,6 +48,7 @@ type Item {
   part: Part
   computed: String
   related: [Part!]
+  labels: [String!]!
 }
 type Part { label: String! weight: Int kind: Mood }
 """
@@ -69,6 +70,10 @@ def _related(obj: Any, _info: Any) -> Any:
     return prefetched_or_load(obj, "related", Loader())
 
 
+def _labels(obj: Any, _info: Any) -> Any:
+    return (obj.get("labels") if isinstance(obj, dict) else None) or []
+
+
 def _schema() -> Any:
     query = QueryType()
     item = ObjectType("Item")
@@ -76,6 +81,7 @@ def _schema() -> Any:
         "computed", lambda obj, *_: f"<{obj.get('name') if isinstance(obj, dict) else ''}>"
     )
     item.set_field("related", prefetched("related")(_related))
+    item.set_field("labels", reads("labels", empty=[])(_labels))
     stamp = ScalarType("Stamp", serializer=lambda v: f"t{int(v)}")
     mood = EnumType("Mood", Weather)
     for name in ("items", "maybe", "one", "first"):
@@ -123,12 +129,15 @@ def _same(document: str, root: Any) -> dict[str, Any]:
 
 
 FULL = """{ items { id name trackNumber score flag mood stamp tags computed __typename
-  parts { label weight kind __typename } part { label weight } related { label } }
+  parts { label weight kind __typename } part { label weight } related { label } labels }
   maybe { id name part { label } } one { n: name name t: __typename } }"""
 
 ROOTS: dict[str, dict[str, Any]] = {
     "plain": {
-        "items": [_item(_related=[{"label": "r"}]), _item(id="i2", _related=None)],
+        "items": [
+            _item(_related=[{"label": "r"}], labels=["l"]),
+            _item(id="i2", _related=None, labels=None),
+        ],
         "maybe": [_item(), None],
         "one": _item(),
     },
@@ -169,7 +178,9 @@ def test_the_plain_path_answers_as_graphql_core(case: str) -> None:
             {"label": "x", "weight": 1, "kind": "SAD", "__typename": "Part"}
         ]
         assert result["data"]["one"] == {"n": "Blue", "name": "Blue", "t": "Item"}
-        assert [item["related"] for item in result["data"]["items"]] == [[{"label": "r"}], None]
+        items = result["data"]["items"]
+        assert [item["related"] for item in items] == [[{"label": "r"}], None]
+        assert [item["labels"] for item in items] == [["l"], []]
     else:
         assert result["errors"], case  # each of these rows holds a field error
 
@@ -235,7 +246,9 @@ def test_the_servers_schema_has_plain_leaves() -> None:
         plan = plans[relation]
         assert plan is not None and plan.kind == COMPOSITE, relation
         assert (plan.key, plan.required) == ("_" + relation, True)
-    for resolved in ("similar", "streamUrl", "tags", "playCount", "audioFeatures"):
+    tags = plans["tags"]
+    assert tags is not None and (tags.key, tags.required, tags.empty) == ("tags", False, [])
+    for resolved in ("similar", "streamUrl", "playCount", "audioFeatures"):
         assert plans[resolved] is None, resolved
 
 
@@ -262,6 +275,7 @@ ITEMS = st.fixed_dictionaries(
         "parts": st.one_of(st.none(), st.lists(st.one_of(st.none(), PARTS), max_size=3)),
         "part": st.one_of(st.none(), PARTS),
         "_related": st.one_of(st.none(), st.lists(st.one_of(st.none(), PARTS), max_size=2)),
+        "labels": st.one_of(VALUES, st.lists(VALUES, max_size=2)),
     },
 )
 ROOT = st.fixed_dictionaries(
