@@ -39,6 +39,7 @@ from graphql import (
     Undefined,
     default_field_resolver,
     is_leaf_type,
+    specified_scalar_types,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
@@ -46,6 +47,14 @@ from graphql.pyutils import Path
 from resolvers._prefetch import PLAIN_READ, PlainRead
 
 LEAF, LEAVES, COMPOSITE = 0, 1, 2
+# graphql-core's own scalars that return a value of this type as it is.
+_SAME: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
+_SPECIFIED = specified_scalar_types  # name -> graphql-core's scalar
+# Values that are never called or raised by a default resolver.
+_DATA = frozenset({str, int, float, bool, list, dict})
+
+
+PyType = type  # (FieldPlan has a field named `type`)
 
 
 class FieldPlan(NamedTuple):
@@ -63,6 +72,9 @@ class FieldPlan(NamedTuple):
     required: bool = False
     # What a null or absent value reads as.
     empty: Any = None
+    # LEAF: the Python type whose values the coercion returns unchanged (str for
+    # String and ID, bool for Boolean), checked before calling it.
+    same: PyType | None = None
 
 
 UNPLAIN: Any = object()
@@ -109,7 +121,10 @@ def field_plan(field_name: str, field: GraphQLField, field_resolver: Any) -> Fie
     if is_leaf_type(inner):
         assert isinstance(inner, GraphQLLeafType)
         coerce = inner.coerce_output_value
-        return FieldPlan(key, LEAF, return_type, non_null, coerce, False, None, required, empty)
+        same = _SAME.get(inner.name) if inner is _SPECIFIED.get(inner.name) else None
+        return FieldPlan(
+            key, LEAF, return_type, non_null, coerce, False, None, required, empty, same
+        )
     if isinstance(inner, GraphQLList):
         item = inner.of_type
         items_non_null = isinstance(item, GraphQLNonNull)
@@ -293,21 +308,73 @@ class PlainFields:
             if type(result) is not list:
                 return UNPLAIN
             item_type = return_type.of_type
+            items_non_null = isinstance(item_type, GraphQLNonNull)
+            inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
             items: list[Any] = []
+            if type(inner) is GraphQLObjectType:  # the plan once for the whole list
+                fields = self.object_plan(inner, field_details_list)
+                if fields is None:
+                    return UNPLAIN
+                for item in result:
+                    if item is None:
+                        if items_non_null:
+                            return UNPLAIN
+                        items.append(None)
+                        continue
+                    value = self.plain_object(fields, item)
+                    if value is UNPLAIN:
+                        return value
+                    items.append(value)
+                return items
             for item in result:
                 value = self.plain_value(item_type, field_details_list, item)
                 if value is UNPLAIN:
                     return value
                 items.append(value)
             return items
-        if type(return_type) is not GraphQLObjectType or type(result) is not dict:
+        if type(return_type) is not GraphQLObjectType:
             return UNPLAIN
         fields = self.object_plan(return_type, field_details_list)
         if fields is None:
             return UNPLAIN
+        return self.plain_object(fields, result)
+
+    def plain_object(self, fields: ObjectPlan, source: Any) -> Any:
+        """The object of `fields` (all plain) completed from the row `source`, or
+        UNPLAIN: `plain_field` for each field, unrolled (this runs for every object of a
+        page)."""
+        if type(source) is not dict:
+            return UNPLAIN
+        get = source.get
         completed: dict[str, Any] = {}
         for response_name, plan, sub_fields in fields:
-            value = self.plain_field(plan, sub_fields, result)
+            if plan.typename is not None:
+                completed[response_name] = plan.typename
+                continue
+            value = get(plan.key, _ABSENT)
+            if value is _ABSENT:
+                if plan.required:
+                    return UNPLAIN
+                value = plan.empty
+            elif value is None:
+                value = plan.empty
+            if value is None:
+                if plan.non_null:
+                    return UNPLAIN
+                completed[response_name] = None
+                continue
+            kind = type(value)
+            if kind is plan.same:
+                completed[response_name] = value
+                continue
+            if kind not in _DATA and (callable(value) or isinstance(value, Exception)):
+                return UNPLAIN
+            if plan.kind == LEAF:
+                value = _coerced(plan.coerce, value)
+            elif plan.kind == LEAVES:
+                value = complete_leaves(plan, value)
+            else:
+                value = self.plain_value(plan.type, sub_fields, value)
             if value is UNPLAIN:
                 return value
             completed[response_name] = value
