@@ -7,6 +7,7 @@ from music.errors import ValidationError
 from music.text import contains
 
 NUL = re.compile("\x00")
+NUL_MESSAGE = "Text must not contain NUL characters."
 
 
 def refuse_nul(params: Params | None) -> None:
@@ -18,4 +19,12 @@ def refuse_nul(params: Params | None) -> None:
     the API the same whichever engine serves it.
     """
     if params and contains(params, NUL):
-        raise ValidationError("Text must not contain NUL characters.")
+        raise ValidationError(NUL_MESSAGE)
+
+
+def refuse_nul_in(command_text: str) -> None:
+    """`refuse_nul` for an engine that writes the parameters into the command's text
+    (FalkorDB): one scan of that text, not a walk over the parameters. The query text
+    itself is ours and holds no NUL."""
+    if "\x00" in command_text:
+        raise ValidationError(NUL_MESSAGE)

@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, labelled
 from graph.errors import GraphUnavailableError, GraphUnreachableError
-from graph.params import refuse_nul
+from graph.params import refuse_nul_in
 from graph.queries.dialect import FALKORDB, Dialect, IndexSpec
 from graph.queries.schema import (
     FALKORDB_CONSTRAINT_STATUS_QUERY,
@@ -120,10 +120,11 @@ class FalkorDBEngine(BatchWriter):
         return cls(FalkorDB(connection_pool=pool), graph_name)
 
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
-        refuse_nul(params)
+        text = self._text(query, params)
+        refuse_nul_in(text)
         labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
-            return await self._run("GRAPH.RO_QUERY", query, params)
+            return await self._run("GRAPH.RO_QUERY", text)
         except ResponseError as e:
             if "empty key" in str(e):  # no graph yet (nothing ever written): no rows
                 return []
@@ -137,7 +138,7 @@ class FalkorDBEngine(BatchWriter):
         refuse_control(params)
         labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
-            return await self._run("GRAPH.QUERY", query, params)
+            return await self._run("GRAPH.QUERY", self._text(query, params))
         except ResponseError as e:
             if "unique constraint violation" in str(e):
                 raise ConflictError("An object with the same unique key exists.") from e
@@ -147,10 +148,14 @@ class FalkorDBEngine(BatchWriter):
             log.error("graph unreachable during %s: %s", operation, e)
             raise GraphUnreachableError("The graph database is unavailable.") from e
 
-    async def _run(self, command: str, query: str, params: Params | None) -> list[Row]:
+    def _text(self, query: str, params: Params | None) -> str:
+        """The command text: falkordb's `CYPHER name=value ...` header, then the query."""
+        header: str = self._graph._build_params_header(dict(params) if params else None)
+        return header + query
+
+    async def _run(self, command: str, text: str) -> list[Row]:
         """falkordb's GRAPH.RO_QUERY or GRAPH.QUERY command, its compact reply parsed
         here (falkordb's parser awaits a coroutine per cell)."""
-        text = self._graph._build_params_header(dict(params) if params else None) + query
         response = await self._graph.execute_command(command, self.graph_name, text, "--compact")
         return await _parse(self._graph, response)
 
