@@ -13,7 +13,7 @@ where it is.
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from graph import ids
+from graph import counts, ids
 from graph._batch import by_id, grouped
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
@@ -92,10 +92,18 @@ async def collections_page(
 
 
 async def collections_count(engine: GraphEngine, viewer: Viewer) -> int:
-    rows = await engine.read(
-        "collections_count", q.COLLECTIONS_COUNT_QUERY, {"viewer": viewer.user_id}
-    )
-    return int(rows[0]["total"]) if rows else 0
+    """How many collections the viewer's list holds (theirs and the public ones), kept
+    COUNT_SECONDS (graph/counts.py): a client paging through the list asks on every
+    page, and the count reads every listed collection. This process's collection
+    writes drop it."""
+
+    async def count() -> int:
+        rows = await engine.read(
+            "collections_count", q.COLLECTIONS_COUNT_QUERY, {"viewer": viewer.user_id}
+        )
+        return int(rows[0]["total"]) if rows else 0
+
+    return await counts.cached(engine, f"collections:{viewer.user_id}", count)
 
 
 PageKey = tuple[str, tuple[Any, ...] | None, int]
@@ -249,6 +257,7 @@ async def create_collection(engine: GraphEngine, owner_id: str, data: Mapping[st
         "now": now_ms(),
     }
     rows = await engine.write("create_collection", q.CREATE_COLLECTION_QUERY, params)
+    counts.forget()  # every viewer's list may hold it
     if not rows:
         raise NotFoundError(f"User {owner_id} does not exist.")
     return rows[0]["row"]  # type: ignore[no-any-return]
@@ -269,6 +278,7 @@ async def update_collection(
         props["public"] = _public(data["public"])
     params = {"id": collection_id, "props": props, "now": now_ms()} | _viewer_params(viewer)
     rows = await engine.write("update_collection", q.UPDATE_COLLECTION_QUERY, params)
+    counts.forget()  # made public or private: every viewer's list
     if not rows:
         raise await _refused(engine, viewer, collection_id)
     return rows[0]["row"]  # type: ignore[no-any-return]
@@ -279,6 +289,7 @@ async def delete_collection(engine: GraphEngine, viewer: Viewer, collection_id: 
     ids.require_id(collection_id, "Collection")
     params = {"id": collection_id} | _viewer_params(viewer)
     rows = await engine.write("delete_collection", q.DELETE_COLLECTION_QUERY, params)
+    counts.forget()
     if not rows:
         raise await _refused(engine, viewer, collection_id)
     return str(rows[0]["id"])

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from graph import ids
+from graph import counts, ids
 from graph._batch import by_id
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
@@ -278,6 +278,7 @@ async def delete_user(engine: GraphEngine, user_id: str, entry: str, expires_at:
     params = {"id": user_id, "admin": "admin", "entry": entry, "expires_at": expires_at}
     rows = await engine.write("delete_user", q.DELETE_USER_QUERY, params)
     if rows:
+        counts.forget()  # their public collections left every list, their plays went
         return rows[0]
     found = await engine.read("user_role", q.USER_ROLE_QUERY, {"id": user_id})
     if not found:

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from graph import catalog_writes
+from graph import catalog_writes, users
 from graph import collection_store as graph_collections
 from graph.engine import GraphEngine
 from graph.migrations import pending
@@ -361,6 +361,37 @@ async def test_collections_list_by_name_across_pages(
         after = page["pageInfo"]["endCursor"]
     assert sorted(seen, key=str.casefold) == seen
     assert sorted(seen) == sorted(names)
+
+
+async def test_collections_total_follows_every_write_at_once(
+    engine: GraphEngine, gql: GraphQLClient, settings: Settings
+) -> None:
+    """The list's totalCount is kept between pages (graph/counts.py), per viewer; every
+    collection write of this process, and an owner's account deletion, drop it at once."""
+    bob_id, bob_token = await user_token(engine, settings, "user")
+    bob = gql.as_(bob_token)
+
+    async def totals() -> tuple[int, int]:
+        mine = (await gql.query(LIST, {"first": 1}))["collections"]["totalCount"]
+        bobs = (await bob.query(LIST, {"first": 1}))["collections"]["totalCount"]
+        return mine, bobs
+
+    assert await totals() == (0, 0)
+    before = graph_queries(engine.name)
+    assert await totals() == (0, 0)
+    assert graph_queries(engine.name) - before == 2  # the two pages; the counts were kept
+    private = (await create(gql, name="mine"))["id"]
+    assert await totals() == (1, 0)
+    public = (await create(bob, name="shared", public=True))["id"]
+    assert await totals() == (2, 1)
+    await bob.query(UPDATE, {"id": public, "input": {"public": False}})
+    assert await totals() == (1, 1)
+    await bob.query(UPDATE, {"id": public, "input": {"public": True}})
+    assert await totals() == (2, 1)
+    await gql.query(DELETE, {"id": private})
+    assert await totals() == (1, 1)
+    await users.delete_user(engine, bob_id, "revoked-jti", 0)  # as deleteAccount does
+    assert (await gql.query(LIST, {"first": 1}))["collections"]["totalCount"] == 0
 
 
 async def test_track_lists_the_collections_holding_it(
