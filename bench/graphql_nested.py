@@ -35,7 +35,9 @@ What it does:
    - the pure graphql-core floor: the same page document executed by graphql-core over the
      same 50 tracks already held in plain dicts (the SDL made executable with a single
      root resolver returning a prebuilt connection; parsed once, no validation), median;
-     and the server's median time for the page, sequentially, against it;
+     the server's executor over the same rows and schema (server/plain_fields.py; its
+     answer must equal graphql-core's); and the server's median time for the page,
+     sequentially, against the floor;
    - each sort order's page alone, sequentially (server time and single Cypher), first
      as loaded, then after `apollonia compact` (the database reloaded in one piece, as
      after a restart: FalkorDB's node properties, scattered by the import's writes, lie
@@ -76,7 +78,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ariadne import QueryType, make_executable_schema
-from graphql import ExecutionResult, execute, parse
+from graphql import ExecutionResult, Executor, execute, parse
 
 from bench import _client, _load, _server
 from bench._client import CpuMeter, Run
@@ -87,6 +89,7 @@ from graph.migrations import migrate
 from graph.pages import UNBOUNDED
 from graph.queries.catalog import TRACK_SORT_KEYS, TrackFilter, tracks_window
 from schema import load_sdl
+from server.graphql_app import PlainFirstExecutor
 
 GRAPH_NAME = "apollonia"
 PAGE_SIZE = 50
@@ -285,8 +288,12 @@ def plain(value: Any) -> Any:
     return value
 
 
-def graphql_floor(nodes: list[dict[str, Any]], seconds: float) -> tuple[float, dict[str, Any]]:
-    """Median ms for graphql-core to execute PAGE_DOC over `nodes`, and the result data."""
+def graphql_floor(
+    nodes: list[dict[str, Any]], seconds: float, executor: type[Executor] | None = None
+) -> tuple[float, dict[str, Any]]:
+    """Median ms for graphql-core to execute PAGE_DOC over `nodes`, and the result data;
+    with `executor`, that executor class instead of graphql-core's own (the server's,
+    server/plain_fields.py, over the same rows and schema)."""
     connection = {
         "edges": [{"cursor": f"c{i}", "node": node} for i, node in enumerate(nodes)],
         "page_info": {"has_next_page": True, "end_cursor": f"c{len(nodes) - 1}"},
@@ -302,7 +309,7 @@ def graphql_floor(nodes: list[dict[str, Any]], seconds: float) -> tuple[float, d
     variables = {"after": None, "sort": {"field": "TITLE", "direction": "ASC"}}
 
     def once() -> ExecutionResult:
-        result = execute(schema, document, variable_values=variables)
+        result = execute(schema, document, variable_values=variables, executor_class=executor)
         if not isinstance(result, ExecutionResult) or result.errors or result.data is None:
             raise BenchError(f"the graphql-core floor failed: {result}")
         return result
@@ -566,6 +573,10 @@ class Bench:
         floor_ms, floor_data = graphql_floor(nodes, max(1.0, o.duration / 2))
         if normalized(floor_data) != normalized(first_page):
             notes.append("WARNING: the raw Cypher page differs from the API's page")
+        plain_ms, plain_data = graphql_floor(nodes, max(1.0, o.duration / 2), PlainFirstExecutor)
+        if plain_data != floor_data:
+            notes.append("WARNING: the server's executor answered otherwise than graphql-core")
+        self.summary["plain"] = plain_ms
 
         self.report(results, trips, floor_ms, check, client, notes)
         await self.per_sort(page, "")
@@ -654,6 +665,11 @@ class Bench:
         server_ms = results["nested page"][2].server_p50
         print()
         print(f"graphql-core floor, nested page over 50 prebuilt tracks: {floor_ms:.2f} ms")
+        plain_ms = self.summary["plain"]
+        print(
+            f"the server's executor (plain fields) over the same tracks: {plain_ms:.2f} ms "
+            f"= {ratio(plain_ms, floor_ms)} the floor"
+        )
         print(
             f"server time, nested page, sequential (Server-Timing): {server_ms:.2f} ms "
             f"= {ratio(server_ms, floor_ms)} the floor"
@@ -776,6 +792,7 @@ def growth(summaries: dict[int, dict[str, Any]]) -> None:
                 print(f"  {'page ' + key + ' ' + what:44}{cells}{grew:>10}")
     for key, title in (
         ("floor", "graphql-core floor ms"),
+        ("plain", "the server's executor, same rows, ms"),
         ("track_ratio", "track(id) GraphQL/Cypher p50"),
         ("track_p99", "track(id) p99 ms"),
         ("track_rate", "track(id) req/s"),
