@@ -233,8 +233,7 @@ async def user_pages(engine: CountingEngine, track_ids: list[str], big: int) -> 
 
     async def collections(after: Any) -> tuple[int, Any]:
         rows, keys = await collection_store.collections_page(engine, viewer, after, SIZE + 1)
-        last = (keys[SIZE - 1], rows[SIZE - 1]["id"]) if len(rows) > SIZE else None
-        return min(len(rows), SIZE), last
+        return min(len(rows), SIZE), keys[SIZE - 1] if len(rows) > SIZE else None
 
     def history_of(user: str) -> PageFn:
         async def history(after: Any) -> tuple[int, Any]:

@@ -13,7 +13,7 @@ where it is.
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from graph import counts, ids
+from graph import counts, ids, pages, sort_keys
 from graph._batch import by_id, grouped
 from graph.catalog_writes import now_ms
 from graph.engine import GraphEngine, Row
@@ -80,13 +80,25 @@ async def collections_by_track(
 
 
 async def collections_page(
-    engine: GraphEngine, viewer: Viewer, after: tuple[Any, str] | None, limit: int
+    engine: GraphEngine, viewer: Viewer, after: list[Any] | None, limit: int
 ) -> Page:
-    """The viewer's own collections and the public ones, by name, after a keyset cursor."""
-    after_key, after_id = after if after else (None, None)
-    params = {"viewer": viewer.user_id, "after_key": after_key, "after_id": after_id}
-    rows = await engine.read(
-        "collections_page", q.COLLECTIONS_PAGE_QUERY, params | {"limit": limit}
+    """The viewer's own collections and the public ones, by name, after a keyset
+    position (`q.COLLECTION_SORT`, then the id): windows of the name's integer key."""
+
+    def build(near: bool, far: bool) -> tuple[str, dict[str, Any]]:
+        params = {"viewer": viewer.user_id, "after": after}
+        return q.collections_window(after is not None, near, far), params
+
+    rows = await pages.window_page(
+        engine,
+        "collections_page",
+        "Collection",
+        q.COLLECTION_SORT[0],
+        "ASC",
+        after,
+        limit,
+        build,
+        f"collections:{viewer.user_id}",
     )
     return [row["row"] for row in rows], [row["sort_key"] for row in rows]
 
@@ -244,6 +256,12 @@ async def _refused(
     return await _refusal(engine, viewer, collection_id) or otherwise or not_found(collection_id)
 
 
+def _name_sort_keys(name: str) -> dict[str, Any]:
+    """The list's sort keys of a collection named `name` (graph/sort_keys.py)."""
+    keys = sort_keys.name_keys(name)
+    return {"name_sort": keys["sort"], "sk_name": keys["sk"]}
+
+
 async def create_collection(engine: GraphEngine, owner_id: str, data: Mapping[str, Any]) -> Row:
     """Create a collection owned by `owner_id`: private unless `public` is true."""
     name = _name(data.get("name"))
@@ -252,6 +270,7 @@ async def create_collection(engine: GraphEngine, owner_id: str, data: Mapping[st
         "id": ids.new_id("Collection"),
         "name": name,
         "name_key": name_key(name),
+        **_name_sort_keys(name),
         "description": _description(data.get("description")),
         "public": _public(data.get("public", False)),
         "now": now_ms(),
@@ -272,6 +291,7 @@ async def update_collection(
     if "name" in data:
         props["name"] = _name(data["name"])
         props["name_key"] = name_key(props["name"])
+        props |= _name_sort_keys(props["name"])
     if "description" in data:
         props["description"] = _description(data["description"])
     if "public" in data:

@@ -32,7 +32,8 @@ BACKFILL_BATCH = 2000
 
 
 async def backfill_sort_keys(engine: GraphEngine) -> int:
-    """Set the sort keys of catalogue nodes that have none; how many were set."""
+    """Set the sort keys of catalogue nodes (and collections) that have none; how many
+    were set."""
     done = 0
     while True:
         rows = await engine.read(
@@ -56,6 +57,10 @@ async def backfill_sort_keys(engine: GraphEngine) -> int:
             catalog_queries.SET_ARTIST_SORT_KEYS_QUERY,
         ),
         (catalog_queries.ALBUMS_WITHOUT_SORT_KEYS_QUERY, catalog_queries.SET_ALBUM_SORT_KEYS_QUERY),
+        (
+            collection_queries.COLLECTIONS_WITHOUT_SORT_KEYS_QUERY,
+            collection_queries.SET_COLLECTION_SORT_KEYS_QUERY,
+        ),
     ):
         while True:
             rows = await engine.read(
@@ -186,6 +191,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             IndexSpec("range", "PLAYED", ("at",), relationship=True),
             IndexSpec("range", "CONTAINS", ("cid", "position"), relationship=True),
         ),
+    ),
+    Migration(
+        11,
+        # The list of collections is paged by windows of the name's integer key, as
+        # artists are (graph/collection_store.py collections_page).
+        "collections listed by windows of their name's sort key",
+        create=(IndexSpec("range", "Collection", ("sk_name",)),),
+        backfill=backfill_sort_keys,
     ),
 )
 

@@ -48,15 +48,15 @@ async def resolve_collections(
     _: Any, info: Info, first: int | None = None, after: str | None = None
 ) -> dict[str, Any]:
     size = page_size(first)
-    position = decode_cursor(after, LIST_KIND, (str, str))
+    position = decode_cursor(after, LIST_KIND, (int, str, str))
     viewer = _viewer(info)
     engine = info.context.engine
     rows, keys = await graph_collections.collections_page(
-        engine, viewer, (position[0], position[1]) if position else None, size + 1
+        engine, viewer, list(position) if position else None, size + 1
     )
     return connection(
         rows,
-        [[k, r["id"]] for k, r in zip(keys, rows, strict=True)],
+        keys,
         size,
         LIST_KIND,
         lambda: graph_collections.collections_count(engine, viewer),

@@ -130,6 +130,8 @@ def _builders() -> Iterator[str]:
     for text, after, near, far in itertools.product((False, True), repeat=4):
         yield catalog_queries.artists_window(text, after, near, far)
         yield catalog_queries.albums_window(near, far)
+    for after, near, far in itertools.product((False, True), repeat=3):
+        yield collection_queries.collections_window(after, near, far)
     for label, prop in sorted(catalog_queries.SORT_KEY_PROPS):
         yield catalog_queries.sort_key_stats(label, prop)
     for search_filter in (
@@ -309,7 +311,8 @@ async def _collections_workload(engine: GraphEngine, track_ids: list[str]) -> No
         await graph_collections.remove_tracks(engine, stranger, cid, track_ids)
     await graph_collections.collections_by_id(engine, stranger, [cid])
     await graph_collections.collections_by_track(engine, viewer, track_ids)
-    await graph_collections.collections_page(engine, viewer, ("a", cid), 5)
+    await graph_collections.collections_page(engine, viewer, None, 5)
+    await graph_collections.collections_page(engine, viewer, [0, "a", cid], 5)
     await graph_collections.collections_count(engine, stranger)
     await graph_collections.track_pages(engine, [(cid, None, 5), (cid, [0, track_ids[0]], 5)])
     await graph_collections.track_counts(engine, [cid])

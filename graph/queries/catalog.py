@@ -56,6 +56,7 @@ SORT_KEY_PROPS = {
     ("Track", "sk_duration"),
     ("Artist", "sk_name"),
     ("Album", "sk_title"),
+    ("Collection", "sk_name"),
 }
 
 

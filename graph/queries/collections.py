@@ -7,7 +7,7 @@ change it. Every membership write renumbers the positions 0..n-1 in the order th
 had, so gaps left by a track deleted elsewhere close on the next write.
 """
 
-from graph.queries.catalog import TRACK_MAP
+from graph.queries.catalog import TRACK_MAP, window_scan
 
 # `o` is always the owner; the row carries its id for `Collection.owner`.
 COLLECTION_ROW = "c {.id, .name, .description, .public, .created_at, .updated_at, owner_id: o.id}"
@@ -31,12 +31,31 @@ COLLECTIONS_BY_TRACK_QUERY = (
 # The list is the caller's own collections and the public ones, for admins too (an
 # admin reaches other private collections by id). Ordered by folded name, then id.
 _LISTED = "(c.public OR o.id = $viewer)"
-COLLECTIONS_PAGE_QUERY = (
-    f"MATCH (c:Collection)<-[:OWNS]-(o:User) WHERE {_LISTED} "
-    "AND ($after_key IS NULL OR [c.name_key, c.id] > [$after_key, $after_id]) "
-    f"WITH c, o ORDER BY c.name_key, c.id LIMIT $limit RETURN {COLLECTION_ROW} AS row, "
-    "c.name_key AS sort_key"
-)
+# The list's order: the folded name's integer key and collation text (graph/sort_keys.py,
+# as artists), then the id. A page is a window of `sk_name` (graph/pages.py): it reads
+# the collections whose key lies in the window, public or not, and keeps the listed ones.
+COLLECTION_SORT = ("sk_name", "name_sort")
+_LIST_COLUMNS = [f"c.{p}" for p in COLLECTION_SORT] + ["c.id"]
+
+
+def collections_window(after: bool, near: bool, far: bool) -> str:
+    """A window of the viewer's list of collections by name (`$viewer`; see
+    graph/queries/catalog.py `tracks_window`): the scan's count, its edge, the listed
+    collections of the window after the keyset position `$after`, and one null row."""
+    clauses = window_scan("(c:Collection)", ("c",), "c.sk_name", "ASC", near, far)
+    clauses.append("OPTIONAL MATCH (c)<-[:OWNS]-(o:User)")
+    where = [f"o IS NOT NULL AND {_LISTED}"]
+    if after:
+        where.append(f"[{', '.join(_LIST_COLUMNS)}] > $after")
+    clauses.append(f"WITH scanned, edge, c, o WHERE c IS NULL OR ({' AND '.join(where)})")
+    order = ", ".join(f"{column} ASC" for column in _LIST_COLUMNS)
+    clauses.append(f"WITH scanned, edge, c, o ORDER BY {order} LIMIT $limit")
+    clauses.append(
+        f"RETURN scanned, edge, {COLLECTION_ROW} AS row, [{', '.join(_LIST_COLUMNS)}] AS sort_key"
+    )
+    return "\n".join(clauses)
+
+
 COLLECTIONS_COUNT_QUERY = (
     f"MATCH (c:Collection)<-[:OWNS]-(o:User) WHERE {_LISTED} RETURN count(c) AS total"
 )
@@ -71,8 +90,8 @@ TRACK_COUNT_BY_COLLECTION_QUERY = (
 CREATE_COLLECTION_QUERY = (
     "MATCH (o:User {id: $viewer}) "
     "CREATE (o)-[:OWNS]->(c:Collection {id: $id, name: $name, name_key: $name_key, "
-    "description: $description, public: $public, created_at: $now, updated_at: $now, "
-    "span: 0}) "
+    "name_sort: $name_sort, sk_name: $sk_name, description: $description, public: $public, "
+    "created_at: $now, updated_at: $now, span: 0}) "
     f"RETURN {COLLECTION_ROW} AS row"
 )
 UPDATE_COLLECTION_QUERY = (
@@ -153,4 +172,13 @@ COLLECTION_ACCESS_QUERY = (
 )
 MISSING_TRACKS_QUERY = (
     "UNWIND $ids AS id OPTIONAL MATCH (t:Track {id: id}) WITH id, t WHERE t IS NULL RETURN id"
+)
+
+# Collections written before their sort keys (migration 11), a batch at a time.
+COLLECTIONS_WITHOUT_SORT_KEYS_QUERY = (
+    "MATCH (c:Collection) WHERE c.sk_name IS NULL RETURN c.id AS id, c.name AS name LIMIT $limit"
+)
+SET_COLLECTION_SORT_KEYS_QUERY = (
+    "UNWIND $rows AS row MATCH (c:Collection {id: row.id}) "
+    "SET c.name_sort = row.sort, c.sk_name = row.sk"
 )
