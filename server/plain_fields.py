@@ -108,6 +108,13 @@ def _read(field_name: str, field: GraphQLField, field_resolver: Any) -> PlainRea
     return PlainRead(alias) if alias is not None else None
 
 
+def _unwrapped(type_: Any) -> tuple[Any, bool]:
+    """A type without its non-null wrapper, and whether it had one."""
+    if isinstance(type_, GraphQLNonNull):
+        return type_.of_type, True
+    return type_, False
+
+
 def field_plan(field_name: str, field: GraphQLField, field_resolver: Any) -> FieldPlan | None:
     """How to read `field` without graphql-core's machinery, or None when it needs it:
     a resolver that does more than read a key, or arguments."""
@@ -116,8 +123,7 @@ def field_plan(field_name: str, field: GraphQLField, field_resolver: Any) -> Fie
         return None
     key, required, empty = read
     return_type = field.type
-    non_null = isinstance(return_type, GraphQLNonNull)
-    inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    inner, non_null = _unwrapped(return_type)
     if is_leaf_type(inner):
         assert isinstance(inner, GraphQLLeafType)
         coerce = inner.coerce_output_value
@@ -126,9 +132,7 @@ def field_plan(field_name: str, field: GraphQLField, field_resolver: Any) -> Fie
             key, LEAF, return_type, non_null, coerce, False, None, required, empty, same
         )
     if isinstance(inner, GraphQLList):
-        item = inner.of_type
-        items_non_null = isinstance(item, GraphQLNonNull)
-        item = item.of_type if isinstance(item, GraphQLNonNull) else item
+        item, items_non_null = _unwrapped(inner.of_type)
         if is_leaf_type(item):
             assert isinstance(item, GraphQLLeafType)
             coerce = item.coerce_output_value
@@ -308,8 +312,7 @@ class PlainFields:
             if type(result) is not list:
                 return UNPLAIN
             item_type = return_type.of_type
-            items_non_null = isinstance(item_type, GraphQLNonNull)
-            inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+            inner, items_non_null = _unwrapped(item_type)
             items: list[Any] = []
             if type(inner) is GraphQLObjectType:  # the plan once for the whole list
                 fields = self.object_plan(inner, field_details_list)
