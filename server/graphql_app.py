@@ -16,12 +16,7 @@ from ariadne.exceptions import HttpBadRequestError, HttpError
 from ariadne.explorer import ExplorerHttp405
 from ariadne.graphql import handle_graphql_errors
 from ariadne.types import GraphQLResult
-from graphql import (
-    DocumentNode,
-    GraphQLError,
-    GraphQLResolveInfoHelpers,
-    GraphQLSchema,
-)
+from graphql import DocumentNode, GraphQLError, GraphQLResolveInfoHelpers, GraphQLSchema
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from graphql.pyutils.is_awaitable import is_awaitable as default_is_awaitable

@@ -49,7 +49,6 @@ from resolvers._prefetch import PLAIN_READ, PlainRead
 LEAF, LEAVES, COMPOSITE = 0, 1, 2
 # graphql-core's own scalars that return a value of this type as it is.
 _SAME: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
-_SPECIFIED = specified_scalar_types  # name -> graphql-core's scalar
 # Values that are never called or raised by a default resolver.
 _DATA = frozenset({str, int, float, bool, list, dict})
 
@@ -127,7 +126,7 @@ def field_plan(field_name: str, field: GraphQLField, field_resolver: Any) -> Fie
     if is_leaf_type(inner):
         assert isinstance(inner, GraphQLLeafType)
         coerce = inner.coerce_output_value
-        same = _SAME.get(inner.name) if inner is _SPECIFIED.get(inner.name) else None
+        same = _SAME.get(inner.name) if inner is specified_scalar_types.get(inner.name) else None
         return FieldPlan(
             key, LEAF, return_type, non_null, coerce, False, None, required, empty, same
         )
@@ -172,22 +171,6 @@ def plan_for(
     return plan
 
 
-def read_value(plan: FieldPlan, source: Any) -> Any:
-    """The row's value for the field, uncompleted, or UNPLAIN when its resolver would
-    do more than read it (a row that is not a dict, a callable, an error, a prefetched
-    relation that is absent)."""
-    if type(source) is not dict:
-        return UNPLAIN
-    value = source.get(plan.key, _ABSENT)
-    if value is _ABSENT:
-        return UNPLAIN if plan.required else plan.empty
-    if value is None:
-        return plan.empty
-    if callable(value) or isinstance(value, Exception):
-        return UNPLAIN
-    return value
-
-
 def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
     try:
         coerced = coerce(value)
@@ -199,11 +182,7 @@ def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
 
 
 def complete_leaves(plan: FieldPlan, value: Any) -> Any:
-    """`value` completed as the LEAF or LEAVES field of `plan`, or UNPLAIN."""
-    if value is None:
-        return UNPLAIN if plan.non_null else None
-    if plan.kind == LEAF:
-        return _coerced(plan.coerce, value)
+    """`value` (not null) completed as the LEAVES field of `plan`, or UNPLAIN."""
     if type(value) is not list:
         return UNPLAIN
     items: list[Any] = []
@@ -284,14 +263,9 @@ class PlainFields:
     def plain_field(
         self, plan: FieldPlan, field_details_list: FieldDetailsList, source: Any
     ) -> Any:
-        if plan.typename is not None:
-            return plan.typename
-        value = read_value(plan, source)
-        if value is UNPLAIN:
-            return value
-        if plan.kind != COMPOSITE:
-            return complete_leaves(plan, value)
-        return self.plain_value(plan.type, field_details_list, value)
+        """The field of `plan` completed from the row `source`, or UNPLAIN."""
+        completed = self.plain_object([("", plan, field_details_list)], source)
+        return completed if completed is UNPLAIN else completed[""]
 
     def plain_value(
         self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, result: Any
@@ -344,8 +318,9 @@ class PlainFields:
 
     def plain_object(self, fields: ObjectPlan, source: Any) -> Any:
         """The object of `fields` (all plain) completed from the row `source`, or
-        UNPLAIN: `plain_field` for each field, unrolled (this runs for every object of a
-        page)."""
+        UNPLAIN when a field's resolver would do more than read it (a row that is not a
+        dict, a callable, an error, a prefetched relation that is absent) or its value
+        is out of the ordinary. One loop for every field of every object of a page."""
         if type(source) is not dict:
             return UNPLAIN
         get = source.get
