@@ -276,9 +276,9 @@ async def create_collection(engine: GraphEngine, owner_id: str, data: Mapping[st
         "now": now_ms(),
     }
     rows = await engine.write("create_collection", q.CREATE_COLLECTION_QUERY, params)
-    counts.forget()  # every viewer's list may hold it
     if not rows:
         raise NotFoundError(f"User {owner_id} does not exist.")
+    counts.forget()  # every viewer's list may hold it
     return rows[0]["row"]  # type: ignore[no-any-return]
 
 
@@ -298,9 +298,9 @@ async def update_collection(
         props["public"] = _public(data["public"])
     params = {"id": collection_id, "props": props, "now": now_ms()} | _viewer_params(viewer)
     rows = await engine.write("update_collection", q.UPDATE_COLLECTION_QUERY, params)
-    counts.forget()  # made public or private: every viewer's list
     if not rows:
         raise await _refused(engine, viewer, collection_id)
+    counts.forget()  # made public or private: every viewer's list
     return rows[0]["row"]  # type: ignore[no-any-return]
 
 
@@ -309,9 +309,9 @@ async def delete_collection(engine: GraphEngine, viewer: Viewer, collection_id: 
     ids.require_id(collection_id, "Collection")
     params = {"id": collection_id} | _viewer_params(viewer)
     rows = await engine.write("delete_collection", q.DELETE_COLLECTION_QUERY, params)
-    counts.forget()
     if not rows:
         raise await _refused(engine, viewer, collection_id)
+    counts.forget()
     return str(rows[0]["id"])
 
 
