@@ -41,7 +41,12 @@ What it does:
    - each sort order's page alone, sequentially (server time and single Cypher), first
      as loaded, then after `apollonia compact` (the database reloaded in one piece, as
      after a restart: FalkorDB's node properties, scattered by the import's writes, lie
-     together again; graph.embedded.compact), and the growth of both across sizes.
+     together again; graph.embedded.compact). With several `--tracks` sizes every
+     size's database and server stay up, and these pages are measured at the end side by
+     side: `--rounds` rounds alternating between the sizes (their order reversed every
+     other round), each size's figure the median of its rounds, so that the machine's
+     drift over the minutes between sizes does not pass for growth; then the growth of
+     both from the smallest size to the largest.
 4. Prints a table and the targets (track(id) >= 1,000 req/s with p99 < 25 ms at 32
    clients; nested-page server time <= 1.5x the graphql-core floor), then stops the
    server and the embedded FalkorDB and removes the temporary folder. Exits 0 whether
@@ -63,6 +68,7 @@ import math
 import os
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -404,6 +410,7 @@ class Bench:
         # Figures compared across sizes: per sort order (server ms, Cypher ms), the
         # floor, and track(id) at --concurrency clients.
         self.summary: dict[str, Any] = {}
+        self.page: Workload | None = None
 
     def meter(self) -> CpuMeter:
         pids = {"db": self.db.pid, "client": os.getpid()}
@@ -411,20 +418,23 @@ class Bench:
             pids["server"] = self.server.process.pid
         return CpuMeter(pids)
 
-    async def measure(self, run: Callable[[float], Awaitable[Run]]) -> Run:
+    async def measure(
+        self, run: Callable[[float], Awaitable[Run]], duration: float | None = None
+    ) -> Run:
         """`run(seconds)` once to warm up, then for `--duration` seconds, recording the CPU
         use of the server, the database, this process and the rest of the machine.
 
         This process's garbage collector is off during the measured run, so that its
         pauses do not show in the latencies it measures (the server's own pauses do).
         """
-        await run(min(1.0, self.o.duration / 5))
+        seconds = self.o.duration if duration is None else duration
+        await run(min(1.0, seconds / 5))
         meter = self.meter()
         gc.collect()
         gc.disable()
         meter.start()
         try:
-            result = await run(self.o.duration)
+            result = await run(seconds)
         finally:
             used = meter.stop()
             gc.enable()
@@ -434,7 +444,13 @@ class Bench:
         result.cpu = cpu
         return result
 
-    async def http(self, workload: Workload, concurrency: int, client: str = "raw") -> Run:
+    async def http(
+        self,
+        workload: Workload,
+        concurrency: int,
+        client: str = "raw",
+        duration: float | None = None,
+    ) -> Run:
         """`workload` over HTTP with the `client` load generator."""
         assert self.server is not None
         port = self.server.port
@@ -450,11 +466,13 @@ class Bench:
                 return await _client.run_httpx(label, port, bodies, concurrency, seconds, limit)
             return await _client.run_raw(label, port, requests, concurrency, seconds, limit)
 
-        result = await self.measure(run)
+        result = await self.measure(run, duration)
         result.client = client
         return result
 
-    async def cypher(self, workload: Workload, concurrency: int) -> Run:
+    async def cypher(
+        self, workload: Workload, concurrency: int, duration: float | None = None
+    ) -> Run:
         """The Cypher equivalents of `workload` through the engine, from this process."""
         engine = self.engine
         assert engine is not None
@@ -469,7 +487,7 @@ class Bench:
                 self.o.max_requests,
             )
 
-        result = await self.measure(run)
+        result = await self.measure(run, duration)
         result.cpu.pop("server", None)
         return result
 
@@ -516,7 +534,9 @@ class Bench:
         ids = [str(r["id"]) for r in rows]
         return random.Random(3).sample(ids, min(TRACK_ID_SAMPLE, len(ids)))
 
-    async def main(self) -> None:
+    async def main(self, alone: bool = True) -> None:
+        """The whole benchmark at this size; the per-sort pages too when `alone` (with
+        several sizes, `side_by_side` measures them across the sizes instead)."""
         o = self.o
         ids = await self.load()
         assert self.engine is not None
@@ -579,12 +599,11 @@ class Bench:
         self.summary["plain"] = plain_ms
 
         self.report(results, trips, floor_ms, check, client, notes)
-        await self.per_sort(page, "")
-        # The same pages once the database holds its data as a fresh load does (after a
-        # restart, or `apollonia compact`): graph.embedded.compact explains the difference.
-        done = compact(self.db.socket_path)
-        print(f"\ncompacted the database (apollonia compact) in {done.seconds:.2f} s")
-        await self.per_sort(page, COMPACTED)
+        self.page = page
+        if alone:
+            await self.per_sort(page, "")
+            self.compact()
+            await self.per_sort(page, COMPACTED)
         api, raw = results["track(id)"][0], results["track(id)"][1]
         self.summary |= {
             "floor": floor_ms,
@@ -593,6 +612,29 @@ class Bench:
             "track_rate": api.rate,
             "load": self.load_average,
         }
+
+    def compact(self) -> None:
+        """The database as a fresh load holds its data (after a restart, or `apollonia
+        compact`): graph.embedded.compact explains the difference."""
+        done = compact(self.db.socket_path)
+        print(
+            f"\ncompacted the {self.o.tracks:,}-track database (apollonia compact) "
+            f"in {done.seconds:.2f} s"
+        )
+
+    async def sort_page(self, sort: str, duration: float | None = None) -> tuple[Run, Run]:
+        """The page workload's pages in `sort` order, sequentially: over HTTP (for the
+        server's time) and as the single Cypher query."""
+        page = self.page
+        assert page is not None
+        chosen = [i for i, v in enumerate(page.variables) if v["sort"]["field"] == sort]
+        one = Workload(
+            f"page {sort}",
+            page.document,
+            [page.variables[i] for i in chosen],
+            [page.cypher[i] for i in chosen],
+        )
+        return await self.http(one, 1, "raw", duration), await self.cypher(one, 1, duration)
 
     async def per_sort(self, page: Workload, state: str) -> None:
         """Sequential nested pages of each sort order alone: the server's median time
@@ -603,15 +645,7 @@ class Bench:
             + (f", {state}" if state else ", as loaded")
         )
         for sort in SORTS:
-            chosen = [i for i, v in enumerate(page.variables) if v["sort"]["field"] == sort]
-            one = Workload(
-                f"page {sort}",
-                page.document,
-                [page.variables[i] for i in chosen],
-                [page.cypher[i] for i in chosen],
-            )
-            api1 = await self.http(one, 1, "raw")
-            raw1 = await self.cypher(one, 1)
+            api1, raw1 = await self.sort_page(sort)
             self.summary[sort + state] = (api1.server_p50, raw1.p50)
             print(f"  {sort:12} {api1.server_p50:8.2f} {raw1.p50:8.2f}")
 
@@ -744,6 +778,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="tracks to load; several sizes (1000,10000,100000) are run one after the "
         "other, each in a fresh database, and compared at the end",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=6,
+        help="with several sizes: alternating rounds of the per-sort pages across the sizes",
+    )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients")
     parser.add_argument(
@@ -773,15 +813,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if min(args.tracks) < PAGE_SIZE or args.duration <= 0 or args.concurrency < 1:
         parser.error("need --tracks >= 50, --duration > 0 and --concurrency >= 1")
+    if args.rounds < 1:
+        parser.error("need --rounds >= 1")
     return args
 
 
-def growth(summaries: dict[int, dict[str, Any]]) -> None:
+def growth(summaries: dict[int, dict[str, Any]], rounds: int) -> None:
     """The figures of every size side by side, and their growth from the smallest size."""
     sizes = sorted(summaries)
     small, large = summaries[sizes[0]], summaries[sizes[-1]]
     print()
-    print("growth across sizes (one run; medians):")
+    print(
+        f"growth across sizes (one run; medians; the pages per sort order measured side by "
+        f"side in {rounds} alternating rounds):"
+    )
     print(f"  {'':44}" + "".join(f"{n:>12,}" for n in sizes) + f"{'growth':>10}")
     for state in STATES:
         for sort in SORTS:
@@ -828,68 +873,95 @@ def growth(summaries: dict[int, dict[str, Any]]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    summaries: dict[int, dict[str, Any]] = {}
-    for tracks in args.tracks:
-        code = run_size(args, tracks, summaries)
-        if code:
-            return code
-    if len(summaries) > 1:
-        growth(summaries)
-    return 0
-
-
-def run_size(args: argparse.Namespace, tracks: int, summaries: dict[int, dict[str, Any]]) -> int:
-    """The whole benchmark at one size, in its own fresh data folder."""
-    temporary = args.data_dir is None
-    data_dir = Path(tempfile.mkdtemp(prefix="apollonia-bench-")) if temporary else args.data_dir
-    data_dir = data_dir.resolve()
-    if not temporary and data_dir.exists() and any(data_dir.iterdir()):
-        print(
-            f"error: {data_dir} is not empty; the benchmark needs a fresh data folder",
-            file=sys.stderr,
-        )
-        return 2
-    if not temporary and len(args.tracks) > 1:
-        data_dir = data_dir / str(tracks)
-    options = Options(
-        tracks,
-        args.duration,
-        args.concurrency,
-        args.max_requests,
-        args.client,
-        args.client_check,
-        data_dir,
-    )
-    bench: Bench | None = None
-
-    async def run() -> None:
-        assert bench is not None
-        try:
-            await bench.main()
-        finally:
-            await bench.close()
-
     try:
-        bench = Bench(options, ensure_server(data_dir))
-        try:
-            import uvloop
-        except ImportError:
-            asyncio.run(run())
-        else:
-            asyncio.run(run(), loop_factory=uvloop.new_event_loop)
+        import uvloop
+    except ImportError:
+        return asyncio.run(run_sizes(args))
+    return asyncio.run(run_sizes(args), loop_factory=uvloop.new_event_loop)
+
+
+def data_folder(args: argparse.Namespace, tracks: int) -> tuple[Path, bool]:
+    """The fresh folder for `tracks` tracks, and whether it is a temporary one."""
+    if args.data_dir is None:
+        return Path(tempfile.mkdtemp(prefix="apollonia-bench-")).resolve(), True
+    data_dir = (args.data_dir / str(tracks) if len(args.tracks) > 1 else args.data_dir).resolve()
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise BenchError(f"{data_dir} is not empty; the benchmark needs a fresh data folder")
+    return data_dir, False
+
+
+async def run_sizes(args: argparse.Namespace) -> int:
+    """The whole benchmark at each size, each in its own fresh data folder; with several
+    sizes, every database and server stays up until the end, where `side_by_side`
+    measures the per-sort pages across them."""
+    benches: list[Bench] = []
+    temporary: list[Path] = []
+    try:
+        for tracks in args.tracks:
+            data_dir, made = data_folder(args, tracks)
+            if made:
+                temporary.append(data_dir)
+            options = Options(
+                tracks,
+                args.duration,
+                args.concurrency,
+                args.max_requests,
+                args.client,
+                args.client_check,
+                data_dir,
+            )
+            benches.append(Bench(options, ensure_server(data_dir)))
+            await benches[-1].main(alone=len(args.tracks) == 1)
+        if len(benches) > 1:
+            await side_by_side(benches, args.rounds)
+            growth({bench.o.tracks: bench.summary for bench in benches}, args.rounds)
     except BenchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
-        # The server first: it must not outlive the database it uses.
-        if bench is not None:
-            if bench.server is not None:
-                bench.server.stop()
+        for bench in benches:
+            # The server first: it must not outlive the database it uses.
+            await bench.close()
             bench.db.stop()
-            summaries[tracks] = bench.summary
-        if temporary:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        for folder in temporary:
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+async def side_by_side(benches: Sequence[Bench], rounds: int) -> None:
+    """Each sort order's pages, sequentially, at every size in turn, `rounds` times (the
+    order of the sizes reversed every other round), as loaded and then compacted; each
+    size's figure is the median of its rounds' medians. Sizes measured minutes apart
+    differ by the machine's drift as much as by their size: on this 2-core VM the same
+    server's page time moved by 15-30% from one minute to the next."""
+    seconds = max(0.5, benches[0].o.duration / 4)
+    for state in STATES:
+        if state == COMPACTED:
+            for bench in benches:
+                bench.compact()
+        samples: dict[tuple[int, str], list[tuple[float, float]]] = {}
+        for turn in range(rounds):
+            for sort in SORTS:
+                for bench in benches if turn % 2 == 0 else reversed(benches):
+                    api, raw = await bench.sort_page(sort, seconds)
+                    key = (bench.o.tracks, sort)
+                    samples.setdefault(key, []).append((api.server_p50, raw.p50))
+        print()
+        print(
+            "nested page per sort order, sequential, the sizes side by side "
+            f"({rounds} alternating rounds of {seconds:g} s each, median of the rounds): "
+            "server ms (Server-Timing) / Cypher ms, " + (state.strip() or "as loaded")
+        )
+        print(f"  {'':12}" + "".join(f"{bench.o.tracks:>20,}" for bench in benches))
+        for sort in SORTS:
+            cells = []
+            for bench in benches:
+                taken = samples[(bench.o.tracks, sort)]
+                server = statistics.median(t[0] for t in taken)
+                single = statistics.median(t[1] for t in taken)
+                bench.summary[sort + state] = (server, single)
+                cells.append(f"{server:10.2f} /{single:7.2f}")
+            print(f"  {sort:12}" + "".join(f"{c:>20}" for c in cells))
 
 
 if __name__ == "__main__":
