@@ -28,8 +28,9 @@ On Neo4j the same queries run; its range index serves the same windows.
 """
 
 import time
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph.engine import GraphEngine, Row
@@ -45,6 +46,7 @@ UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as
 MAX_SHRINKS = 24
 MAX_EMPTY = 32
 MAX_SIGNATURES = 4096
+DENSITY_SAMPLE = 32  # nodes a window that held its page read, at least, to set the density
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
 """(has near bound, has far bound) -> window query and its params (without bounds,
@@ -62,12 +64,27 @@ class _Stats:
     read_at: float
 
 
-_stats: dict[tuple[int, str, str], _Stats] = {}
-_yields: dict[str, float] = {}  # filter signature -> share of scanned nodes kept
-# (engine, label, key, filter signature) -> (nodes per key unit a window of that walk
-# scanned, the label stats' read_at it was learnt under). Per filter: a filter the index
-# answers (a genre) makes its windows scan only the genre's nodes, far sparser.
-_densities: dict[tuple[int, str, str, str], tuple[float, float]] = {}
+@dataclass
+class _Learnt:
+    """What the walks over one engine learnt: the keys' range and count per (label,
+    key); per filter signature, the share of scanned nodes it kept; and per (label, key,
+    signature) the nodes per key unit a window of that walk scanned, with the stats'
+    read_at it was learnt under (per filter: a filter the index answers, a genre, makes
+    its windows scan only the genre's nodes, far sparser)."""
+
+    stats: dict[tuple[str, str], _Stats] = field(default_factory=dict)
+    yields: dict[str, float] = field(default_factory=dict)
+    densities: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
+
+
+# Per engine, weakly: a later engine that happens to get an ended one's id() (tests
+# make one per test) must not start from another graph's keys.
+_learnt: "weakref.WeakKeyDictionary[GraphEngine, _Learnt]" = weakref.WeakKeyDictionary()
+
+
+def forget() -> None:
+    """Drop everything the walks learnt (tests that change BUDGET start afresh)."""
+    _learnt.clear()
 
 
 StatsQuery = tuple[str, dict[str, Any]]
@@ -82,8 +99,9 @@ async def _label_stats(
     fresh: bool = False,
     query: StatsQuery | None = None,
 ) -> _Stats:
-    key = (id(engine), label, prop)
-    stats = _stats.get(key)
+    learnt = _learnt.setdefault(engine, _Learnt())
+    key = (label, prop)
+    stats = learnt.stats.get(key)
     if stats is not None and not fresh and time.monotonic() - stats.read_at < STATS_SECONDS:
         return stats
     text, params = query or (q.sort_key_stats(label, prop), {})
@@ -94,9 +112,9 @@ async def _label_stats(
         low, high = 0, 0
     density = total / max(1, int(high) - int(low) + 1)
     stats = _Stats(int(low), int(high), total, density, time.monotonic())
-    if len(_stats) >= MAX_SIGNATURES:
-        _stats.clear()  # keys of one user's edges are open-ended: keep the memory bounded
-    _stats[key] = stats
+    if len(learnt.stats) >= MAX_SIGNATURES:
+        learnt.stats.clear()  # keys of one user's edges are open-ended: bounded memory
+    learnt.stats[key] = stats
     return stats
 
 
@@ -140,12 +158,19 @@ async def window_page(
     low, high = _narrowed(stats, key_range)
     near: int | None = after[0] if after is not None else None
     start = near if near is not None else (low if ascending else high)
-    learnt_key = (id(engine), label, prop, signature)
-    learnt = _densities.get(learnt_key)
-    density = learnt[0] if learnt is not None and learnt[1] == stats.read_at else stats.density
-    kept = _yields.get(signature, 1.0)
+    learnt = _learnt.setdefault(engine, _Learnt())
+    learnt_key = (label, prop, signature)
+    seen = learnt.densities.get(learnt_key)
+    density = seen[0] if seen is not None and seen[1] == stats.read_at else stats.density
+    kept = learnt.yields.get(signature, 1.0)
     rows: list[Row] = []
+    # The filter's yield is learnt only from windows whose every passing row came back:
+    # one that held more than the page returned `$limit` of them, a lower bound
+    # (`at_least`). Counting those as the yield made it fall with every page that a
+    # window held with room to spare, and the next windows wider: an unfiltered walk's
+    # pages read 500-680 tracks each for 51 rows.
     scanned_total = kept_total = 0
+    at_least = 0.0
     width = _width(density, kept, limit)
     rounds = shrinks = empties = cuts = 0
     gallop = 2
@@ -201,13 +226,20 @@ async def window_page(
         gallop = 2
         found = [r for r in result if r["row"] is not None]
         rows += found[: limit - len(rows)]
-        scanned_total += scanned
-        kept_total += len(found)
+        if far is not None and scanned >= (1 if len(rows) < limit else DENSITY_SAMPLE):
+            # This part of the keys, for the next window or the next page; a window that
+            # held its page is the next page's guide only when it read enough nodes to
+            # tell (a page of one row reads two or three).
+            density = scanned / width
+        # The null row can take a place of the LIMIT (it sorts first descending).
+        if len(found) < params["limit"] - 1:
+            scanned_total += scanned
+            kept_total += len(found)
+        elif scanned:
+            at_least = max(at_least, len(found) / scanned)
         if len(rows) >= limit or far is None:
             break
         # The next window starts where this one ended and is sized by what it held.
-        if scanned:
-            density = scanned / width
         kept = max(kept_total / max(scanned_total, 1), 1e-3)
         width = max(width * 2, _width(density, kept, limit - len(rows)))
         near = start = far
@@ -223,15 +255,16 @@ async def window_page(
             params["limit"] = limit - len(rows) + 1
         result = await engine.read(operation, query, params)
         rows += [r for r in result if r["row"] is not None][: limit - len(rows)]
-    if scanned_total:
-        if len(_yields) >= MAX_SIGNATURES:
-            _yields.clear()  # filters are open-ended (text): keep the memory bounded
-        if len(_densities) >= MAX_SIGNATURES:
-            _densities.clear()
-        _yields[signature] = max(kept_total / scanned_total, 1e-3)
+    if scanned_total or at_least:
+        if len(learnt.yields) >= MAX_SIGNATURES:
+            learnt.yields.clear()  # filters are open-ended (text): keep the memory bounded
+        if len(learnt.densities) >= MAX_SIGNATURES:
+            learnt.densities.clear()
+        learnt_yield = kept_total / scanned_total if scanned_total else kept
+        learnt.yields[signature] = min(1.0, max(learnt_yield, at_least, 1e-3))
         # A walk's next page is near: start from what this one saw.
-        _densities[learnt_key] = (density, stats.read_at)
+        learnt.densities[learnt_key] = (density, stats.read_at)
     if rows and stats.total == 0:
         # Read before the first node: read again (gone already if the stats were cleared).
-        _stats.pop((id(engine), label, prop), None)
+        learnt.stats.pop((label, prop), None)
     return rows

@@ -35,11 +35,9 @@ WORDS = ("Éclair", "eclair!", "Zebra", "zebra", "Ångström", "10 Years", "(Int
 @pytest.fixture(autouse=True)
 def tiny_windows(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(pages, "BUDGET", 6)
-    for learnt in (pages._stats, pages._yields, pages._densities):
-        learnt.clear()
+    pages.forget()
     yield
-    for learnt in (pages._stats, pages._yields, pages._densities):
-        learnt.clear()
+    pages.forget()
 
 
 def _inputs(n: int, offset: int = 0) -> list[dict[str, Any]]:
@@ -425,3 +423,37 @@ async def test_gaps_in_the_keys_are_crossed_by_windows(
     assert len(windows) == len(sent), "a page ended in the last resort"
     # Pages of 6 over 20 tracks: 4 pages; the gap costs a few empty windows, no more.
     assert len(windows) <= 4 * 6 + pages.MAX_EMPTY
+
+
+async def test_a_walk_reads_windows_of_about_twice_its_page(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window sized to read twice the page holds it with room to spare; that it
+    returned only the page's rows does not mean the filter dropped the rest, so the
+    next windows must not widen. (They did: the returned share was taken for the
+    filter's yield, halving with every page, until each page of 20 read 400 tracks.)"""
+    monkeypatch.setattr(pages, "BUDGET", 1024)
+    inputs = [{"title": f"Song {i}", "duration": 100.0 + i * 37 / 100} for i in range(400)]
+    await catalog_writes.create_tracks(engine, inputs)
+    scanned: list[list[int]] = []
+    read = engine.read
+
+    async def recording(op: str, query: str, params: Any = None) -> Any:
+        rows = await read(op, query, params)
+        if op == "tracks_page":
+            scanned[-1].append(int(rows[0]["scanned"]) if rows else 0)
+        return rows
+
+    monkeypatch.setattr(engine, "read", recording)
+    after = None
+    durations: list[float] = []
+    for _ in range(12):
+        scanned.append([])
+        rows, keys = await catalog.tracks_page(engine, TrackFilter(), "DURATION", "ASC", after, 21)
+        durations += [r["duration"] for r in rows[:20]]
+        after = keys[19]
+    assert durations == pytest.approx([d["duration"] for d in inputs[:240]])
+    # The first page's window is sized from the label's statistics; every later one
+    # from what the walk saw: one read each, of at most 4 pages' worth.
+    assert all(len(reads) == 1 for reads in scanned[1:]), scanned
+    assert max(reads[0] for reads in scanned[1:]) <= 4 * 21, scanned

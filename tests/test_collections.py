@@ -370,8 +370,7 @@ async def test_collections_list_in_tiny_windows(
     most 6 collections: each viewer still gets their own and the public ones, all of
     them, in name order, private ones of others never."""
     monkeypatch.setattr(pages, "BUDGET", 6)
-    for learnt in (pages._stats, pages._yields, pages._densities):
-        learnt.clear()
+    pages.forget()
     _, bob_token = await user_token(engine, settings, "user")
     bob = gql.as_(bob_token)
     names = [f"{word} {n}" for n in range(8) for word in ("alpha", "Beta", "émile", "Zed")]
@@ -592,8 +591,7 @@ async def test_migration_11_gives_earlier_collections_their_list_keys(
         await create(gql, name=name)
     # As written before migration 11: no sort keys, so no collection in any window.
     await engine.write("test", "MATCH (c:Collection) REMOVE c.sk_name, c.name_sort")
-    for learnt in (pages._stats, pages._yields, pages._densities):
-        learnt.clear()
+    pages.forget()
     [migration] = [m for m in pending(10) if m.version == 11]
     assert migration.backfill is not None
     assert await migration.backfill(engine) == 4

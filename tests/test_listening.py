@@ -306,8 +306,7 @@ async def test_history_pages_are_windows_of_time_that_walk_every_play_in_order(
     every play comes once, newest first, ties of one millisecond by track id, another
     user's plays never; plays recorded during the walk do not disturb it."""
     monkeypatch.setattr(pages, "BUDGET", budget)
-    for learnt in (pages._stats, pages._yields, pages._densities):
-        learnt.clear()
+    pages.forget()
     user_id, other_id = new_id("User"), new_id("User")
     await engine.write(
         "test", "UNWIND $ids AS id CREATE (:User {id: id})", {"ids": [user_id, other_id]}
@@ -335,7 +334,7 @@ async def test_history_pages_are_windows_of_time_that_walk_every_play_in_order(
         # Newer than the walk: not in it.
         await listening.record_play(engine, user_id, track_ids[page % 9], datetime.now(UTC))
     assert seen == expected
-    pages._stats.clear()
+    pages.forget()
 
 
 async def test_a_users_play_count_is_kept_until_they_play_again(engine: GraphEngine) -> None:
