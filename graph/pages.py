@@ -226,10 +226,13 @@ async def window_page(
         gallop = 2
         found = [r for r in result if r["row"] is not None]
         rows += found[: limit - len(rows)]
-        if far is not None and scanned >= (1 if len(rows) < limit else DENSITY_SAMPLE):
-            # This part of the keys, for the next window or the next page; a window that
-            # held its page is the next page's guide only when it read enough nodes to
-            # tell (a page of one row reads two or three).
+        # A window that held its page guides the next page: this part of the keys. Not
+        # when a few nodes (a page of one row reads two or three) or ties of the cursor's
+        # key (a page of "Collection 0001".."0050", one key, again and again) fill it:
+        # the density would climb with every page of ties, and the window after the last
+        # tie would crawl across the gap.
+        ties = found[-1]["sort_key"][0] == start if found else True
+        if far is not None and len(rows) >= limit and scanned >= DENSITY_SAMPLE and not ties:
             density = scanned / width
         # The null row can take a place of the LIMIT (it sorts first descending).
         if len(found) < params["limit"] - 1:
@@ -240,6 +243,8 @@ async def window_page(
         if len(rows) >= limit or far is None:
             break
         # The next window starts where this one ended and is sized by what it held.
+        if scanned:
+            density = scanned / width
         kept = max(kept_total / max(scanned_total, 1), 1e-3)
         width = max(width * 2, _width(density, kept, limit - len(rows)))
         near = start = far

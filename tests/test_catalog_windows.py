@@ -457,3 +457,30 @@ async def test_a_walk_reads_windows_of_about_twice_its_page(
     # from what the walk saw: one read each, of at most 4 pages' worth.
     assert all(len(reads) == 1 for reads in scanned[1:]), scanned
     assert max(reads[0] for reads in scanned[1:]) <= 4 * 21, scanned
+
+
+async def test_pages_of_ties_do_not_narrow_the_next_window(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Titles that share their first ten letters share one sort key: every page of them
+    reads the same window of ties. Such a window says nothing of the keys after it, so
+    the walk must not learn a density from it (it climbed with every page, and the page
+    after the last tie crawled across the gap in a dozen empty windows)."""
+    monkeypatch.setattr(pages, "BUDGET", 1024)
+    inputs = [{"title": f"Symphony No. {i:03d}"} for i in range(140)] + [{"title": "Zebra"}]
+    assert len({text_key(t["title"]) for t in inputs[:140]}) == 1
+    await catalog_writes.create_tracks(engine, inputs)
+    reads = record_reads(engine, "tracks_page", monkeypatch)
+    after = None
+    titles: list[str] = []
+    per_page: list[int] = []
+    while True:
+        reads.clear()
+        rows, keys = await catalog.tracks_page(engine, TrackFilter(), "TITLE", "ASC", after, 21)
+        per_page.append(len(reads))
+        titles += [r["title"] for r in rows[:20]]
+        if len(rows) <= 20:
+            break
+        after = keys[19]
+    assert titles == [t["title"] for t in inputs]
+    assert max(per_page) <= 3, per_page
