@@ -261,6 +261,15 @@ async def rebuild_similarity(ctx: JobContext) -> dict[str, Any]:
         await models.save(ctx.engine, SCALER, version, scaler.to_json(), metrics, deploy=True)
     await ctx.progress(0.4, "searching")
     ids, stored = await _collect(ctx, store_queries.EMBEDDINGS_PAGE_QUERY, "vector")
+    if not ids:  # nothing analysed yet (an empty library): nothing to link
+        seconds = round(time.perf_counter() - started, 3)
+        return {
+            "tracks": 0,
+            "edges": 0,
+            "method": None,
+            "scalerVersion": version,
+            "seconds": seconds,
+        }
     matrix = np.asarray(stored, dtype=np.float32).reshape(len(ids), -1)
     norms = np.linalg.norm(matrix, axis=1)
     usable = norms > 0  # a zero vector points nowhere: it gets no edges

@@ -20,7 +20,8 @@ import workers.tasks
 import workers.tasks_genre  # noqa: F401  (these register the job handlers)
 from events import Events
 from graph.engine import GraphEngine, connect
-from taskqueue import JobQueue, broker_for
+from taskqueue import QUEUE, JobQueue, broker_for
+from workers import compaction
 from workers.jobs import ThreadCleanup, ThreadRuntime
 
 log = logging.getLogger("apollonia.worker")
@@ -58,13 +59,18 @@ def build_worker(settings: Any, threads: int = 1) -> tuple[Worker, JobQueue]:
         return WorkerEnv(engine, events, holder["queue"], settings)
 
     runtime = ThreadRuntime(make_env)
+    broker = broker_for(settings)
+    compactor = compaction.for_settings(settings, broker, f"{broker.namespace}:{QUEUE}")
 
     def run_job(job_id: str) -> None:
         message = CurrentMessage.get_current_message()
         retries = int(message.options.get("retries", 0)) if message is not None else 0
-        runtime.run(job_id, retries)
+        try:
+            runtime.run(job_id, retries)
+        finally:
+            if compactor is not None:
+                compactor.job_done()
 
-    broker = broker_for(settings)
     broker.add_middleware(ThreadCleanup(runtime))
     queue = JobQueue(broker, run_job)
     holder["queue"] = queue
