@@ -9,9 +9,10 @@ APOLLONIA_COMPACT_AFTER jobs do); then times, in `--rounds` rounds alternating b
 the two (their order reversed every other round), the single Cypher query of 3
 consecutive 50-track pages in each of the 4 sort orders (the exact window of each page,
 with its artists, album and genres). Prints the median of the rounds' medians for each
-and their ratio. `--module-args` adds FalkorDB module arguments to the first database
-(for example `DELTA_MAX_PENDING_CHANGES 100`), to test another explanation of the
-difference. Talks only to the two servers' unix sockets.
+and their ratio; then four readers loop over those queries while the first database is
+compacted, and the failed queries and the slowest are counted. `--module-args` adds
+FalkorDB module arguments to the first database (for example `DELTA_MAX_PENDING_CHANGES
+100`), to test another explanation of the difference. Talks only to the two servers' unix sockets.
 """
 
 import argparse
@@ -67,6 +68,39 @@ async def median_ms(engine: FalkorDBEngine, queries: list[Query]) -> float:
     return statistics.median(times)
 
 
+async def reads_during_compaction(
+    engine: FalkorDBEngine, socket_path: Path, queries: list[Query]
+) -> tuple[int, int, float, float]:
+    """Four readers loop over `queries` while the database is compacted: how many
+    queries failed, how many were answered, the slowest (s) and the compaction's time.
+    The server refuses commands with LOADING while it reloads; the engine waits."""
+    done = asyncio.Event()
+    failed = answered = 0
+    slowest = 0.0
+
+    async def reader(offset: int) -> None:
+        nonlocal failed, answered, slowest
+        i = offset
+        while not done.is_set():
+            text, params = queries[i % len(queries)]
+            started = time.perf_counter()
+            try:
+                await engine.read("bench", text, params)
+                answered += 1
+            except Exception:  # any failure is what this counts
+                failed += 1
+            slowest = max(slowest, time.perf_counter() - started)
+            i += 1
+
+    readers = [asyncio.create_task(reader(k)) for k in range(4)]
+    await asyncio.sleep(1.0)
+    result = await asyncio.to_thread(embedded.compact, socket_path)
+    await asyncio.sleep(1.0)
+    done.set()
+    await asyncio.gather(*readers)
+    return failed, answered, slowest, result.seconds
+
+
 def with_module_args(module_args: str) -> None:
     """Start the next embedded servers with these FalkorDB module arguments."""
     plain = embedded._config
@@ -101,6 +135,13 @@ async def run(args: argparse.Namespace, root: Path) -> None:
         loaded = statistics.median(samples[id(first)])
         compacted = statistics.median(samples[id(second)])
         extra = f" (module args: {args.module_args})" if args.module_args else ""
+        failed, answered, slowest, seconds = await reads_during_compaction(
+            first, servers[0][0].socket_path, queries[id(first)]
+        )
+        print(
+            f"\nclients during a compaction of the first ({seconds:.2f} s): 4 readers, "
+            f"{answered} queries answered, {failed} failed, the slowest {slowest:.2f} s"
+        )
         print(
             f"\n{args.tracks:,} tracks, {len(SORTS) * PAGES} pages, {args.rounds} alternating "
             f"rounds, median ms of the single page query:\n"

@@ -3,14 +3,15 @@
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 from falkordb.asyncio import FalkorDB
 from falkordb.asyncio.query_result import QueryResult
+from redis.exceptions import BusyLoadingError, RedisError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, labelled
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 
 # A pool that serves a full GraphQL request's loaders at once without queueing.
 MAX_CONNECTIONS = 64
+# While the server loads its data (a restart replaying its files, a compaction reloading
+# them: about 2 s per 100k tracks) it refuses every command with LOADING before running
+# it; a query waits up to this long for it instead of failing.
+LOADING_WAIT_SECONDS = 60.0
 
 
 def _rows(result: Any) -> list[Row]:
@@ -156,8 +161,24 @@ class FalkorDBEngine(BatchWriter):
     async def _run(self, command: str, text: str) -> list[Row]:
         """falkordb's GRAPH.RO_QUERY or GRAPH.QUERY command, its compact reply parsed
         here (falkordb's parser awaits a coroutine per cell)."""
-        response = await self._graph.execute_command(command, self.graph_name, text, "--compact")
+        response = await self._loaded(command, text)
         return await _parse(self._graph, response)
+
+    async def _loaded(self, command: str, text: str) -> Any:
+        """The command's reply, once the server has finished loading its data (the
+        command was refused, not run, while it loaded: sending it again is safe)."""
+        deadline = time.monotonic() + LOADING_WAIT_SECONDS
+        pause = 0.02
+        while True:
+            try:
+                return await self._graph.execute_command(
+                    command, self.graph_name, text, "--compact"
+                )
+            except BusyLoadingError:
+                if time.monotonic() + pause > deadline:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.25)
 
     async def ensure_index(self, spec: IndexSpec) -> None:
         for statement in self.dialect.ddl(spec):
