@@ -124,7 +124,7 @@ async def run(args: argparse.Namespace, root: Path) -> None:
         servers.append(await load(root / "as-loaded", args.tracks))
         embedded._config = plain  # type: ignore[assignment]
         servers.append(await load(root / "compacted", args.tracks))
-        (_, first), (second_server, second) = servers
+        (first_server, first), (second_server, second) = servers
         done = embedded.compact(second_server.socket_path)
         print(f"  compacted the second in {done.seconds:.2f} s")
         queries = {id(first): await pages(first), id(second): await pages(second)}
@@ -136,7 +136,7 @@ async def run(args: argparse.Namespace, root: Path) -> None:
         compacted = statistics.median(samples[id(second)])
         extra = f" (module args: {args.module_args})" if args.module_args else ""
         failed, answered, slowest, seconds = await reads_during_compaction(
-            first, servers[0][0].socket_path, queries[id(first)]
+            first, first_server.socket_path, queries[id(first)]
         )
         print(
             f"\nclients during a compaction of the first ({seconds:.2f} s): 4 readers, "

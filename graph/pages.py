@@ -231,8 +231,12 @@ async def window_page(
         # key (a page of "Collection 0001".."0050", one key, again and again) fill it:
         # the density would climb with every page of ties, and the window after the last
         # tie would crawl across the gap.
-        ties = found[-1]["sort_key"][0] == start if found else True
-        if far is not None and len(rows) >= limit and scanned >= DENSITY_SAMPLE and not ties:
+        if (
+            far is not None
+            and len(rows) >= limit  # this window held the page: `found` is not empty
+            and scanned >= DENSITY_SAMPLE
+            and found[-1]["sort_key"][0] != start  # not ties of the cursor's key alone
+        ):
             density = scanned / width
         # The null row can take a place of the LIMIT (it sorts first descending).
         if len(found) < params["limit"] - 1:

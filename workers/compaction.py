@@ -102,9 +102,8 @@ class Compactor:
 def for_settings(settings: Any, broker: Any, waiting_key: str) -> Compactor | None:
     """The compactor of this configuration: None unless the graph is the embedded
     FalkorDB and `compact_after` is above 0."""
-    url = str(settings.resolved_graph_url)
     after = int(getattr(settings, "compact_after", 0))
-    if after <= 0 or not url.startswith("falkordb-embedded://"):
+    if after <= 0 or not str(settings.resolved_graph_url).startswith("falkordb-embedded://"):
         return None
-    folder = Path(url.split("://", 1)[1] or "./data").resolve()
-    return Compactor(broker.client, folder / SOCKET_NAME, after, broker.namespace, waiting_key)
+    socket_path = Path(settings.embedded_data_dir).resolve() / SOCKET_NAME
+    return Compactor(broker.client, socket_path, after, broker.namespace, waiting_key)
