@@ -77,6 +77,11 @@ class EmbeddedServer:
             os.kill(self.pid, signal.SIGKILL)
 
 
+def socket_path_of(data_dir: str | os.PathLike[str]) -> Path:
+    """The unix socket of the embedded server whose data lives in `data_dir`."""
+    return Path(data_dir).resolve() / SOCKET_NAME
+
+
 def process_alive(pid: int) -> bool:
     """Whether process `pid` runs (a zombie child of this process is reaped: not)."""
     try:

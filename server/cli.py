@@ -259,7 +259,7 @@ def compact(args: argparse.Namespace) -> int:
     """Reload the running embedded database's data in one piece (graph.embedded.compact)."""
     import redis
 
-    from graph.embedded import SOCKET_NAME, _answers
+    from graph.embedded import _answers, socket_path_of
     from graph.embedded import compact as compact_server
 
     settings = _settings(args)
@@ -271,7 +271,7 @@ def compact(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    socket_path = Path(folder).resolve() / SOCKET_NAME
+    socket_path = socket_path_of(folder)
     if not _answers(socket_path):
         print(f"the database in {folder} is not running: its next start loads it compact")
         return 0

@@ -132,10 +132,9 @@ class Settings:
         """REDIS_URL, else the embedded server's unix socket."""
         if self.redis_url:
             return self.redis_url
-        from graph.embedded import SOCKET_NAME
+        from graph.embedded import socket_path_of
 
-        folder = self.embedded_data_dir or self.data_dir
-        return f"unix://{Path(folder).resolve() / SOCKET_NAME}"
+        return f"unix://{socket_path_of(self.embedded_data_dir or self.data_dir)}"
 
     @property
     def resolved_media_dir(self) -> Path:

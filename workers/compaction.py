@@ -24,7 +24,7 @@ from typing import Any
 import redis
 from prometheus_client import Counter
 
-from graph.embedded import SOCKET_NAME, Compaction, compact
+from graph.embedded import Compaction, compact, socket_path_of
 
 log = logging.getLogger("apollonia.worker")
 
@@ -105,5 +105,5 @@ def for_settings(settings: Any, broker: Any, waiting_key: str) -> Compactor | No
     after = int(getattr(settings, "compact_after", 0))
     if after <= 0 or not str(settings.resolved_graph_url).startswith("falkordb-embedded://"):
         return None
-    socket_path = Path(settings.embedded_data_dir).resolve() / SOCKET_NAME
+    socket_path = socket_path_of(settings.embedded_data_dir)
     return Compactor(broker.client, socket_path, after, broker.namespace, waiting_key)
