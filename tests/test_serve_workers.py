@@ -62,12 +62,14 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _two_api_processes(data_dir: Path) -> _server.ServerProcess:
+def _two_api_processes(
+    data_dir: Path, environment: dict[str, str] | None = None
+) -> _server.ServerProcess:
     """`apollonia serve` with two API processes and no job worker, once ready."""
     return _server.start_server(
         data_dir,
         {"LOG_LEVEL": "warning", "APOLLONIA_ALLOW_ANONYMOUS_READ": "true"},
-        {"APOLLONIA_WEB_WORKERS": "2", "APOLLONIA_RUN_WORKER": "false"},
+        {"APOLLONIA_WEB_WORKERS": "2", "APOLLONIA_RUN_WORKER": "false"} | (environment or {}),
         ready_path="/health/ready",
     )
 
@@ -150,5 +152,54 @@ def test_a_killed_api_process_leaves_the_sums_at_the_next_scrape(tmp_path: Path)
         assert not [
             path for pid in first for path in (tmp_path / "metrics").glob(f"gauge_live*_{pid}.db")
         ]
+    finally:
+        server.stop()
+
+
+LOGIN = """
+mutation($login: String!) {
+  login(input: {login: $login, password: "a wrong password"}) { accessToken }
+}
+"""
+
+
+def _login_codes(url: str, forwarded: list[str]) -> list[str]:
+    """The error code of one failed login per address, each claimed in X-Forwarded-For
+    by a new connection from 127.0.0.1 (so both API processes answer some)."""
+    codes = []
+    for n, address in enumerate(forwarded):
+        with httpx.Client(base_url=url, timeout=30, trust_env=False) as fresh:
+            body = {"query": LOGIN, "variables": {"login": f"nobody{n}"}}
+            reply = fresh.post("/graphql", json=body, headers={"x-forwarded-for": address})
+            codes.append(reply.json()["errors"][0]["extensions"]["code"])
+    return codes
+
+
+def test_api_processes_believe_forwarded_addresses_only_from_trusted_proxies(
+    tmp_path: Path,
+) -> None:
+    """The single process's rule holds for N: X-Forwarded-For names the client only when
+    the connection comes from APOLLONIA_TRUSTED_PROXIES. uvicorn's own default (trust it
+    from 127.0.0.1) would give every claimed address its own sign-in budget."""
+    addresses = [f"203.0.113.{n}" for n in range(14)]
+    untrusting = tmp_path / "untrusting"
+    untrusting.mkdir()
+    server = _two_api_processes(untrusting, {"APOLLONIA_RATE_LIMIT_LOGIN": "10/minute"})
+    try:
+        assert len(_api_processes(server.pid)) == 2
+        codes = _login_codes(server.url, addresses)
+    finally:
+        server.stop()
+    assert codes == ["UNAUTHENTICATED"] * 10 + ["RATE_LIMITED"] * 4
+
+    trusting = tmp_path / "trusting"
+    trusting.mkdir()
+    server = _two_api_processes(
+        trusting,
+        {"APOLLONIA_RATE_LIMIT_LOGIN": "10/minute", "APOLLONIA_TRUSTED_PROXIES": "127.0.0.1"},
+    )
+    try:
+        # Behind a trusted proxy each forwarded address is a client of its own.
+        assert _login_codes(server.url, addresses) == ["UNAUTHENTICATED"] * 14
     finally:
         server.stop()
