@@ -109,7 +109,7 @@ def serve(args: argparse.Namespace) -> int:
                 access_log=settings.access_log,
                 # Each process trusts X-Forwarded-For as the single one does: only from
                 # APOLLONIA_TRUSTED_PROXIES (uvicorn's default believes 127.0.0.1).
-                **settings.uvicorn_proxy_options(),  # type: ignore[arg-type]
+                **settings.uvicorn_options(),  # type: ignore[arg-type]
             )
             return 0
         uvicorn.run(
@@ -118,7 +118,7 @@ def serve(args: argparse.Namespace) -> int:
             port=settings.port,
             log_level=settings.log_level,
             access_log=settings.access_log,  # redacted by server/logs.py
-            **settings.uvicorn_proxy_options(),  # type: ignore[arg-type]
+            **settings.uvicorn_options(),  # type: ignore[arg-type]
         )
     finally:
         stop()  # start-up failed, or uvicorn returned normally

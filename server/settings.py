@@ -101,13 +101,20 @@ class Settings:
     def production(self) -> bool:
         return self.env == "production"
 
-    def uvicorn_proxy_options(self) -> dict[str, object]:
-        """uvicorn's proxy settings: `X-Forwarded-For`/`-Proto` are believed only from
-        the configured proxies. uvicorn's own default trusts them from 127.0.0.1, which
-        lets any local client name its own address (and so its rate-limit budget)."""
+    def uvicorn_options(self) -> dict[str, object]:
+        """uvicorn's settings that every way of serving shares (one process, N, the
+        tests' live server): no `Server: uvicorn` header (what runs here is nobody's
+        business), and the proxy settings: `X-Forwarded-For`/`-Proto` are believed only
+        from the configured proxies. uvicorn's own default trusts them from 127.0.0.1,
+        which lets any local client name its own address (and so its rate-limit
+        budget)."""
+        options: dict[str, object] = {"server_header": False}
         if not self.trusted_proxies:
-            return {"proxy_headers": False, "forwarded_allow_ips": ""}
-        return {"proxy_headers": True, "forwarded_allow_ips": ",".join(self.trusted_proxies)}
+            return options | {"proxy_headers": False, "forwarded_allow_ips": ""}
+        return options | {
+            "proxy_headers": True,
+            "forwarded_allow_ips": ",".join(self.trusted_proxies),
+        }
 
     @property
     def resolved_log_format(self) -> str:

@@ -84,6 +84,8 @@ async def test_development_without_a_token_keeps_both_open(
     assert metrics.status_code == 200
     assert "components" in health.json()
     assert "strict-transport-security" not in health.headers
+    # uvicorn names itself in `Server` unless told not to: it is not.
+    assert "server" not in health.headers and "server" not in metrics.headers
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,9 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
             for _ in range(20):
                 with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
                     body = {"query": TRACK, "variables": {"id": track_id}}
-                    data = fresh.post("/graphql", json=body).json()
+                    reply = fresh.post("/graphql", json=body)
+                    assert "server" not in reply.headers  # uvicorn's `Server`, as one process
+                    data = reply.json()
                     assert data == {"data": {"track": {"id": track_id, "title": "Shared"}}}
             # Either process's /metrics counts the requests of both: 22 to /graphql.
             for _ in range(2):

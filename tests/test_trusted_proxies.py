@@ -107,10 +107,14 @@ async def test_an_account_has_one_budget_by_username_and_email(
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, {"proxy_headers": False, "forwarded_allow_ips": ""}),
+        ({}, {"server_header": False, "proxy_headers": False, "forwarded_allow_ips": ""}),
         (
             {"APOLLONIA_TRUSTED_PROXIES": "10.0.0.2, 10.1.0.0/16"},
-            {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.2,10.1.0.0/16"},
+            {
+                "server_header": False,
+                "proxy_headers": True,
+                "forwarded_allow_ips": "10.0.0.2,10.1.0.0/16",
+            },
         ),
     ],
 )
@@ -120,4 +124,4 @@ def test_serve_hands_the_trusted_proxies_to_uvicorn(
     monkeypatch.delenv("APOLLONIA_TRUSTED_PROXIES", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert Settings.from_env().uvicorn_proxy_options() == expected
+    assert Settings.from_env().uvicorn_options() == expected

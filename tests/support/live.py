@@ -29,7 +29,7 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
-            **settings.uvicorn_proxy_options(),  # type: ignore[arg-type]
+            **settings.uvicorn_options(),  # type: ignore[arg-type]
         )
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
