@@ -93,6 +93,7 @@ class Settings:
     webhook_secret: str = ""
     webhook_backoff_ms: int = 1_000
     worker_metrics_port: int = 0  # 0: a worker serves no /metrics of its own
+    worker_metrics_host: str = "127.0.0.1"  # the address it listens on (0.0.0.0: all)
     compact_after: int = 10_000  # finished jobs after which a worker compacts (0: never)
     trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-* count
     metrics_token: str = ""  # a bearer token /metrics and the full /health ask for
@@ -232,6 +233,7 @@ class Settings:
             "similarity_k": int(os.environ.get("APOLLONIA_SIMILARITY_K", "10")),
             "similarity_min_score": float(os.environ.get("APOLLONIA_SIMILARITY_MIN_SCORE", "0.5")),
             "worker_metrics_port": int(os.environ.get("APOLLONIA_WORKER_METRICS_PORT", "0")),
+            "worker_metrics_host": os.environ.get("APOLLONIA_WORKER_METRICS_HOST", "127.0.0.1"),
             "compact_after": int(os.environ.get("APOLLONIA_COMPACT_AFTER", "10000")),
             "webhook_allowed_hosts": tuple(
                 host.strip()

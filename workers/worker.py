@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dramatiq import Worker
 from dramatiq.middleware import CurrentMessage
@@ -23,6 +23,9 @@ from graph.engine import GraphEngine, connect
 from taskqueue import QUEUE, JobQueue, broker_for
 from workers import compaction
 from workers.jobs import ThreadCleanup, ThreadRuntime
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
 log = logging.getLogger("apollonia.worker")
 
@@ -92,6 +95,23 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def serve_metrics(settings: Any) -> "WSGIServer | None":
+    """This worker's /metrics (job runs and durations are counted in the process that
+    ran them, workers/jobs.py) on APOLLONIA_WORKER_METRICS_PORT, when set, at
+    APOLLONIA_WORKER_METRICS_HOST: 127.0.0.1 unless told otherwise. It has no token
+    check, unlike the API's /metrics, so it is no wider open than asked (prometheus-
+    client's own default is every interface)."""
+    port = int(getattr(settings, "worker_metrics_port", 0))
+    if not port:
+        return None
+    from prometheus_client import start_http_server
+
+    host = str(getattr(settings, "worker_metrics_host", "127.0.0.1"))
+    server, _ = start_http_server(port, addr=host)
+    log.info("worker metrics on %s:%d/metrics", host, port)
+    return server
+
+
 def run_worker(settings: Any, threads: int = 1) -> int:
     """Run until SIGTERM or SIGINT, then finish the jobs in hand (up to 30 s). With
     APOLLONIA_WORKER_MEMORY_MB set, the process's address space is capped at it."""
@@ -101,13 +121,7 @@ def run_worker(settings: Any, threads: int = 1) -> int:
     log.info("warming up the analysis (numba) ...")
     log.info("warm-up took %.1f s", warm_up())
     worker, queue = build_worker(settings, threads)
-    port = getattr(settings, "worker_metrics_port", 0)
-    if port:
-        # Job runs and durations are counted in this process (workers/jobs.py).
-        from prometheus_client import start_http_server
-
-        start_http_server(port)
-        log.info("worker metrics on :%d/metrics", port)
+    serve_metrics(settings)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
