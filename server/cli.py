@@ -107,8 +107,8 @@ def serve(args: argparse.Namespace) -> int:
                 port=settings.port,
                 log_level=settings.log_level,
                 access_log=settings.access_log,
-                # Each process trusts X-Forwarded-For as the single one does: only from
-                # APOLLONIA_TRUSTED_PROXIES (uvicorn's default believes 127.0.0.1).
+                # As the single process: X-Forwarded-For only from APOLLONIA_TRUSTED_PROXIES
+                # (uvicorn's default believes 127.0.0.1), and no Server header.
                 **settings.uvicorn_options(),  # type: ignore[arg-type]
             )
             return 0
