@@ -46,6 +46,9 @@ UNBOUNDED = (1 << 31) - 1  # reads a window whole (FalkorDB reads LIMIT 2**32 as
 MAX_SHRINKS = 24
 MAX_EMPTY = 32
 MAX_SIGNATURES = 4096
+# A refresh of the statistics whose count moved by at most this share keeps the local
+# densities the walks learnt; a larger move (an import, a purge) starts them over.
+STATS_DRIFT = 0.1
 DENSITY_SAMPLE = 32  # nodes a window that held its page read, at least, to set the density
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
@@ -62,6 +65,10 @@ class _Stats:
     total: int
     density: float  # nodes per key unit
     read_at: float
+    # Since when (and at what count) the count has stayed within STATS_DRIFT: the local
+    # densities learnt since then still hold.
+    epoch: float
+    epoch_total: int
 
 
 @dataclass
@@ -69,7 +76,7 @@ class _Learnt:
     """What the walks over one engine learnt: the keys' range and count per (label,
     key); per filter signature, the share of scanned nodes it kept; and per (label, key,
     signature) the nodes per key unit a window of that walk scanned, with the stats'
-    read_at it was learnt under (per filter: a filter the index answers, a genre, makes
+    epoch it was learnt under (per filter: a filter the index answers, a genre, makes
     its windows scan only the genre's nodes, far sparser)."""
 
     stats: dict[tuple[str, str], _Stats] = field(default_factory=dict)
@@ -111,7 +118,14 @@ async def _label_stats(
     if low is None or high is None:
         low, high = 0, 0
     density = total / max(1, int(high) - int(low) + 1)
-    stats = _Stats(int(low), int(high), total, density, time.monotonic())
+    now = time.monotonic()
+    if stats is not None and abs(total - stats.epoch_total) <= STATS_DRIFT * max(
+        stats.epoch_total, 1
+    ):
+        epoch, epoch_total = stats.epoch, stats.epoch_total
+    else:
+        epoch, epoch_total = now, total
+    stats = _Stats(int(low), int(high), total, density, now, epoch, epoch_total)
     if len(learnt.stats) >= MAX_SIGNATURES:
         learnt.stats.clear()  # keys of one user's edges are open-ended: bounded memory
     learnt.stats[key] = stats
@@ -161,7 +175,7 @@ async def window_page(
     learnt = _learnt.setdefault(engine, _Learnt())
     learnt_key = (label, prop, signature)
     seen = learnt.densities.get(learnt_key)
-    density = seen[0] if seen is not None and seen[1] == stats.read_at else stats.density
+    density = seen[0] if seen is not None and seen[1] == stats.epoch else stats.density
     kept = learnt.yields.get(signature, 1.0)
     rows: list[Row] = []
     # The filter's yield is learnt only from windows whose every passing row came back:
@@ -272,7 +286,7 @@ async def window_page(
         learnt_yield = kept_total / scanned_total if scanned_total else kept
         learnt.yields[signature] = min(1.0, max(learnt_yield, at_least, 1e-3))
         # A walk's next page is near: start from what this one saw.
-        learnt.densities[learnt_key] = (density, stats.read_at)
+        learnt.densities[learnt_key] = (density, stats.epoch)
     if rows and stats.total == 0:
         # Read before the first node: read again (gone already if the stats were cleared).
         learnt.stats.pop((label, prop), None)

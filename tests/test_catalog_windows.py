@@ -484,3 +484,45 @@ async def test_pages_of_ties_do_not_narrow_the_next_window(
         after = keys[19]
     assert titles == [t["title"] for t in inputs]
     assert max(per_page) <= 3, per_page
+
+
+async def test_a_statistics_refresh_keeps_what_the_walk_learnt(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The label's statistics are read again every STATS_SECONDS. When the count has not
+    moved, what a walk learnt of the keys' local density still holds: the next page must
+    not start over from the label's average. (It did: here 400 durations within four
+    seconds and one of a day make the average a poor guide, and each page after a
+    refresh read a window cut at the budget before the right one.)"""
+    monkeypatch.setattr(pages, "BUDGET", 256)
+    inputs = [{"title": f"Song {i}", "duration": 100.0 + i / 100} for i in range(400)]
+    await catalog_writes.create_tracks(engine, [*inputs, {"title": "Long", "duration": 86400.0}])
+    reads = record_reads(engine, "tracks_page", monkeypatch)
+    after = None
+    for page in range(8):
+        if page >= 3:
+            monkeypatch.setattr(pages, "STATS_SECONDS", 0.0)  # read them again each page
+        reads.clear()
+        rows, keys = await catalog.tracks_page(engine, TrackFilter(), "DURATION", "ASC", after, 21)
+        assert [r["duration"] for r in rows[:20]] == pytest.approx(
+            [100.0 + i / 100 for i in range(page * 20, page * 20 + 20)]
+        )
+        after = keys[19]
+        if page >= 1:
+            assert len(reads) == 1, (page, reads)
+
+
+async def test_a_moved_count_starts_the_learning_over(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the walks learnt holds while the count stays within STATS_DRIFT of the count
+    it was learnt at, however many refreshes that takes; past it (an import), it goes."""
+    monkeypatch.setattr(pages, "STATS_SECONDS", 0.0)
+    await catalog_writes.create_tracks(engine, _inputs(100))
+    first = await pages._label_stats(engine, "Track", "sk_duration")
+    epochs = []
+    for n in range(4):  # 3 more each time: 103, 106, 109, 112 tracks
+        await catalog_writes.create_tracks(engine, _inputs(3, offset=1000 + 3 * n))
+        epochs.append((await pages._label_stats(engine, "Track", "sk_duration")).epoch)
+    assert epochs[:3] == [first.epoch] * 3  # within 10% of 100
+    assert epochs[3] != first.epoch  # 112: the small steps added up
