@@ -3,7 +3,8 @@
 The URL is checked when the job is submitted and again before each delivery (a name
 may resolve elsewhere by then): http or https only, a host allowed by
 `APOLLONIA_WEBHOOK_ALLOWED_HOSTS` (none: any public host), and no private, loopback,
-link-local or otherwise internal address unless `APOLLONIA_WEBHOOK_ALLOW_PRIVATE=true`.
+link-local or otherwise internal address unless `APOLLONIA_WEBHOOK_ALLOW_PRIVATE=true`;
+the delivery then connects to the address checked, not to a new lookup of the name.
 The body is signed with HMAC-SHA256 under `APOLLONIA_WEBHOOK_SECRET`, sent as
 `X-Apollonia-Signature: sha256=<hex>`. A delivery that fails (no answer, or not 2xx)
 is retried 3 times with doubling backoff; failing for good is logged, and never fails
@@ -68,9 +69,39 @@ def check_url(url: str, settings: Any) -> str:
     return url
 
 
-async def _resolves_public(host: str, port: int) -> bool:
+async def _addresses(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to now (an address literal: itself)."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return all(not _internal(str(info[4][0])) for info in infos)
+    return [str(info[4][0]) for info in infos]
+
+
+async def _target(host: str, port: int, settings: Any) -> str | None:
+    """The address to connect to: the first that `host` resolves to, None when any of
+    them is internal (unless private addresses are allowed). The delivery connects to
+    this very address: were the client to resolve the name again, a name that answers
+    a public address to this check and 127.0.0.1 to the next lookup (DNS rebinding,
+    TTL 0) would reach an internal service."""
+    found = await _addresses(host, port)
+    if not found:
+        return None
+    if not settings.webhook_allow_private and any(_internal(a) for a in found):
+        return None
+    return found[0]
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`url` sent to `address`: the URL with the address for its host, the Host header
+    it would have sent, and for https the name that TLS verifies (SNI and the
+    certificate's name: httpx's `sni_hostname` extension)."""
+    parts = urlsplit(url)
+    host = str(parts.hostname)
+
+    def netloc(name: str) -> str:
+        bracketed = f"[{name}]" if ":" in name else name
+        return bracketed if parts.port is None else f"{bracketed}:{parts.port}"
+
+    extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc(address)).geturl(), {"host": netloc(host)}, extensions
 
 
 async def deliver(url: str, payload: dict[str, Any], settings: Any, backoff: float = 1.0) -> bool:
@@ -91,12 +122,14 @@ async def deliver(url: str, payload: dict[str, Any], settings: Any, backoff: flo
                 check_url(url, settings)
                 parts = urlsplit(url)
                 port = parts.port or (443 if parts.scheme == "https" else 80)
-                if not settings.webhook_allow_private and not await _resolves_public(
-                    str(parts.hostname), port
-                ):
+                address = await _target(str(parts.hostname), port, settings)
+                if address is None:
                     log.warning("webhook to %s refused: it resolves to an internal address", url)
                     return False
-                response = await client.post(url, content=body, headers=headers)
+                target, host, extensions = _pinned(url, address)
+                response = await client.post(
+                    target, content=body, headers=headers | host, extensions=extensions
+                )
                 if 200 <= response.status_code < 300:
                     return True
                 log.info("webhook attempt %d: HTTP %d", attempt + 1, response.status_code)
