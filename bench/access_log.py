@@ -49,9 +49,14 @@ async def load(db: EmbeddedServer, tracks: int) -> list[str]:
     return random.Random(3).sample(ids, min(2000, len(ids)))
 
 
-async def measure(data_dir: Path, mode: str, ids: list[str], args: argparse.Namespace) -> Run:
-    saved = {k: os.environ.get(k) for k in SETTINGS[mode]}
-    os.environ.update(SETTINGS[mode])
+async def measure(
+    data_dir: Path, label: str, env: dict[str, str], ids: list[str], args: argparse.Namespace
+) -> Run:
+    """`track(id)` on `apollonia serve` over `data_dir` with `env` added to this process'
+    environment: requests/s, latencies, and the server's CPU per request (its API
+    processes and job worker together) in `run.cpu["server_ms"]`."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         server = start_server(data_dir)
     finally:
@@ -63,10 +68,17 @@ async def measure(data_dir: Path, mode: str, ids: list[str], args: argparse.Name
     try:
         requests = [_client.http_request(server.port, b) for b in track_workload(ids).bodies()]
         await _client.run_raw("warm-up", server.port, requests, args.concurrency, 1.0, 10**6)
-        meter = CpuMeter({"server": server.pid})
+        # The database apart: from the second run on, `serve` itself starts it (the
+        # previous run's stop stopped it), and as the server's descendant its CPU counted
+        # as the server's (0.51 ms a request in the first run, 0.97-1.15 in later ones).
+        pids = {"server": server.pid}
+        db = server.db_pid()
+        if db is not None:
+            pids["db"] = db
+        meter = CpuMeter(pids)
         meter.start()
         run = await _client.run_raw(
-            mode, server.port, requests, args.concurrency, args.duration, 10**7
+            label, server.port, requests, args.concurrency, args.duration, 10**7
         )
         used = meter.stop()
         # The server's CPU per request, in ms: what the log costs whatever else runs.
@@ -80,40 +92,57 @@ def rate(run: Run) -> float:
     return run.count / run.elapsed
 
 
-async def main(args: argparse.Namespace, data_dir: Path, db: EmbeddedServer) -> None:
+async def alternate(
+    args: argparse.Namespace, data_dir: Path, db: EmbeddedServer, configs: dict[str, dict[str, str]]
+) -> dict[str, list[Run]]:
+    """`track(id)` under each configuration (label -> environment), `args.rounds` times,
+    the order alternating by round; each run printed as it ends."""
     ids = await load(db, args.tracks)
-    results: dict[str, list[Run]] = {"on": [], "off": []}
+    results: dict[str, list[Run]] = {label: [] for label in configs}
     print(f"track(id) at {args.concurrency} clients, {args.duration:.0f} s a run")
     print(
-        f"  {'round':>5} {'log':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        f"  {'round':>5} {'':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'server CPU ms/request':>22}"
     )
+    labels = list(configs)
     for round_ in range(args.rounds):
-        order = ("on", "off") if round_ % 2 == 0 else ("off", "on")
-        for mode in order:
-            run = await measure(data_dir, mode, ids, args)
-            results[mode].append(run)
+        for label in labels if round_ % 2 == 0 else labels[::-1]:
+            run = await measure(data_dir, label, configs[label], ids, args)
+            results[label].append(run)
             lat = run.latencies_ms
             print(
-                f"  {round_ + 1:>5} {mode:>4} {rate(run):>8,.0f} {percentile(lat, 50):>8.2f}"
+                f"  {round_ + 1:>5} {label:>4} {rate(run):>8,.0f} {percentile(lat, 50):>8.2f}"
                 f" {percentile(lat, 99):>8.2f} {run.cpu['server_ms']:>22.3f}",
                 flush=True,
             )
-    medians = {m: statistics.median(rate(r) for r in runs) for m, runs in results.items()}
-    p99 = {
-        m: statistics.median(percentile(r.latencies_ms, 99) for r in runs)
-        for m, runs in results.items()
+    return results
+
+
+def medians(results: dict[str, list[Run]]) -> dict[str, dict[str, float]]:
+    """Per configuration: the medians of requests/s, p50, p99 and server CPU ms/request."""
+    return {
+        label: {
+            "rate": statistics.median(rate(r) for r in runs),
+            "p50": statistics.median(percentile(r.latencies_ms, 50) for r in runs),
+            "p99": statistics.median(percentile(r.latencies_ms, 99) for r in runs),
+            "cpu": statistics.median(r.cpu["server_ms"] for r in runs),
+        }
+        for label, runs in results.items()
     }
+
+
+async def main(args: argparse.Namespace, data_dir: Path, db: EmbeddedServer) -> None:
+    m = medians(await alternate(args, data_dir, db, SETTINGS))
+    on, off = m["on"], m["off"]
     print(
-        f"median req/s: access log on {medians['on']:,.0f}, off {medians['off']:,.0f};"
-        f" off/on {medians['off'] / medians['on']:.3f}x"
-        f" (the log costs {100 * (1 - medians['on'] / medians['off']):.1f}% of throughput)"
+        f"median req/s: access log on {on['rate']:,.0f}, off {off['rate']:,.0f};"
+        f" off/on {off['rate'] / on['rate']:.3f}x"
+        f" (the log costs {100 * (1 - on['rate'] / off['rate']):.1f}% of throughput)"
     )
-    print(f"median p99 ms: on {p99['on']:.2f}, off {p99['off']:.2f}")
-    cpu = {m: statistics.median(r.cpu["server_ms"] for r in runs) for m, runs in results.items()}
+    print(f"median p99 ms: on {on['p99']:.2f}, off {off['p99']:.2f}")
     print(
-        f"median server CPU per request: on {cpu['on']:.3f} ms, off {cpu['off']:.3f} ms;"
-        f" on/off {cpu['on'] / cpu['off']:.3f}x"
+        f"median server CPU per request: on {on['cpu']:.3f} ms, off {off['cpu']:.3f} ms;"
+        f" on/off {on['cpu'] / off['cpu']:.3f}x"
     )
 
 
