@@ -22,8 +22,9 @@ import os
 import random
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -158,11 +159,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+Main = Callable[[argparse.Namespace, Path, EmbeddedServer], Coroutine[Any, Any, None]]
+
+
+def run(argv: Sequence[str] | None = None, bench: Main = main, name: str = "log") -> int:
+    """`bench` over a scratch database with the command line's arguments; 2 if it could
+    not run."""
     args = parse_args(argv)
-    with scratch_database("apollonia-bench-log-") as (data_dir, db):
+    with scratch_database(f"apollonia-bench-{name}-") as (data_dir, db):
         try:
-            asyncio.run(main(args, data_dir, db))
+            asyncio.run(bench(args, data_dir, db))
         except BenchError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

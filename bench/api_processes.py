@@ -16,21 +16,17 @@ medians and the ratios 2/1 of requests/s and p99. Exits 0; 2 if it could not run
 """
 
 import argparse
-import asyncio
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import BenchError, scratch_database
-from bench.access_log import alternate, medians, parse_args
+from bench.access_log import SETTINGS, alternate, medians, run
 from graph.embedded import EmbeddedServer
 
-LOGGED = {"LOG_LEVEL": "info", "APOLLONIA_ACCESS_LOG": "true", "LOG_FORMAT": "json"}
-CONFIGS = {
-    "1": LOGGED | {"APOLLONIA_WEB_WORKERS": "1"},
-    "2": LOGGED | {"APOLLONIA_WEB_WORKERS": "2"},
+CONFIGS = {  # the access log on, as in production
+    "1": SETTINGS["on"] | {"APOLLONIA_WEB_WORKERS": "1"},
+    "2": SETTINGS["on"] | {"APOLLONIA_WEB_WORKERS": "2"},
 }
 
 
@@ -51,16 +47,5 @@ async def main(args: argparse.Namespace, data_dir: Path, db: EmbeddedServer) -> 
     )
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    with scratch_database("apollonia-bench-processes-") as (data_dir, db):
-        try:
-            asyncio.run(main(args, data_dir, db))
-        except BenchError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(sys.argv[1:], main, "processes"))
