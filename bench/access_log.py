@@ -54,8 +54,8 @@ async def measure(
     data_dir: Path, label: str, env: dict[str, str], ids: list[str], args: argparse.Namespace
 ) -> Run:
     """`track(id)` on `apollonia serve` over `data_dir` with `env` added to this process'
-    environment: requests/s, latencies, and the server's CPU per request (its API
-    processes and job worker together) in `run.cpu["server_ms"]`."""
+    environment: requests/s, latencies, and the server's CPU per request (all its API
+    processes; the embedded database measured apart) in `run.cpu["server_ms"]`."""
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
