@@ -49,6 +49,10 @@ MAX_SIGNATURES = 4096
 # A refresh of the statistics whose count moved by at most this share keeps the local
 # densities the walks learnt; a larger move (an import, a purge) starts them over.
 STATS_DRIFT = 0.1
+# Nodes a window is sized to read at least: a round trip costs far more than a few dozen
+# nodes more in it, and a label this small is read in one open window, whatever gaps
+# its keys have (25 tracks, one created a few ms before the rest, took two windows).
+MIN_SCAN = 64
 DENSITY_SAMPLE = 32  # nodes a window that held its page read, at least, to set the density
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
@@ -143,7 +147,7 @@ def _narrowed(stats: _Stats, key_range: tuple[int | None, int | None]) -> tuple[
 
 def _width(density: float, kept: float, wanted: int) -> int:
     """Key units expected to hold `wanted` kept rows while reading at most TARGET of BUDGET."""
-    scan = min(BUDGET * TARGET, 2 * wanted / max(kept, 1e-3))
+    scan = min(BUDGET * TARGET, max(MIN_SCAN, 2 * wanted / max(kept, 1e-3)))
     return max(1, min(KEY_MAX, int(scan / max(density, 1e-18))))
 
 
@@ -186,6 +190,7 @@ async def window_page(
     scanned_total = kept_total = 0
     at_least = 0.0
     width = _width(density, kept, limit)
+    small = stats.total <= min(BUDGET * TARGET, MIN_SCAN)
     rounds = shrinks = empties = cuts = 0
     gallop = 2
     while rounds < MAX_ROUNDS:
@@ -193,8 +198,9 @@ async def window_page(
         assert far is not None
         # The window holds keys up to far - 1 (down to far + 1): open only past those.
         past = far - 1 > high if ascending else far + 1 < low
-        if past or not KEY_MIN < far < KEY_MAX:
-            # Past the last key known: open, so the end of the list costs no extra round.
+        if past or small or not KEY_MIN < far < KEY_MAX:
+            # Past the last key known, or few nodes in all: open, so the end of the list
+            # costs no extra round.
             far = None
         # A one-key window cannot shrink: it is read whole (ties of one key only).
         budget = BUDGET if width > 1 and shrinks < MAX_SHRINKS else UNBOUNDED
@@ -227,6 +233,7 @@ async def window_page(
                 # Many keys past the last one known: they were written since; read again.
                 stats = await _label_stats(engine, label, prop, True, stats_query)
                 low, high = _narrowed(stats, key_range)
+                small = stats.total <= min(BUDGET * TARGET, MIN_SCAN)
             continue
         cuts = 0
         if scanned == 0 and far is not None and empties < MAX_EMPTY:

@@ -526,3 +526,43 @@ async def test_a_moved_count_starts_the_learning_over(
         epochs.append((await pages._label_stats(engine, "Track", "sk_duration")).epoch)
     assert epochs[:3] == [first.epoch] * 3  # within 10% of 100
     assert epochs[3] != first.epoch  # 112: the small steps added up
+
+
+async def test_a_small_label_is_read_in_one_window_whatever_its_gaps(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A label of at most MIN_SCAN nodes is read in one open window. Windows sized from
+    its average density crossed a gap in two or three reads: 25 tracks, one created a
+    few ms before the other 24, made a test's page of one track cost a read more in
+    one run out of ten."""
+    monkeypatch.setattr(pages, "BUDGET", 1024)
+    inputs = [{"title": "Intro", "duration": 1.0}]
+    inputs += [{"title": f"Song {i}", "duration": 300.0 + i} for i in range(24)]
+    await catalog_writes.create_tracks(engine, inputs)
+    reads = record_reads(engine, "tracks_page", monkeypatch)
+    for first in (1, 2, 20):
+        for direction in ("ASC", "DESC"):
+            reads.clear()
+            rows, _ = await catalog.tracks_page(
+                engine, TrackFilter(), "DURATION", direction, None, first + 1
+            )
+            durations = sorted((r["duration"] for r in inputs), reverse=direction == "DESC")
+            assert [r["duration"] for r in rows] == durations[: first + 1]
+            assert len(reads) == 1, (first, direction)
+    # Past MIN_SCAN nodes, windows again: a page of one reads far fewer than all of them.
+    more = [{"title": f"More {i}", "duration": 600.0 + i} for i in range(pages.MIN_SCAN)]
+    await catalog_writes.create_tracks(engine, more)
+    pages.forget()
+    scanned: list[int] = []
+    read = engine.read
+
+    async def recording(op: str, query: str, params: Any = None) -> Any:
+        rows = await read(op, query, params)
+        if op == "tracks_page":
+            scanned.append(int(rows[0]["scanned"]) if rows else 0)
+        return rows
+
+    monkeypatch.setattr(engine, "read", recording)
+    rows, _ = await catalog.tracks_page(engine, TrackFilter(), "DURATION", "DESC", None, 2)
+    assert [r["duration"] for r in rows] == [600.0 + pages.MIN_SCAN - 1, 600.0 + pages.MIN_SCAN - 2]
+    assert sum(scanned) < len(inputs) + len(more), scanned
