@@ -100,10 +100,3 @@ def no_server_error(ctx: Any, response: Any, case: Any) -> None:
     errors = payload.get("errors") if isinstance(payload, dict) else None
     codes = [e.get("extensions", {}).get("code") for e in errors or [] if isinstance(e, dict)]
     assert "INTERNAL" not in codes, f"INTERNAL error: {errors}"
-
-
-@schemathesis.hook
-def map_case(context: schemathesis.HookContext, case: Any) -> Any:
-    with open("/tmp/i11a/cases.log", "a") as f:
-        f.write(repr(case.body)[:300] + "\n")
-    return case
