@@ -62,6 +62,20 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _both_processes(server: _server.ServerProcess) -> list[int]:
+    """The two live API processes under `server`. Ready means one of them answered; the
+    other may be starting, or replaced by uvicorn's supervisor (which kills a process
+    that misses its 5 s health check on a loaded machine): wait for it, boundedly."""
+    deadline = time.monotonic() + 20
+    while True:
+        found = [pid for pid in _api_processes(server.pid) if _alive(pid)]
+        if len(found) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(found) == 2, (found, server.log_tail())
+    return found
+
+
 def _two_api_processes(
     data_dir: Path, environment: dict[str, str] | None = None
 ) -> _server.ServerProcess:
@@ -77,7 +91,7 @@ def _two_api_processes(
 def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
     server = _two_api_processes(tmp_path)
     try:
-        assert len(_api_processes(server.pid)) == 2
+        _both_processes(server)
         with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:
             token = http.post("/graphql", json={"query": REGISTER}).json()
             assert "errors" not in token, token
@@ -120,8 +134,7 @@ def test_a_killed_api_process_leaves_the_sums_at_the_next_scrape(tmp_path: Path)
     gone, and /metrics stops counting them at once, not at the next start."""
     server = _two_api_processes(tmp_path)
     try:
-        first = _api_processes(server.pid)
-        assert len(first) == 2
+        first = _both_processes(server)
         with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:
             token = http.post("/graphql", json={"query": REGISTER}).json()
         access = token["data"]["register"]["accessToken"]
