@@ -11,12 +11,12 @@
   analysis, one without storage cannot take uploads. Orchestrators should restart and
   route on `live` and `ready`, not on this.
 
-A worker is up when one sent a heartbeat to the job queue within the heartbeat timeout
-(`APOLLONIA_WORKER_HEARTBEAT_MS`). dramatiq's Redis broker records one per queue command
-in the sorted set `<namespace>:__heartbeats__`, scored in epoch milliseconds; an idle
-worker polls about twice a second. The API's own broker writes there too when it
-enqueues, so its id is left out; another API process that enqueued recently may still
-count as a worker until its entry ages out.
+A worker is up when its entry in the graph's set of live workers
+(`taskqueue.workers_key`, kept by workers/presence.py) was refreshed within the heartbeat
+timeout (`APOLLONIA_WORKER_HEARTBEAT_MS`): a worker refreshes it every few seconds and
+takes it out when it stops, so a stopped worker is down at once and a killed one within
+the timeout. API processes never write there (dramatiq's own heartbeats, which every
+broker writes when it enqueues, counted other API processes as workers).
 
 Every check has a time limit, and no check's exception text reaches the response.
 """
@@ -40,6 +40,7 @@ from graph.engine import GraphEngine
 from graph.migrations import SCHEMA_VERSION, schema_version
 from server.security_headers import operator_access
 from server.settings import Settings
+from taskqueue import workers_key
 
 log = logging.getLogger("apollonia.health")
 
@@ -54,12 +55,6 @@ def version() -> str:
         return importlib.metadata.version("apollonia")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def heartbeats_key(graph_name: str) -> str:
-    """The sorted set where the job queue's brokers (workers/worker.py) record their
-    heartbeats."""
-    return f"apollonia:{graph_name}:__heartbeats__"
 
 
 async def _within(check: Awaitable[Any], name: str) -> Any:
@@ -110,20 +105,15 @@ class Health:
         return redis is not None and bool(await _within(redis.ping(), "redis"))
 
     async def workers(self) -> int | None:
-        """How many job-queue brokers sent a heartbeat lately, other than ours."""
+        """How many job workers refreshed their entry lately."""
         redis = self.components.get("redis")
         if redis is None:
             return None
-        graph_name = self.settings.graph_name  # the queue's name (workers/worker.py)
         since = time.time() * 1000 - self.settings.worker_heartbeat_ms
-        ids = await _within(
-            redis.zrangebyscore(heartbeats_key(graph_name), since, "+inf"), "worker"
+        count = await _within(
+            redis.zcount(workers_key(self.settings.graph_name), since, "+inf"), "worker"
         )
-        if ids is None:
-            return None
-        jobs = self.components.get("jobs")
-        ours = getattr(getattr(jobs, "broker", None), "broker_id", None)
-        return len([i for i in ids if i != ours])
+        return None if count is None else int(count)
 
     async def migrated(self) -> bool:
         engine = self.engine

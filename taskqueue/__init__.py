@@ -85,6 +85,12 @@ def make_broker(
     )
 
 
+def workers_key(graph_name: str) -> str:
+    """The sorted set of live job workers of a graph (workers/presence.py), each scored
+    with the epoch ms of its last refresh; `/health` counts the fresh ones."""
+    return f"apollonia:{graph_name}:__workers__"
+
+
 def broker_for(settings: Any) -> Any:
     """The queue of this configuration's graph: `apollonia:<GRAPH_NAME>` on either engine,
     so API processes and workers always meet (whatever a Neo4j database is called)."""

@@ -18,7 +18,10 @@ from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 from server.health import version
 from server.settings import Settings
+from taskqueue import JobQueue, broker_for, workers_key
 from tests.support import LiveServer, make_settings
+from workers.presence import Presence
+from workers.worker import build_worker
 
 
 async def _health(url: str, path: str = "/health") -> httpx.Response:
@@ -40,8 +43,8 @@ async def _until(url: str, status: int, seconds: float = 10.0) -> dict[str, Any]
 
 @pytest.fixture
 def settings(falkordb_server: Any, engine: GraphEngine) -> Settings:
-    """The test's own job-queue namespace (its graph's name). In the shared one, the app of
-    an earlier test that enqueued a job within the heartbeat window counts as a worker."""
+    """The test's own job-queue namespace (its graph's name): the workers of other tests
+    are not this one's."""
     return make_settings(falkordb_server, graph_name=getattr(engine, "graph_name", "apollonia"))
 
 
@@ -103,12 +106,10 @@ async def test_ready_waits_for_migrations(falkordb_server: Any, settings: Settin
 
 
 async def test_health_turns_503_when_the_graph_stops(tmp_path: Path) -> None:
-    from workers.worker import build_worker
-
     own = ensure_server(tmp_path / "db")
     engine = FalkorDBEngine.from_socket(own.socket_path, "apollonia")
-    # A long heartbeat timeout: the worker stopped below still counts as alive, so the
-    # graph's stop is the only change /health sees.
+    # A long heartbeat timeout: the worker stopped below is down at once all the same
+    # (it takes itself out of the set of live workers), not a minute later.
     settings = make_settings(own, media_dir=str(tmp_path / "media"), worker_heartbeat_ms=60_000)
     running, queue = build_worker(settings, threads=1)
     server: LiveServer | None = None
@@ -121,7 +122,10 @@ async def test_health_turns_503_when_the_graph_stops(tmp_path: Path) -> None:
         assert body["components"]["graph"] == {"status": "up"}
         running.stop(timeout=10_000)
         queue.close()
-        assert (await _health(server.url)).status_code == 200
+        stopped = await _health(server.url)
+        assert stopped.status_code == 503
+        assert stopped.json()["components"]["worker"] == {"status": "down", "workers": 0}
+        assert stopped.json()["components"]["graph"] == {"status": "up"}
 
         await asyncio.to_thread(own.stop)
 
@@ -142,3 +146,55 @@ async def test_health_turns_503_when_the_graph_stops(tmp_path: Path) -> None:
             await server.stop()
         await engine.close()
         own.stop()
+
+
+async def test_an_api_process_that_enqueues_is_not_a_worker(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Every broker writes dramatiq's heartbeats when it enqueues, another API process's
+    too (with `serve --workers N`); /health counted those as workers for a minute."""
+    other_api = JobQueue(broker_for(settings))  # as another API process has it
+    try:
+        other_api.actor.send("job-of-another-api-process")
+        heartbeats = await asyncio.to_thread(
+            other_api.broker.client.zcard, f"{other_api.broker.namespace}:__heartbeats__"
+        )
+        assert heartbeats >= 1  # dramatiq recorded it
+        body = (await client.get("/health")).json()
+        assert body["components"]["worker"] == {"status": "down", "workers": 0}
+    finally:
+        other_api.close()
+
+
+async def test_a_killed_workers_entry_ages_out(
+    falkordb_server: Any, engine: GraphEngine, tmp_path: Path
+) -> None:
+    """A worker killed without its shutdown leaves its entry: it counts until the
+    heartbeat timeout, then not; a stopped one is out at once."""
+    settings = make_settings(
+        falkordb_server,
+        graph_name=getattr(engine, "graph_name", "apollonia"),
+        media_dir=str(tmp_path / "media"),
+        worker_heartbeat_ms=1_500,
+    )
+    running, queue = build_worker(settings, threads=1)
+    server = LiveServer(engine, settings)
+    await server.start()
+    try:
+        running.start()
+        body = await _until(server.url, 200)
+        assert body["components"]["worker"] == {"status": "up", "workers": 1}
+        # Killed: its refresh thread dies with it, its entry stays behind.
+        [presence] = [m for m in running.broker.middleware if isinstance(m, Presence)]
+        presence._stop.set()
+        await asyncio.to_thread(presence._thread.join, 5)
+        key = workers_key(settings.graph_name)
+        assert await asyncio.to_thread(running.broker.client.zscore, key, presence.member)
+        assert (await _health(server.url)).json()["components"]["worker"]["workers"] == 1
+        body = await _until(server.url, 503, seconds=5)
+        assert body["components"]["worker"] == {"status": "down", "workers": 0}
+    finally:
+        running.stop(timeout=10_000)
+        queue.close()
+        await server.stop()
+    assert not await asyncio.to_thread(running.broker.client.zscore, key, presence.member)

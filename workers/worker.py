@@ -20,9 +20,10 @@ import workers.tasks
 import workers.tasks_genre  # noqa: F401  (these register the job handlers)
 from events import Events
 from graph.engine import GraphEngine, connect
-from taskqueue import QUEUE, JobQueue, broker_for
+from taskqueue import QUEUE, JobQueue, broker_for, workers_key
 from workers import compaction
 from workers.jobs import ThreadCleanup, ThreadRuntime
+from workers.presence import Presence
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
@@ -75,6 +76,7 @@ def build_worker(settings: Any, threads: int = 1) -> tuple[Worker, JobQueue]:
                 compactor.job_done()
 
     broker.add_middleware(ThreadCleanup(runtime))
+    broker.add_middleware(Presence(workers_key(settings.graph_name), settings.worker_heartbeat_ms))
     queue = JobQueue(broker, run_job)
     holder["queue"] = queue
     worker = Worker(broker, worker_threads=threads, worker_timeout=500)
