@@ -132,7 +132,8 @@ async def history_count(engine: GraphEngine, user_id: str) -> int:
     """How many plays a user has; kept a few seconds (graph/counts.py)."""
 
     async def count() -> int:
-        rows = await engine.read("history_count", q.HISTORY_COUNT_QUERY, {"user": user_id})
+        query = q.history_count(engine.dialect)
+        rows = await engine.read("history_count", query, {"user": user_id})
         return int(rows[0]["total"]) if rows else 0
 
     return await counts.cached(engine, _history_key(user_id), count)

@@ -31,7 +31,7 @@ _CACHE_KEY = "apollonia/cypher-lint-v1"
 _LINT_TIMEOUT_S = 600.0
 # Statements of the FalkorDB engine itself (index waits): never sent to Neo4j.
 _FALKORDB_ONLY_PREFIXES = ("CALL db.indexes()", "CALL db.constraints()")
-_FALKORDB_MARKERS = ("vecf32(", "db.idx.", "vec.")
+_FALKORDB_MARKERS = ("vecf32(", "db.idx.", "vec.", "outdegree(", "indegree(")
 
 
 def enabled() -> bool:
@@ -65,6 +65,7 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
     from graph.queries import analysis as analysis_queries
     from graph.queries import analysis_store as store_queries
     from graph.queries import exploration as exploration_queries
+    from graph.queries import listening as listening_queries
 
     for size in range(1, len(FULLTEXT_FIELDS) + 1):
         for kinds in itertools.combinations(FULLTEXT_FIELDS, size):
@@ -80,6 +81,7 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
         store_queries.vector_search,
         exploration_queries.candidates,
         exploration_queries.nearest,
+        listening_queries.history_count,
     ):
         yield build(dialect)
 

