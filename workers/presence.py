@@ -40,6 +40,7 @@ class Presence(Middleware):
 
     def after_worker_boot(self, broker: Any, worker: Any) -> None:
         self._stop.clear()
+        self._write(broker.client)  # present once booted, not a refresh later
         self._thread = threading.Thread(
             target=self._refresh, args=(broker.client,), name="presence", daemon=True
         )
@@ -55,15 +56,16 @@ class Presence(Middleware):
             log.warning("could not take this worker out of the set of live workers")
 
     def _refresh(self, client: Any) -> None:
-        while True:
-            now = time.time() * 1000
-            try:
-                with client.pipeline() as pipe:
-                    pipe.zadd(self.key, {self.member: now})
-                    # Entries of killed workers: gone once past any reader's timeout.
-                    pipe.zremrangebyscore(self.key, "-inf", now - 10 * self.timeout_ms)
-                    pipe.execute()
-            except RedisError:
-                log.warning("could not refresh this worker's entry in the set of live workers")
-            if self._stop.wait(self.every):
-                return
+        while not self._stop.wait(self.every):
+            self._write(client)
+
+    def _write(self, client: Any) -> None:
+        now = time.time() * 1000
+        try:
+            with client.pipeline() as pipe:
+                pipe.zadd(self.key, {self.member: now})
+                # Entries of killed workers: gone once past any reader's timeout.
+                pipe.zremrangebyscore(self.key, "-inf", now - 10 * self.timeout_ms)
+                pipe.execute()
+        except RedisError:
+            log.warning("could not refresh this worker's entry in the set of live workers")
