@@ -73,9 +73,12 @@ class ServerProcess:
             return text if size is None else text[-size:]
         return ""
 
-    def stop(self) -> None:
-        """SIGTERM (uvicorn closes its sockets, `serve` stops the embedded FalkorDB), then
-        SIGKILL to the process group, then the embedded FalkorDB if it is still up."""
+    def stop(self, keep_database: bool = False) -> None:
+        """SIGTERM (uvicorn closes its sockets, `serve` stops the embedded FalkorDB it
+        started), then SIGKILL to the process group, then the embedded FalkorDB if it is
+        still up, unless `keep_database` (one the bench started itself and measures
+        again: stopped and started, it is reloaded, and a reloaded database is faster
+        than one as loaded; see `apollonia compact`)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -84,7 +87,7 @@ class ServerProcess:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
-        db = self.db_pid()
+        db = None if keep_database else self.db_pid()
         if db is not None and Path(f"/proc/{db}").exists():
             from graph.embedded import EmbeddedServer
 

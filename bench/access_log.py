@@ -69,9 +69,9 @@ async def measure(
     try:
         requests = [_client.http_request(server.port, b) for b in track_workload(ids).bodies()]
         await _client.run_raw("warm-up", server.port, requests, args.concurrency, 1.0, 10**6)
-        # The database apart: from the second run on, `serve` itself starts it (the
-        # previous run's stop stopped it), and as the server's descendant its CPU counted
-        # as the server's (0.51 ms a request in the first run, 0.97-1.15 in later ones).
+        # The database apart (it is the bench's, kept up from run to run, so every run
+        # measures it as loaded; it was stopped after the first, and the later runs
+        # measured a reloaded database, which `serve` started as its own descendant).
         pids = {"server": server.pid}
         db = server.db_pid()
         if db is not None:
@@ -86,7 +86,7 @@ async def measure(
         run.cpu = {"server_ms": used["server"] / 100 * run.elapsed / run.count * 1000}
         return run
     finally:
-        server.stop()
+        server.stop(keep_database=True)
 
 
 def rate(run: Run) -> float:
