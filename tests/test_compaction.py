@@ -28,12 +28,6 @@ def _compactor(server: EmbeddedServer, after: int) -> Compactor:
     return Compactor(client, server.socket_path, after, namespace, f"{namespace}:apollonia")
 
 
-def _loaded(server: EmbeddedServer) -> int:
-    """Keys the server loaded at its last load: DEBUG RELOAD sets it anew."""
-    info = redis.Redis(unix_socket_path=str(server.socket_path)).info("persistence")
-    return int(info["rdb_last_load_keys_loaded"])
-
-
 async def test_the_database_is_compacted_after_its_jobs_once_nothing_waits(
     falkordb_server: EmbeddedServer, engine: GraphEngine
 ) -> None:
@@ -55,11 +49,18 @@ async def test_the_database_is_compacted_after_its_jobs_once_nothing_waits(
     client.delete(compactor.lock_key)
     # A key of its own, so that the count of keys loaded differs from any earlier load's.
     client.set(f"{compactor.namespace}:probe", 1)
+    lasting = sum(1 for key in client.scan_iter(count=1000) if client.pttl(key) == -1)
     keys = int(client.dbsize())
     done = compactor.job_done()
     assert isinstance(done, Compaction) and done.seconds >= 0
-    # The server loaded every key just now, the lock held while it ran among them.
-    assert _loaded(falkordb_server) == keys + 1
+    # The server loaded the keys just now, the lock held while it ran among them: every
+    # key without an expiry. Keys with one (earlier tests' limits and caches) may have
+    # lapsed: DBSIZE counts a lapsed key until Redis reclaims it, a reload drops it
+    # (`rdb_last_load_keys_expired`; a fresh clone's run loaded 565 of 574 + 1).
+    info = redis.Redis(unix_socket_path=str(falkordb_server.socket_path)).info("persistence")
+    loaded = int(info["rdb_last_load_keys_loaded"])
+    assert lasting + 1 <= loaded <= keys + 1
+    assert loaded + int(info["rdb_last_load_keys_expired"]) <= keys + 1
     client.delete(f"{compactor.namespace}:probe")
     assert int(client.get(compactor.count_key)) == 0
     assert client.get(compactor.last_key) is not None
