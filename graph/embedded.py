@@ -68,8 +68,12 @@ class EmbeddedServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down cleanly (it flushes the AOF first)."""
+        # No retries: the server closing the connection is SHUTDOWN's success, and
+        # redis-py's default policy sent it again three times, with backoff, into a
+        # socket no longer served (every stop of `serve` took 5 s longer).
+        client = redis.Redis(unix_socket_path=str(self.socket_path), retry=Retry(NoBackoff(), 0))
         with contextlib.suppress(redis.RedisError):
-            redis.Redis(unix_socket_path=str(self.socket_path)).shutdown(nosave=False)
+            client.shutdown(nosave=False)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and process_alive(self.pid):
             time.sleep(0.05)
@@ -240,7 +244,11 @@ def compact(socket_path: str | os.PathLike[str], timeout: float = 600.0) -> Comp
     effect. Every client waits while it runs (about 2 s for 100k tracks); nothing is
     lost: the snapshot is written first, and a failed one leaves the data as it was.
     """
-    client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=timeout)
+    # Not sent again on a timeout or a dropped connection (redis-py's default retries
+    # would): every client waits through each reload.
+    client = redis.Redis(
+        unix_socket_path=str(socket_path), socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+    )
     try:
         before = int(client.info("memory")["used_memory"])
         started = time.monotonic()

@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+import redis
+
 from graph import catalog, catalog_writes
 from graph.embedded import Supervisor, ensure_server, process_alive
 from graph.engine.falkordb import FalkorDBEngine
@@ -178,3 +181,24 @@ def test_one_supervisor_watches_a_folder(tmp_path: Path) -> None:
         third.stop()
     finally:
         server.stop()
+
+
+def test_a_stop_sends_shutdown_once_and_keeps_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server closing the connection is SHUTDOWN's success. redis-py's default retry
+    policy took it for a failure and sent the command again three times, with backoff,
+    into a socket no longer served: every stop of `serve` took 5 s more."""
+    server = ensure_server(tmp_path / "db")
+    redis.Redis(unix_socket_path=str(server.socket_path)).set("kept", "yes")
+    backoffs: list[float] = []
+    monkeypatch.setattr(redis.retry, "sleep", backoffs.append)  # redis-py's backoff
+    server.stop()
+    assert not process_alive(server.pid)
+    assert backoffs == []
+    monkeypatch.undo()
+    again = ensure_server(tmp_path / "db")
+    try:
+        assert redis.Redis(unix_socket_path=str(again.socket_path)).get("kept") == b"yes"
+    finally:
+        again.stop()
