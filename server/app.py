@@ -1,11 +1,12 @@
 """The Starlette application factory."""
 
+import asyncio
 import contextlib
 import gc
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -104,6 +105,20 @@ class _Delegate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.state[self.key](scope, receive, send)
+
+
+SHUTDOWN_STEP_SECONDS = 5.0
+
+
+async def _bounded(step: Awaitable[Any], what: str) -> None:
+    """One step of the shutdown, given SHUTDOWN_STEP_SECONDS; its failure is logged, not
+    raised (the steps after it still run)."""
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown: closing %s took over %.0f s; going on", what, SHUTDOWN_STEP_SECONDS)
+    except (RedisError, OSError) as e:
+        log.warning("shutdown: closing %s failed: %s", what, type(e).__name__)
 
 
 def create_app(
@@ -206,22 +221,28 @@ def create_app(
         try:
             yield
         finally:
-            if events is not None:
-                with contextlib.suppress(RedisError, OSError):
-                    await events.publish(
-                        SYSTEM_STATUS, SYSTEM_STATUS, {"status": "stopping", "message": None}
+            try:
+                # Each step bounded: one that hangs (a full-suite run saw shutdown stop
+                # after "Waiting for application shutdown" until `serve` was killed,
+                # leaving its worker and database behind) must not keep `on_shutdown`,
+                # which stops them, from running.
+                if events is not None:
+                    await _bounded(
+                        events.publish(
+                            SYSTEM_STATUS, SYSTEM_STATUS, {"status": "stopping", "message": None}
+                        ),
+                        "the stopping event",
                     )
-                with contextlib.suppress(RedisError, OSError):
-                    await events.__aexit__()
-            jobs.close()
-            with contextlib.suppress(RedisError, OSError):
-                await usage.close()
-            process_stopped()
-            await redis.aclose()
-            if owned:
-                await state["engine"].close()
-            if on_shutdown is not None:
-                on_shutdown()
+                    await _bounded(events.__aexit__(), "the event bus")
+                jobs.close()
+                await _bounded(usage.close(), "the usage counters")
+                process_stopped()
+                await _bounded(redis.aclose(), "Redis")
+                if owned:
+                    await _bounded(state["engine"].close(), "the graph")
+            finally:
+                if on_shutdown is not None:
+                    on_shutdown()
 
     health = Health(settings, state)
     streaming = Streaming(settings, state)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from graph.embedded import PIDFILE_NAME, process_alive
 from tests.support import free_port
 from tests.test_explore_page import ARTIFACTS, BROWSER_DIR, ROOT, _install_browser
 
@@ -40,6 +41,7 @@ def _serve(port: int, env: dict[str, str], log: Path) -> "subprocess.Popen[bytes
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its worker and database with it: see the end
         )
 
 
@@ -128,3 +130,11 @@ async def test_demo_sounds_and_explore_shows_edges_without_sign_in(tmp_path: Pat
         except subprocess.TimeoutExpired:
             serve.kill()
             await asyncio.to_thread(serve.wait)
+        # A `serve` killed before its shutdown ran left its worker and embedded database
+        # running after the suite (once, in a full run): whatever is left of its group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(serve.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError, ValueError):  # and the database, in its own
+            pid = int((tmp_path / "data" / PIDFILE_NAME).read_text().strip())
+            if process_alive(pid):
+                os.kill(pid, signal.SIGTERM)
