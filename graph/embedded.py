@@ -68,12 +68,9 @@ class EmbeddedServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down cleanly (it flushes the AOF first)."""
-        # No retries: the server closing the connection is SHUTDOWN's success, and
-        # redis-py's default policy sent it again three times, with backoff, into a
-        # socket no longer served (every stop of `serve` took 5 s longer).
-        client = redis.Redis(unix_socket_path=str(self.socket_path), retry=Retry(NoBackoff(), 0))
+        # Sent once: the server closing the connection is SHUTDOWN's success.
         with contextlib.suppress(redis.RedisError):
-            client.shutdown(nosave=False)
+            _probe(self.socket_path, socket_timeout=None).shutdown(nosave=False)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and process_alive(self.pid):
             time.sleep(0.05)
@@ -102,11 +99,16 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _probe(socket_path: Path) -> redis.Redis:
-    """A client that asks once: redis-py's default retries with backoff made a probe of a
-    dead server's socket take seconds (3.2 s measured before a restart)."""
+def _probe(socket_path: str | os.PathLike[str], socket_timeout: float | None = 1.0) -> redis.Redis:
+    """A client that sends each command once. redis-py's default retries with backoff
+    made a probe of a dead server's socket take seconds (3.2 s measured before a
+    restart), took the closed connection of a successful SHUTDOWN for a failure and sent
+    it again three times (every stop of `serve` took 5 s longer), and would run a
+    timed-out DEBUG RELOAD again (every client waiting through each)."""
     return redis.Redis(
-        unix_socket_path=str(socket_path), socket_timeout=1, retry=Retry(NoBackoff(), 0)
+        unix_socket_path=str(socket_path),
+        socket_timeout=socket_timeout,
+        retry=Retry(NoBackoff(), 0),
     )
 
 
@@ -244,11 +246,7 @@ def compact(socket_path: str | os.PathLike[str], timeout: float = 600.0) -> Comp
     effect. Every client waits while it runs (about 2 s for 100k tracks); nothing is
     lost: the snapshot is written first, and a failed one leaves the data as it was.
     """
-    # Not sent again on a timeout or a dropped connection (redis-py's default retries
-    # would): every client waits through each reload.
-    client = redis.Redis(
-        unix_socket_path=str(socket_path), socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
-    )
+    client = _probe(socket_path, socket_timeout=timeout)  # not sent again on a timeout
     try:
         before = int(client.info("memory")["used_memory"])
         started = time.monotonic()
