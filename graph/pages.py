@@ -145,6 +145,11 @@ def _narrowed(stats: _Stats, key_range: tuple[int | None, int | None]) -> tuple[
     )
 
 
+def _small(stats: _Stats) -> bool:
+    """Few enough nodes in all that one open window reads them (see MIN_SCAN)."""
+    return stats.total <= min(BUDGET * TARGET, MIN_SCAN)
+
+
 def _width(density: float, kept: float, wanted: int) -> int:
     """Key units expected to hold `wanted` kept rows while reading at most TARGET of BUDGET."""
     scan = min(BUDGET * TARGET, max(MIN_SCAN, 2 * wanted / max(kept, 1e-3)))
@@ -190,7 +195,7 @@ async def window_page(
     scanned_total = kept_total = 0
     at_least = 0.0
     width = _width(density, kept, limit)
-    small = stats.total <= min(BUDGET * TARGET, MIN_SCAN)
+    small = _small(stats)
     rounds = shrinks = empties = cuts = 0
     gallop = 2
     while rounds < MAX_ROUNDS:
@@ -233,7 +238,7 @@ async def window_page(
                 # Many keys past the last one known: they were written since; read again.
                 stats = await _label_stats(engine, label, prop, True, stats_query)
                 low, high = _narrowed(stats, key_range)
-                small = stats.total <= min(BUDGET * TARGET, MIN_SCAN)
+                small = _small(stats)
             continue
         cuts = 0
         if scanned == 0 and far is not None and empties < MAX_EMPTY:
