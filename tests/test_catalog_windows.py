@@ -88,6 +88,21 @@ async def _walk(
     raise AssertionError("the walk does not end")
 
 
+def _record_scanned(engine: GraphEngine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The nodes each track-page window reads from now on (its `scanned`), in order."""
+    scanned: list[int] = []
+    read = engine.read
+
+    async def recording(op: str, query: str, params: Any = None) -> Any:
+        rows = await read(op, query, params)
+        if op == "tracks_page":
+            scanned.append(int(rows[0]["scanned"]) if rows else 0)
+        return rows
+
+    monkeypatch.setattr(engine, "read", recording)
+    return scanned
+
+
 def _expected(tracks: list[dict[str, Any]], sort: str, direction: str) -> list[str]:
     key = ORDERS[sort]
     ordered = sorted(tracks, key=lambda t: (key(t), t["id"]), reverse=direction == "DESC")
@@ -435,21 +450,14 @@ async def test_a_walk_reads_windows_of_about_twice_its_page(
     monkeypatch.setattr(pages, "BUDGET", 1024)
     inputs = [{"title": f"Song {i}", "duration": 100.0 + i * 37 / 100} for i in range(400)]
     await catalog_writes.create_tracks(engine, inputs)
+    read_now = _record_scanned(engine, monkeypatch)
     scanned: list[list[int]] = []
-    read = engine.read
-
-    async def recording(op: str, query: str, params: Any = None) -> Any:
-        rows = await read(op, query, params)
-        if op == "tracks_page":
-            scanned[-1].append(int(rows[0]["scanned"]) if rows else 0)
-        return rows
-
-    monkeypatch.setattr(engine, "read", recording)
     after = None
     durations: list[float] = []
     for _ in range(12):
-        scanned.append([])
+        read_now.clear()
         rows, keys = await catalog.tracks_page(engine, TrackFilter(), "DURATION", "ASC", after, 21)
+        scanned.append(list(read_now))
         durations += [r["duration"] for r in rows[:20]]
         after = keys[19]
     assert durations == pytest.approx([d["duration"] for d in inputs[:240]])
@@ -553,16 +561,7 @@ async def test_a_small_label_is_read_in_one_window_whatever_its_gaps(
     more = [{"title": f"More {i}", "duration": 600.0 + i} for i in range(pages.MIN_SCAN)]
     await catalog_writes.create_tracks(engine, more)
     pages.forget()
-    scanned: list[int] = []
-    read = engine.read
-
-    async def recording(op: str, query: str, params: Any = None) -> Any:
-        rows = await read(op, query, params)
-        if op == "tracks_page":
-            scanned.append(int(rows[0]["scanned"]) if rows else 0)
-        return rows
-
-    monkeypatch.setattr(engine, "read", recording)
+    scanned = _record_scanned(engine, monkeypatch)
     rows, _ = await catalog.tracks_page(engine, TrackFilter(), "DURATION", "DESC", None, 2)
     assert [r["duration"] for r in rows] == [600.0 + pages.MIN_SCAN - 1, 600.0 + pages.MIN_SCAN - 2]
     assert sum(scanned) < len(inputs) + len(more), scanned
