@@ -21,6 +21,8 @@ import random
 import re
 import resource
 import shutil
+import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -148,6 +150,18 @@ class CpuMeter:
         }
         used["machine"] = 100 * (self._machine() - self._start["machine"]) / wall
         return used
+
+
+# struct tcp_info (linux/tcp.h): tcpi_data_segs_in is the u32 at byte 152 (Linux 4.6+).
+DATA_SEGS_IN = 152
+
+
+def data_segments_in(sock: socket.socket) -> int:
+    """How many TCP segments carrying data `sock` has received, by the kernel's count."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    if len(info) < DATA_SEGS_IN + 4:
+        raise RuntimeError("this kernel's TCP_INFO has no tcpi_data_segs_in")
+    return int(struct.unpack_from("I", info, DATA_SEGS_IN)[0])
 
 
 def http_request(port: int, body: bytes, path: str = "/graphql") -> bytes:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _client, _load
 from bench._client import CpuMeter, Run, percentile
-from bench._server import BenchError, scratch_database
+from bench._server import BenchError, ServerProcess, scratch_database
 from bench.graphql_nested import GRAPH_NAME, start_server, track_workload
 from graph.embedded import EmbeddedServer
 from graph.engine.falkordb import FalkorDBEngine
@@ -50,22 +50,28 @@ async def load(db: EmbeddedServer, tracks: int) -> list[str]:
     return random.Random(3).sample(ids, min(2000, len(ids)))
 
 
-async def measure(
-    data_dir: Path, label: str, env: dict[str, str], ids: list[str], args: argparse.Namespace
-) -> Run:
-    """`track(id)` on `apollonia serve` over `data_dir` with `env` added to this process'
-    environment: requests/s, latencies, and the server's CPU per request (all its API
-    processes; the embedded database measured apart) in `run.cpu["server_ms"]`."""
+def start_with(data_dir: Path, env: dict[str, str]) -> ServerProcess:
+    """`apollonia serve` over `data_dir` with `env` added to this process' environment
+    while it starts (the server inherits it)."""
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        server = start_server(data_dir)
+        return start_server(data_dir)
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+async def measure(
+    data_dir: Path, label: str, env: dict[str, str], ids: list[str], args: argparse.Namespace
+) -> Run:
+    """`track(id)` on `apollonia serve` over `data_dir` with `env` added to this process'
+    environment: requests/s, latencies, and the server's CPU per request (all its API
+    processes; the embedded database measured apart) in `run.cpu["server_ms"]`."""
+    server = start_with(data_dir, env)
     try:
         requests = [_client.http_request(server.port, b) for b in track_workload(ids).bodies()]
         await _client.run_raw("warm-up", server.port, requests, args.concurrency, 1.0, 10**6)
@@ -94,25 +100,32 @@ def rate(run: Run) -> float:
 
 
 async def alternate(
-    args: argparse.Namespace, data_dir: Path, db: EmbeddedServer, configs: dict[str, dict[str, str]]
+    args: argparse.Namespace,
+    data_dir: Path,
+    db: EmbeddedServer,
+    configs: dict[str, dict[str, str]],
+    ids: list[str] | None = None,
 ) -> dict[str, list[Run]]:
     """`track(id)` under each configuration (label -> environment), `args.rounds` times,
-    the order alternating by round; each run printed as it ends."""
-    ids = await load(db, args.tracks)
+    the order alternating by round; each run printed as it ends. The catalogue is
+    loaded first unless the caller did (`ids`: the tracks to ask for)."""
+    if ids is None:
+        ids = await load(db, args.tracks)
     results: dict[str, list[Run]] = {label: [] for label in configs}
     print(f"track(id) at {args.concurrency} clients, {args.duration:.0f} s a run")
+    labels = list(configs)
+    width = max(4, *map(len, labels))
     print(
-        f"  {'round':>5} {'':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        f"  {'round':>5} {'':>{width}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'server CPU ms/request':>22}"
     )
-    labels = list(configs)
     for round_ in range(args.rounds):
         for label in labels if round_ % 2 == 0 else labels[::-1]:
             run = await measure(data_dir, label, configs[label], ids, args)
             results[label].append(run)
             lat = run.latencies_ms
             print(
-                f"  {round_ + 1:>5} {label:>4} {rate(run):>8,.0f} {percentile(lat, 50):>8.2f}"
+                f"  {round_ + 1:>5} {label:>{width}} {rate(run):>8,.0f} {percentile(lat, 50):>8.2f}"
                 f" {percentile(lat, 99):>8.2f} {run.cpu['server_ms']:>22.3f}",
                 flush=True,
             )
@@ -130,6 +143,26 @@ def medians(results: dict[str, list[Run]]) -> dict[str, dict[str, float]]:
         }
         for label, runs in results.items()
     }
+
+
+def print_pair(results: dict[str, list[Run]], better: str, base: str) -> None:
+    """Medians of `better` and `base` side by side, and the ratio better/base of
+    requests/s: of the medians, and per round (each round measures both back to back, so
+    the ratio is paired and the machine's drift between rounds cancels out of it)."""
+    m = medians(results)
+    a, b = m[better], m[base]
+    paired = [rate(x) / rate(y) for x, y in zip(results[better], results[base], strict=True)]
+    print(
+        f"median req/s: {better} {a['rate']:,.0f}, {base} {b['rate']:,.0f};"
+        f" {better} / {base} {a['rate'] / b['rate']:.2f}x; per round "
+        + ", ".join(f"{r:.2f}x" for r in paired)
+        + f", median {statistics.median(paired):.2f}x"
+    )
+    print(
+        f"median p50 / p99 ms: {better} {a['p50']:.2f} / {a['p99']:.2f},"
+        f" {base} {b['p50']:.2f} / {b['p99']:.2f}"
+    )
+    print(f"median server CPU per request: {better} {a['cpu']:.3f} ms, {base} {b['cpu']:.3f} ms")
 
 
 async def main(args: argparse.Namespace, data_dir: Path, db: EmbeddedServer) -> None:

@@ -4,6 +4,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# uvicorn's httptools protocol, a response's writes sent as one (an import string: the
+# API processes of `serve --workers N` import it themselves); APOLLONIA_COALESCE_WRITES=
+# false keeps uvicorn's own.
+HTTP_PROTOCOL = "server.http_protocol:CoalescingHttpToolsProtocol"
+
 
 def _load_dotenv(path: Path = Path(".env")) -> None:
     """Set variables from `.env` that the environment does not already set."""
@@ -37,6 +42,7 @@ class Settings:
     port: int = 8000
     log_level: str = "info"
     access_log: bool = True
+    coalesce_writes: bool = True  # a response's headers and body in one write
     log_format: str = ""  # json | text; empty: json in production, text otherwise
     explorer: bool = True
     introspection: bool = True
@@ -105,11 +111,15 @@ class Settings:
     def uvicorn_options(self) -> dict[str, object]:
         """uvicorn's settings that every way of serving shares (one process, N, the
         tests' live server): no `Server: uvicorn` header (what runs here is nobody's
-        business), and the proxy settings: `X-Forwarded-For`/`-Proto` are believed only
-        from the configured proxies. uvicorn's own default trusts them from 127.0.0.1,
-        which lets any local client name its own address (and so its rate-limit
-        budget)."""
-        options: dict[str, object] = {"server_header": False}
+        business), a response's headers and body in one write (server/http_protocol.py,
+        unless `coalesce_writes` is off), and the proxy settings: `X-Forwarded-For` and
+        `-Proto` are believed only from the configured proxies. uvicorn's own default
+        trusts them from 127.0.0.1, which lets any local client name its own address (and
+        so its rate-limit budget)."""
+        options: dict[str, object] = {
+            "server_header": False,
+            "http": HTTP_PROTOCOL if self.coalesce_writes else "httptools",
+        }
         if not self.trusted_proxies:
             return options | {"proxy_headers": False, "forwarded_allow_ips": ""}
         return options | {
@@ -207,6 +217,7 @@ class Settings:
             "ws_keepalive": float(os.environ.get("APOLLONIA_WS_KEEPALIVE", "15")),
             "ws_queue_size": int(os.environ.get("APOLLONIA_WS_QUEUE", "256")),
             "access_log": _bool(os.environ.get("APOLLONIA_ACCESS_LOG"), True),
+            "coalesce_writes": _bool(os.environ.get("APOLLONIA_COALESCE_WRITES"), True),
             "media_dir": os.environ.get("APOLLONIA_MEDIA_DIR", ""),
             "scan_roots": tuple(
                 root

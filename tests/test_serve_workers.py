@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import httpx
 from websockets.sync.client import connect
 
 from bench import _server
+from bench._client import data_segments_in
 
 TRACK = "query($id: ID!) { track(id: $id) { id title } }"
 CREATE = 'mutation { createTrack(input: {title: "Shared"}) { id } }'
@@ -106,6 +108,14 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
                     assert "server" not in reply.headers  # uvicorn's `Server`, as one process
                     data = reply.json()
                     assert data == {"data": {"track": {"id": track_id, "title": "Shared"}}}
+            # Each answer is one write (server/http_protocol.py), in the API processes too.
+            for _ in range(2):
+                with socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw:
+                    raw.sendall(b"GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+                    answer = raw.recv(65536)
+                    time.sleep(0.05)
+                    assert answer.startswith(b"HTTP/1.1 200"), answer
+                    assert answer.endswith(b"}") and data_segments_in(raw) == 1, answer
             # Either process's /metrics counts the requests of both: 22 to /graphql.
             for _ in range(2):
                 with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
@@ -113,8 +123,8 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
             # An open /ws socket on one process is counted by both.
             access = token["data"]["register"]["accessToken"]
             ws_url = server.url.replace("http://", "ws://") + f"/ws?token={access}"
-            with connect(ws_url, open_timeout=10) as socket:
-                assert "authenticated" in str(socket.recv(timeout=10))
+            with connect(ws_url, open_timeout=10) as ws:
+                assert "authenticated" in str(ws.recv(timeout=10))
                 for _ in range(2):
                     with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
                         assert _open_sockets(fresh.get("/metrics").text) == 1
@@ -139,8 +149,8 @@ def test_a_killed_api_process_leaves_the_sums_at_the_next_scrape(tmp_path: Path)
             token = http.post("/graphql", json={"query": REGISTER}).json()
         access = token["data"]["register"]["accessToken"]
         ws_url = server.url.replace("http://", "ws://") + f"/ws?token={access}"
-        with connect(ws_url, open_timeout=10) as socket:
-            assert "authenticated" in str(socket.recv(timeout=10))
+        with connect(ws_url, open_timeout=10) as ws:
+            assert "authenticated" in str(ws.recv(timeout=10))
             with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
                 assert _open_sockets(fresh.get("/metrics").text) == 1
             for pid in first:

@@ -9,7 +9,7 @@ import pytest
 
 from graph.embedded import EmbeddedServer
 from graph.engine import GraphEngine
-from server.settings import Settings
+from server.settings import HTTP_PROTOCOL, Settings
 from tests.support import LiveServer, make_settings
 
 PASSWORD = "correct horse battery"
@@ -107,11 +107,20 @@ async def test_an_account_has_one_budget_by_username_and_email(
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, {"server_header": False, "proxy_headers": False, "forwarded_allow_ips": ""}),
+        (
+            {},
+            {
+                "server_header": False,
+                "http": HTTP_PROTOCOL,
+                "proxy_headers": False,
+                "forwarded_allow_ips": "",
+            },
+        ),
         (
             {"APOLLONIA_TRUSTED_PROXIES": "10.0.0.2, 10.1.0.0/16"},
             {
                 "server_header": False,
+                "http": HTTP_PROTOCOL,
                 "proxy_headers": True,
                 "forwarded_allow_ips": "10.0.0.2,10.1.0.0/16",
             },
