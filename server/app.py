@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 
 from events import SYSTEM_STATUS, Events
 from graph import collection_store
+from graph._batch import share_reads
 from graph.engine import GraphEngine, connect
 from graph.migrations import migrate
 from resolvers.loaders import viewer_of
@@ -134,6 +135,7 @@ def create_app(
     graph: every process serving the same graph shares the budgets."""
     settings = settings or Settings.from_env()
     configure_logging(settings.resolved_log_format, settings.log_level)
+    share_reads(settings.shared_reads)
     schema = build_schema()
     sdl = load_sdl()
     tokens = Tokens(token_config(settings))

@@ -43,6 +43,7 @@ class Settings:
     log_level: str = "info"
     access_log: bool = True
     coalesce_writes: bool = True  # a response's headers and body in one write
+    shared_reads: bool = True  # reads by key shared between requests (graph/_batch.py)
     log_format: str = ""  # json | text; empty: json in production, text otherwise
     explorer: bool = True
     introspection: bool = True
@@ -218,6 +219,7 @@ class Settings:
             "ws_queue_size": int(os.environ.get("APOLLONIA_WS_QUEUE", "256")),
             "access_log": _bool(os.environ.get("APOLLONIA_ACCESS_LOG"), True),
             "coalesce_writes": _bool(os.environ.get("APOLLONIA_COALESCE_WRITES"), True),
+            "shared_reads": _bool(os.environ.get("APOLLONIA_SHARED_READS"), True),
             "media_dir": os.environ.get("APOLLONIA_MEDIA_DIR", ""),
             "scan_roots": tuple(
                 root
