@@ -20,8 +20,9 @@ from typing import Any
 
 from graph.engine import GraphEngine, Row
 
-# The most keys one shared read carries (a dataloader's batch is at most 1,000 too);
-# past it, the next keys start another read in the same turn.
+# The most keys a read shared by several callers carries (a dataloader's batch is at
+# most 1,000 too): a caller whose keys would take it past this starts another read in
+# the same turn (a single caller's keys always go in one read).
 MAX_SHARED_KEYS = 1000
 
 
@@ -111,7 +112,7 @@ async def _shared_read(statement: _Statement, ids: Sequence[str]) -> tuple[Index
     loop = asyncio.get_running_loop()
     waiting = _pending.setdefault(loop, {})
     read = waiting.get(key)
-    if read is None or len(read.keys) >= MAX_SHARED_KEYS:
+    if read is None or (read.keys and len(read.keys) + len(ids) > MAX_SHARED_KEYS):
         read = waiting[key] = _Read(rows=loop.create_future())
         # After the callbacks of this turn (other requests' loaders among them), in a
         # context of its own: no request's variables (its id in the logs) on a shared read.

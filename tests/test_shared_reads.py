@@ -137,12 +137,15 @@ async def test_a_cancelled_caller_leaves_the_read_to_the_others(engine: GraphEng
 async def test_a_read_carries_at_most_max_shared_keys(
     engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = await _tracks(engine, 5)
+    ids = await _tracks(engine, 9)
     monkeypatch.setattr(_batch, "MAX_SHARED_KEYS", 3)
     sent = _record(engine, monkeypatch)
-    found = await asyncio.gather(*(catalog.tracks_by_id(engine, [i]) for i in ids))
-    assert [rows[0]["id"] for rows in found if rows[0] is not None] == ids
-    assert sent == [("tracks_by_id", ids[:3]), ("tracks_by_id", ids[3:])]
+    asked = [ids[0:1], ids[1:3], ids[3:4], ids[4:5], ids[5:9]]
+    found = await asyncio.gather(*(catalog.tracks_by_id(engine, a) for a in asked))
+    assert [[r["id"] for r in rows if r is not None] for rows in found] == asked
+    # [0], [1, 2] fill a read; [3] and [4] the next; [5..8] alone is more than 3, and
+    # goes whole: a caller's own keys are never split.
+    assert sent == [("tracks_by_id", k) for k in (ids[0:3], ids[3:5], ids[5:9])]
 
 
 async def test_concurrent_requests_each_get_their_own_answer(
