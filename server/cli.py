@@ -49,6 +49,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.processes import serve_processes
 
     settings = _settings(args)
     server = _embedded_server(settings)
@@ -99,7 +100,7 @@ def serve(args: argparse.Namespace) -> int:
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-            uvicorn.run(
+            config = uvicorn.Config(
                 "server.app:create_app",
                 factory=True,
                 workers=processes,
@@ -111,6 +112,9 @@ def serve(args: argparse.Namespace) -> int:
                 # (uvicorn's default believes 127.0.0.1), and no Server header.
                 **settings.uvicorn_options(),  # type: ignore[arg-type]
             )
+            # A listening socket per process (server/processes.py), so that kept-alive
+            # connections spread over the processes instead of piling onto one.
+            serve_processes(config)
             return 0
         uvicorn.run(
             create_app(settings, on_shutdown=stop),
