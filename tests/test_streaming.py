@@ -87,6 +87,28 @@ async def test_range_etag_and_if_range(
     assert unsatisfiable.status_code == 416
 
 
+async def test_streams_arrive_whole_over_real_connections(
+    live: LiveServer, gql: GraphQLClient, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Over TCP (server/http_protocol.py gathers each loop turn's writes): a file of
+    megabytes, a range of it, and a transcode streamed in chunks as it is produced,
+    each whole and in order, one after the other on one kept-alive connection."""
+    assert str(client.base_url).startswith(live.url)
+    track_id = await upload_wav(gql, tmp_path, seconds=30.0)
+    url = f"/api/v1/tracks/{track_id}/stream"
+    whole = await client.get(url, headers=gql.headers)
+    assert whole.status_code == 200 and len(whole.content) > 2_000_000
+    assert whole.content[:4] == b"RIFF"
+    assert decoded_seconds(whole.content) == pytest.approx(30.0, abs=0.05)
+    middle = await client.get(url, headers={**gql.headers, "range": "bytes=1000000-1999999"})
+    assert middle.status_code == 206 and middle.content == whole.content[1_000_000:2_000_000]
+    streamed = await client.get(url, params={"format": "opus"}, headers=gql.headers)
+    assert streamed.status_code == 200 and "content-length" not in streamed.headers
+    assert abs(decoded_seconds(streamed.content) - 30.0) < 0.2
+    again = await client.get(url, headers=gql.headers)
+    assert again.content == whole.content
+
+
 async def test_access_needs_a_credential_or_a_signed_url(
     gql: GraphQLClient,
     engine: GraphEngine,
