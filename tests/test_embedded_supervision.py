@@ -66,7 +66,15 @@ class Serve:
         )
 
     def database_pid(self) -> int:
-        return int((self.data_dir / PIDFILE_NAME).read_text().strip())
+        """The database's pid from its pid file, which redis-server truncates and then
+        writes as it starts: read again for a moment while it is empty (a fresh-clone CI
+        run read it in that moment, just after the database was restarted)."""
+        deadline = time.monotonic() + 5
+        while True:
+            text = (self.data_dir / PIDFILE_NAME).read_text().strip()
+            if text.isdigit() or time.monotonic() > deadline:
+                return int(text)
+            time.sleep(0.01)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
