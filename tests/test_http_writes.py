@@ -103,3 +103,29 @@ def test_uvicorns_own_protocol_can_be_kept(monkeypatch: pytest.MonkeyPatch) -> N
     assert Settings.from_env().uvicorn_options()["http"] == HTTP_PROTOCOL
     monkeypatch.setenv("APOLLONIA_COALESCE_WRITES", "false")
     assert Settings.from_env().uvicorn_options()["http"] == "httptools"
+
+
+async def test_head_and_expect_continue_over_one_write(live: LiveServer) -> None:
+    """HEAD gets headers and no body; a POST that waits for `100 Continue` gets it (a
+    write made while the request is read, sent at the end of that loop turn), then its
+    answer, on the same connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+    try:
+        writer.write(b"HEAD /health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and b"content-length:" in head.lower()
+        body = json.dumps({"query": "{ __typename }"}).encode()
+        writer.write(
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(body)
+        final = await reader.readuntil(b"\r\n\r\n")
+        length = int(final.lower().split(b"content-length:", 1)[1].split(b"\r\n")[0])
+        assert final.startswith(b"HTTP/1.1 200")
+        assert json.loads(await reader.readexactly(length)) == {"data": {"__typename": "Query"}}
+    finally:
+        writer.close()
+        await writer.wait_closed()
