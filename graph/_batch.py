@@ -31,10 +31,11 @@ Index = dict[str, Any]  # a read's rows by key, built once for all its callers
 
 @dataclass
 class _Read:
-    """One pending shared read: its keys in the order first asked, and its rows by key."""
+    """One pending shared read: its rows by key (once read), its keys in the order first
+    asked, and how many callers asked."""
 
+    rows: asyncio.Future[Index]
     keys: dict[str, None] = field(default_factory=dict)
-    rows: asyncio.Future[Index] | None = None
     callers: int = 0
 
 
@@ -43,12 +44,13 @@ _pending: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, _
     weakref.WeakKeyDictionary()
 )
 _running: set["asyncio.Task[None]"] = set()  # a task nobody holds can be collected
-_sharing = [True]  # APOLLONIA_SHARED_READS (server/settings.py), set by the app
+_sharing = True  # APOLLONIA_SHARED_READS (server/settings.py), set by the app
 
 
 def share_reads(on: bool) -> None:
     """Share reads between callers (the default), or give each caller a read of its own."""
-    _sharing[0] = on
+    global _sharing
+    _sharing = on
 
 
 def _frozen(value: Any) -> Hashable:
@@ -81,9 +83,23 @@ def _key(s: "_Statement") -> Hashable | None:
         return None
 
 
+def _start(
+    loop: asyncio.AbstractEventLoop,
+    waiting: dict[Hashable, _Read],
+    key: Hashable,
+    read: _Read,
+    statement: _Statement,
+) -> None:
+    """At the end of the turn: no more callers join `read`; it is sent."""
+    if waiting.get(key) is read:
+        del waiting[key]
+    task = loop.create_task(_send(statement, read))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
 async def _send(statement: _Statement, read: _Read) -> None:
     s, rows = statement, read.rows
-    assert rows is not None
     try:
         found = await s.engine.read(s.operation, s.query, {"ids": list(read.keys), **s.params})
         index = s.index(found)
@@ -104,7 +120,7 @@ async def _shared_read(statement: _Statement, ids: Sequence[str]) -> tuple[Index
     the caller picks its own from; and whether other callers got the same rows (each
     must then take copies: resolvers put what they prefetched on a row)."""
     s = statement
-    key = _key(s) if _sharing[0] else None
+    key = _key(s) if _sharing else None
     if key is None:  # not shared, or a parameter that cannot be compared: its own read
         ids = list(dict.fromkeys(ids))
         rows = await s.engine.read(s.operation, s.query, {"ids": ids, **s.params})
@@ -116,29 +132,11 @@ async def _shared_read(statement: _Statement, ids: Sequence[str]) -> tuple[Index
         read = waiting[key] = _Read(rows=loop.create_future())
         # After the callbacks of this turn (other requests' loaders among them), in a
         # context of its own: no request's variables (its id in the logs) on a shared read.
-        loop.call_soon(_starter(loop, waiting, key, read, s), context=contextvars.Context())
+        loop.call_soon(_start, loop, waiting, key, read, s, context=contextvars.Context())
     read.keys.update(dict.fromkeys(ids))
     read.callers += 1
-    assert read.rows is not None
     index = await asyncio.shield(read.rows)
     return index, read.callers > 1
-
-
-def _starter(
-    loop: asyncio.AbstractEventLoop,
-    waiting: dict[Hashable, _Read],
-    key: Hashable,
-    read: _Read,
-    statement: _Statement,
-) -> Callable[[], None]:
-    def start() -> None:
-        if waiting.get(key) is read:
-            del waiting[key]
-        task = loop.create_task(_send(statement, read))
-        _running.add(task)
-        task.add_done_callback(_running.discard)
-
-    return start
 
 
 def _by_row_id(rows: list[Row]) -> Index:

@@ -14,6 +14,7 @@ from graph.errors import GraphUnavailableError
 from server.app import create_app
 from server.settings import Settings
 from tests.support import GraphQLClient, user_token
+from tests.support.graphql import on_reads
 
 TRACK = "query($id: ID!) { track(id: $id) { id title artists { name } genres { name } } }"
 
@@ -21,13 +22,11 @@ TRACK = "query($id: ID!) { track(id: $id) { id title artists { name } genres { n
 def _record(engine: GraphEngine, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
     """Every read the engine sends from now on: (operation, its `$ids`)."""
     sent: list[tuple[str, list[str]]] = []
-    read = engine.read
 
-    async def recording(operation: str, query: str, params: Any = None) -> Any:
+    def note(operation: str, query: str, params: Any) -> None:
         sent.append((operation, list((params or {}).get("ids", []))))
-        return await read(operation, query, params)
 
-    monkeypatch.setattr(engine, "read", recording)
+    on_reads(engine, note, monkeypatch)
     return sent
 
 
@@ -165,7 +164,7 @@ async def test_apollonia_shared_reads_false_gives_each_caller_its_own_read(
     engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("APOLLONIA_SHARED_READS", "false")
-    monkeypatch.setattr(_batch, "_sharing", [True])
+    monkeypatch.setattr(_batch, "_sharing", True)
     create_app(Settings.from_env(), engine=engine)
     ids = await _tracks(engine, 3)
     sent = _record(engine, monkeypatch)
