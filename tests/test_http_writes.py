@@ -21,11 +21,8 @@ def _request(method: str, path: str, body: bytes = b"") -> bytes:
     return (head + "\r\n").encode() + body
 
 
-async def _exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> tuple[bytes, bytes]:
-    writer.write(request)
-    await writer.drain()
+async def _answer(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """The next answer on the connection: its head and its Content-Length body."""
     head = await reader.readuntil(b"\r\n\r\n")
     length = next(
         int(line.split(b":", 1)[1])
@@ -33,6 +30,14 @@ async def _exchange(
         if line.lower().startswith(b"content-length:")
     )
     return head, await reader.readexactly(length)
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[bytes, bytes]:
+    writer.write(request)
+    await writer.drain()
+    return await _answer(reader)
 
 
 async def test_a_small_answer_is_one_segment(live: LiveServer) -> None:
@@ -122,10 +127,9 @@ async def test_head_and_expect_continue_over_one_write(live: LiveServer) -> None
         interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
         assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
         writer.write(body)
-        final = await reader.readuntil(b"\r\n\r\n")
-        length = int(final.lower().split(b"content-length:", 1)[1].split(b"\r\n")[0])
+        final, answer = await _answer(reader)
         assert final.startswith(b"HTTP/1.1 200")
-        assert json.loads(await reader.readexactly(length)) == {"data": {"__typename": "Query"}}
+        assert json.loads(answer) == {"data": {"__typename": "Query"}}
     finally:
         writer.close()
         await writer.wait_closed()

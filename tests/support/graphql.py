@@ -2,6 +2,7 @@
 count of Cypher round trips."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -66,16 +67,26 @@ def graph_queries(engine_name: str) -> float:
     return total
 
 
-def record_reads(engine: GraphEngine, operation: str, monkeypatch: Any) -> list[str]:
-    """The text of every graph read of `operation` the engine sends from now on (it
-    still sends them), in order; for the rest of the test (`monkeypatch`)."""
-    sent: list[str] = []
+def on_reads(engine: GraphEngine, note: Callable[[str, str, Any], None], monkeypatch: Any) -> None:
+    """Calls `note(operation, query, params)` for every graph read the engine sends from
+    now on (it still sends them), in order; for the rest of the test (`monkeypatch`)."""
     read = engine.read
 
     async def recording(op: str, query: str, params: Any = None) -> Any:
-        if op == operation:
-            sent.append(query)
+        note(op, query, params)
         return await read(op, query, params)
 
     monkeypatch.setattr(engine, "read", recording)
+
+
+def record_reads(engine: GraphEngine, operation: str, monkeypatch: Any) -> list[str]:
+    """The text of every graph read of `operation` the engine sends from now on, in
+    order (`on_reads`)."""
+    sent: list[str] = []
+
+    def note(op: str, query: str, params: Any) -> None:
+        if op == operation:
+            sent.append(query)
+
+    on_reads(engine, note, monkeypatch)
     return sent
