@@ -34,8 +34,10 @@ def _embedded_server(settings: Settings) -> "EmbeddedServer | None":
     folder = settings.embedded_data_dir
     if folder is None:
         return None
-    from graph.embedded import ensure_server
+    from graph.embedded import FSYNC_POLICIES, ensure_server
 
+    if settings.graph_fsync not in FSYNC_POLICIES:
+        raise SystemExit(f"APOLLONIA_GRAPH_FSYNC must be one of: {', '.join(FSYNC_POLICIES)}")
     return ensure_server(folder, appendfsync=settings.graph_fsync)
 
 

@@ -37,7 +37,7 @@ class Settings:
     graph_database: str = ""  # Neo4j's database; empty: graph_name
     graph_username: str | None = None
     graph_password: str | None = None
-    graph_fsync: str = "everysec"
+    graph_fsync: str = "always"  # the embedded AOF: always | everysec | no
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
@@ -183,7 +183,7 @@ class Settings:
             "graph_database": os.environ.get("GRAPH_DATABASE", ""),
             "graph_username": os.environ.get("GRAPH_USERNAME") or os.environ.get("NEO4J_USER"),
             "graph_password": os.environ.get("GRAPH_PASSWORD") or os.environ.get("NEO4J_PASSWORD"),
-            "graph_fsync": os.environ.get("APOLLONIA_GRAPH_FSYNC", "everysec"),
+            "graph_fsync": os.environ.get("APOLLONIA_GRAPH_FSYNC", "always"),
             "host": os.environ.get("APOLLONIA_HOST", "127.0.0.1"),
             "port": int(os.environ.get("APOLLONIA_PORT", "8000")),
             "log_level": os.environ.get("LOG_LEVEL", "info").lower(),

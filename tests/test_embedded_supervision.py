@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from websockets.asyncio.client import connect
 
 from graph.embedded import PIDFILE_NAME, SOCKET_NAME, ensure_server, process_alive
@@ -210,6 +211,11 @@ async def test_serve_restarts_a_killed_database_and_loses_no_acknowledged_write(
             writer.running = False
             await writing
 
+        # The database `serve` restarted runs with the durable default (with `everysec`
+        # a CI run lost one acknowledged write here: tests/test_durability.py).
+        probe = redis.Redis(unix_socket_path=str(serve.data_dir / SOCKET_NAME))
+        assert probe.config_get("appendfsync") == {"appendfsync": "always"}
+        probe.close()
         # Every acknowledged write is in the graph.
         engine = FalkorDBEngine.from_socket(serve.data_dir / SOCKET_NAME, "apollonia")
         try:
