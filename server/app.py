@@ -4,8 +4,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from events import SYSTEM_STATUS, Events
@@ -33,68 +31,28 @@ from server.auth.middleware import Authenticator, AuthMiddleware
 from server.auth.passwords import Passwords
 from server.auth.service import AuthService
 from server.auth.tokens import Tokens
-from server.body_limit import BodyLimitMiddleware
-from server.errors import request_id_var
+from server.envelope import RequestEnvelope
 from server.explore_page import explore_routes
 from server.graphql_app import build_schema, graphql_app
 from server.health import Health
 from server.logs import configure_logging
 from server.mail import mail_sender
 from server.media import MediaService
-from server.metrics import MetricsMiddleware, metrics_endpoint, process_stopped
+from server.metrics import metrics_endpoint, process_stopped
 from server.persisted import persisted_queries
 from server.ratelimit import RateLimiter
 from server.redis import connect_redis
 from server.rest.app import rest_app
-from server.rest.errors import RestErrorShape
 from server.rest.openapi import api_routes
-from server.security_headers import SecurityHeadersMiddleware
 from server.settings import Settings
 from server.streaming import Streaming, streaming_routes
 from server.subscriptions import SocketAuth
 from server.subsonic.app import subsonic_routes
-from server.usage import UsageCounter, UsageMiddleware
+from server.usage import UsageCounter
 from server.ws_events import EventSocket
 from taskqueue import JobQueue, broker_for
 
 log = logging.getLogger("apollonia")
-
-
-class RequestIdMiddleware:
-    """Accept a sane `X-Request-ID` or make one; echo it back; expose it to logs.
-
-    Also reports the time the app took until the response started as
-    `Server-Timing: app;dur=<ms>`, which the benchmarks read.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        request_id_var.set(request_id)
-        if scope["type"] == "websocket":
-            # No response headers to add: don't wrap every message a socket sends.
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-
-        async def send_with_id(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                elapsed = (time.perf_counter() - started) * 1000
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode("latin-1")),
-                    (b"server-timing", f"app;dur={elapsed:.3f}".encode()),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 class _Delegate:
@@ -304,10 +262,11 @@ def create_app(
     app.add_middleware(
         AuthMiddleware, authenticator=authenticator, metrics_token=settings.metrics_token
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RestErrorShape)  # the REST envelope on the middlewares' errors
-    app.add_middleware(UsageMiddleware, counter=usage, routes=app.routes)
-    app.add_middleware(MetricsMiddleware, routes=app.routes)
-    app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        RequestEnvelope,
+        routes=app.routes,
+        usage=usage,
+        production=settings.production,
+        max_body_bytes=settings.max_body_bytes,
+    )
     return app

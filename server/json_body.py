@@ -65,5 +65,5 @@ def too_deep(raw: bytes | str) -> bool:
 
 
 def bad_request(message: str) -> bytes:
-    """A GraphQL-shaped error body (RestErrorShape turns it into the REST envelope)."""
+    """A GraphQL-shaped error body (server/envelope.py puts it in the REST envelope)."""
     return orjson.dumps({"errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]})

@@ -19,7 +19,6 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,7 +101,7 @@ UNMATCHED = "unmatched"
 _NAME_RE = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 # The first named operation of a document: enough for a label, far cheaper than parsing.
 _OPERATION_RE = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
-_PEEK_BYTES = 256 * 1024  # bodies beyond this are not looked into for a name
+PEEK_BYTES = 256 * 1024  # bodies beyond this are not looked into for a name
 _JOB_COUNTS_TIMEOUT = 5.0
 
 
@@ -166,69 +165,40 @@ def route_template(scope: Scope, routes: list[BaseRoute]) -> str:
     return f"{mounted}{path}" or UNMATCHED
 
 
-class MetricsMiddleware:
-    """Counts and times every HTTP request, names GraphQL operations, and counts the
-    open WebSockets. It reads at most `_PEEK_BYTES` of a JSON body for the name, as the
-    app consumes it: nothing is buffered or read ahead."""
+def record_http(
+    scope: Scope, routes: list[BaseRoute], status: int, elapsed: float, body: bytearray | None
+) -> None:
+    """Count and time an answered HTTP request; a GraphQL one (`body`: at most
+    `PEEK_BYTES` of its body as the app read it, None for other paths) under its
+    operation's name too."""
+    route = route_template(scope, routes)
+    method = scope["method"]
+    labelled(HTTP_REQUESTS, route, method, str(status)).inc()
+    labelled(HTTP_DURATION, route, method).observe(elapsed)
+    if body is not None and method in ("GET", "POST"):
+        name = OPERATION_NAMES.label(_graphql_name(scope, bytes(body)))
+        labelled(GRAPHQL_OPERATIONS, name, str(status)).inc()
+        labelled(GRAPHQL_DURATION, name).observe(elapsed)
 
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute] | None = None) -> None:
-        self.app = app
-        self.routes = routes or []
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        graphql = scope["path"] == "/graphql"
-        body = bytearray()
+async def counted_websocket(
+    app: ASGIApp, routes: list[BaseRoute], scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Run the WebSocket `app`, counted in `apollonia_websocket_connections` from its
+    accept to its end."""
+    accepted: list[str] = []
 
-        async def peek(message: Message) -> None:
-            if message["type"] == "http.request" and len(body) < _PEEK_BYTES:
-                body.extend(message.get("body", b"")[: _PEEK_BYTES - len(body)])
+    async def send_counting(message: Message) -> None:
+        await send(message)
+        if message["type"] == "websocket.accept" and not accepted:
+            accepted.append(route_template(scope, routes))
+            WEBSOCKETS.labels(accepted[0]).inc()
 
-        async def receive_peeking() -> Message:
-            message = await receive()
-            await peek(message)
-            return message
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive_peeking if graphql else receive, send_status)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = route_template(scope, self.routes)
-            method = scope["method"]
-            labelled(HTTP_REQUESTS, route, method, str(status)).inc()
-            labelled(HTTP_DURATION, route, method).observe(elapsed)
-            if graphql and method in ("GET", "POST"):
-                name = OPERATION_NAMES.label(_graphql_name(scope, bytes(body)))
-                labelled(GRAPHQL_OPERATIONS, name, str(status)).inc()
-                labelled(GRAPHQL_DURATION, name).observe(elapsed)
-
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accepted: list[str] = []
-
-        async def send_counting(message: Message) -> None:
-            await send(message)
-            if message["type"] == "websocket.accept" and not accepted:
-                accepted.append(route_template(scope, self.routes))
-                WEBSOCKETS.labels(accepted[0]).inc()
-
-        try:
-            await self.app(scope, receive, send_counting)
-        finally:
-            if accepted:
-                WEBSOCKETS.labels(accepted[0]).dec()
+    try:
+        await app(scope, receive, send_counting)
+    finally:
+        if accepted:
+            WEBSOCKETS.labels(accepted[0]).dec()
 
 
 def _graphql_name(scope: Scope, body: bytes) -> str | None:

@@ -14,9 +14,9 @@ development serves both to anyone; production serves `/metrics` to admins only a
 """
 
 import hmac
+from collections.abc import Iterable
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.permissions import ADMIN_ACCESS, Principal
 from server.explorer import CSP as EXPLORER_CSP
@@ -26,6 +26,8 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 # policy in a <meta>, which a header must not contradict), framed by nobody.
 PAGE_CSP = f"{EXPLORER_CSP}; frame-ancestors 'none'"
 HSTS = "max-age=31536000; includeSubDomains"
+API_CSP_BYTES = API_CSP.encode()
+PAGE_CSP_BYTES = PAGE_CSP.encode()
 OPERATOR_PATHS = frozenset({"/metrics", "/health"})
 
 _ALWAYS = (
@@ -35,33 +37,24 @@ _ALWAYS = (
 )
 
 
-class SecurityHeadersMiddleware:
-    """Pure ASGI: adds the headers a response does not set itself."""
-
-    def __init__(self, app: ASGIApp, production: bool) -> None:
-        self.app = app
-        self.production = production
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                added = [(n, v) for n, v in _ALWAYS if n not in present]
-                if b"content-security-policy" not in present:
-                    content_type = dict(headers).get(b"content-type", b"")
-                    csp = PAGE_CSP if content_type.startswith(b"text/html") else API_CSP
-                    added.append((b"content-security-policy", csp.encode()))
-                if self.production and b"strict-transport-security" not in present:
-                    added.append((b"strict-transport-security", HSTS.encode()))
-                message["headers"] = headers + added
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def with_security_headers(
+    headers: Iterable[tuple[bytes, bytes]], production: bool
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the security headers it does not set itself."""
+    headers = list(headers)
+    present = {name.lower() for name, _ in headers}
+    added = [(n, v) for n, v in _ALWAYS if n not in present]
+    if b"content-security-policy" not in present:
+        content_type = b""
+        for name, value in headers:
+            if name.lower() == b"content-type":
+                content_type = value
+        html = content_type.startswith(b"text/html")
+        added.append((b"content-security-policy", PAGE_CSP_BYTES if html else API_CSP_BYTES))
+    if production and b"strict-transport-security" not in present:
+        added.append((b"strict-transport-security", HSTS.encode()))
+    headers.extend(added)
+    return headers
 
 
 def is_metrics_token(credential: str | None, token: str) -> bool:

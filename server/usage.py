@@ -22,10 +22,6 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from server.metrics import route_template
 
 log = logging.getLogger("apollonia.usage")
 
@@ -123,34 +119,3 @@ class UsageCounter:
                 for route, n in sorted(by_route.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
         }
-
-
-class UsageMiddleware:
-    """Counts every HTTP request of a signed-in caller once it has been answered."""
-
-    def __init__(
-        self, app: ASGIApp, counter: UsageCounter, routes: list[BaseRoute] | None = None
-    ) -> None:
-        self.app = app
-        self.counter = counter
-        self.routes = routes or []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        answered = False
-
-        async def send_noting(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.start":
-                answered = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_noting)
-        finally:
-            principal = scope.get("state", {}).get("principal")
-            user_id = getattr(principal, "user_id", None)
-            if answered and user_id:
-                await self.counter.record(str(user_id), route_template(scope, self.routes))

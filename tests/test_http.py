@@ -1,5 +1,9 @@
 """GraphQL over HTTP: GET for queries, the explorer, production mode, metrics, request ids."""
 
+import asyncio
+import re
+import sys
+
 import httpx
 
 from graph import catalog_writes
@@ -39,6 +43,30 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
     made = await client.post("/graphql", json={"query": "{ genres { name } }"})
     assert len(made.headers["x-request-id"]) == 32
     assert made.headers["server-timing"].startswith("app;dur=")
+    # Not sane (too long, a control character): replaced by a made one.
+    for bad in ("x" * 65, "a\tb"):
+        replaced = await client.get("/health/live", headers={"x-request-id": bad})
+        assert re.fullmatch("[0-9a-f]{32}", replaced.headers["x-request-id"])
+
+
+async def test_made_request_ids_are_distinct_and_differ_between_processes(
+    client: httpx.AsyncClient,
+) -> None:
+    ids = [(await client.get("/health/live")).headers["x-request-id"] for _ in range(50)]
+    assert len(set(ids)) == 50
+    assert all(re.fullmatch("[0-9a-f]{32}", i) for i in ids)
+    # Another process (an API process of `serve --workers N`) draws its own prefix.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from server.envelope import request_id; print(request_id({'headers': []}))",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    other = out.decode().strip()
+    assert re.fullmatch("[0-9a-f]{32}", other)
+    assert other[:16] != ids[0][:16]
+    assert {i[:16] for i in ids} == {ids[0][:16]}  # one prefix in this process
 
 
 async def test_metrics_count_graph_queries(engine: GraphEngine, client: httpx.AsyncClient) -> None:

@@ -2,8 +2,8 @@
 
 `{"success": false, "error": {"code", "message", "details", "timestamp", "request_id"}}`,
 with the same stable codes as GraphQL's `extensions.code`. The middlewares in front of
-every route (credentials, body size) answer in GraphQL's shape; `RestErrorShape` puts
-their answers under /api/v1 into the envelope too.
+every route (credentials, body size) answer in GraphQL's shape; `send_shaped` (called
+by `server/envelope.py`) puts their answers under /api/v1 into the envelope too.
 """
 
 from datetime import UTC, datetime
@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Send
 
 from server.errors import request_id_var
 
@@ -131,43 +131,15 @@ def from_graphql_error(error: dict[str, Any]) -> tuple[str, str, dict[str, Any]]
     return code, str(error.get("message", "")), extensions
 
 
-class RestErrorShape:
-    """Rewrites GraphQL-shaped error answers (`{"errors": [...]}`) of the middlewares
-    in front of the REST routes into the envelope, keeping their status and headers."""
-
-    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
-        self.app = app
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
-            await self.app(scope, receive, send)
-            return
-        held: list[Message] = []
-
-        async def shaping_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] >= 400:
-                held.append(message)
-                return
-            if held and message["type"] == "http.response.body":
-                held.append(message)
-                if message.get("more_body"):
-                    return
-                await _send_shaped(send, held)
-                held.clear()
-                return
-            await send(message)
-
-        await self.app(scope, receive, shaping_send)
-
-
 _PLAIN = {
     404: ("NOT_FOUND", "No such route."),
     405: ("METHOD_NOT_ALLOWED", "This route does not take this method."),
 }
 
 
-async def _send_shaped(send: Send, messages: list[Message]) -> None:
+async def send_shaped(send: Send, messages: list[Message]) -> None:
+    """Send a held GraphQL-shaped error answer (its start and body messages) in the
+    REST envelope, keeping its status and headers; other answers as they were."""
     start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
     try:
         parsed = orjson.loads(body)
