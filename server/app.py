@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from events import SYSTEM_STATUS, Events
@@ -53,6 +53,41 @@ from server.ws_events import EventSocket
 from taskqueue import JobQueue, broker_for
 
 log = logging.getLogger("apollonia")
+
+
+# The methods of /graphql that go straight to the GraphQL app (see `_App`); HEAD and
+# OPTIONS take Starlette's way.
+_DIRECT_METHODS = frozenset({"GET", "POST"})
+
+
+class _App(Starlette):
+    """Starlette, except that `GET`/`POST /graphql` go straight to `graphql_direct`: the
+    request envelope, authentication and the GraphQL app, the same layers as on every
+    route, past Starlette's two exception middlewares and its router, which the GraphQL
+    app does not use (it answers its own errors; no endpoint function or HTTPException
+    there). On `track(id)` at 32 clients, side by side: 1.04x the requests/s, 0.248
+    against 0.258 ms of CPU a request (README). An exception escaping the GraphQL app
+    reaches uvicorn, which logs it and answers 500 "Internal Server Error" if nothing was
+    sent, as Starlette's ServerErrorMiddleware did (this app sets no handler for it)."""
+
+    graphql_direct: ASGIApp | None = None
+    graphql_route: Route | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.graphql_direct is not None
+            and scope["type"] == "http"
+            and scope["path"] == "/graphql"
+            and scope["method"] in _DIRECT_METHODS
+        ):
+            # What Starlette and its router would have set on the way.
+            scope["app"] = self
+            scope["router"] = self.router
+            scope["route"] = self.graphql_route
+            scope["path_params"] = {}
+            await self.graphql_direct(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class _Delegate:
@@ -235,9 +270,12 @@ def create_app(
             state.get("limiter"),
         ).run()
 
-    app = Starlette(
+    graphql_route = Route(
+        "/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]
+    )
+    app = _App(
         routes=[
-            Route("/graphql", _Delegate(state, "graphql"), methods=["GET", "POST", "OPTIONS"]),
+            graphql_route,
             WebSocketRoute("/graphql", _Delegate(state, "graphql_ws")),
             WebSocketRoute("/ws", event_socket),
             # Seed 004 names the client in the path; the socket is the same.
@@ -259,14 +297,21 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.components = state  # for tests and diagnostics
-    app.add_middleware(
-        AuthMiddleware, authenticator=authenticator, metrics_token=settings.metrics_token
-    )
-    app.add_middleware(
-        RequestEnvelope,
-        routes=app.routes,
-        usage=usage,
-        production=settings.production,
-        max_body_bytes=settings.max_body_bytes,
-    )
+    routes = app.routes
+
+    def layers(inner: ASGIApp) -> ASGIApp:
+        """The layers in front of every route: the request envelope, then authentication."""
+        return RequestEnvelope(
+            AuthMiddleware(
+                inner, authenticator=authenticator, metrics_token=settings.metrics_token
+            ),
+            routes=routes,
+            usage=usage,
+            production=settings.production,
+            max_body_bytes=settings.max_body_bytes,
+        )
+
+    app.add_middleware(layers)
+    app.graphql_route = graphql_route
+    app.graphql_direct = layers(_Delegate(state, "graphql"))
     return app
