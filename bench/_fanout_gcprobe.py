@@ -8,7 +8,7 @@ start-up in the server process only (the product code is not touched). Then:
   "<time.time()> <generation> <milliseconds>" (a gc.callbacks hook: a few microseconds
   per collection);
 - FANOUT_GC_THRESHOLD=a,b,c: `gc.set_threshold(a, b, c)`, to try other thresholds
-  without editing the server.
+  without editing the server (the app's own call to set them is then ignored).
 """
 
 import gc
@@ -21,6 +21,12 @@ _THRESHOLD = os.environ.get("FANOUT_GC_THRESHOLD")
 
 if _THRESHOLD:
     gc.set_threshold(*(int(part) for part in _THRESHOLD.split(",")))
+
+    def _keep(*_: int) -> None:
+        """The app sets its own thresholds as it starts (server/app.py, GC_THRESHOLDS):
+        ignored, so that the ones asked for here stay."""
+
+    gc.set_threshold = _keep
 
 if _LOG:
     _out = open(_LOG, "a", buffering=1)  # noqa: SIM115 - open for the process's lifetime

@@ -14,7 +14,8 @@ What it does, only on 127.0.0.1 and bounded in count and time:
 1. Raises this process's RLIMIT_NOFILE to its hard limit (`--nofile` asks for more, which
    only a privileged process gets), then starts the real server as a subprocess, which
    inherits it: `apollonia serve --data-dir D --port P` on a fresh temporary data folder
-   (LOG_LEVEL=warning, APOLLONIA_ACCESS_TOKEN_TTL=3600; the caller's environment wins).
+   (LOG_LEVEL=warning, APOLLONIA_ACCESS_TOKEN_TTL=3600, rate limits out of reach; the
+   caller's environment wins).
    `apollonia serve` starts the embedded FalkorDB, which is also the event bus (Redis).
    The server imports bench/_fanout_gcprobe.py as its sitecustomize (through PYTHONPATH;
    no product file changes), which logs every garbage collection's pause (and applies
@@ -154,6 +155,10 @@ def start_server(
         "LOG_LEVEL": "warning",
         "APOLLONIA_ACCESS_TOKEN_TTL": "3600",
         "APOLLONIA_RATE_LIMIT_MUTATION": "1000000/minute",
+        # Every socket here is the one bench user's, and a subscription is charged to its
+        # query budget like a GraphQL one: at the default 600/minute the sockets after
+        # about the 60th waited for a subscription_confirmed that never came.
+        "APOLLONIA_RATE_LIMIT_QUERY": "1000000000/minute",
     }
     env = {"GRAPH_URL": f"falkordb-embedded://{data_dir}"}
     if gc_probe or gc_threshold:
@@ -406,7 +411,7 @@ class GcWindow:
 
 def gc_table(stats: dict[str, GcWindow], threshold: str | None) -> str:
     lines = [
-        f"server garbage collections (gc thresholds {threshold or '700,10,10, the default'}; "
+        f"server garbage collections (gc thresholds {threshold or 'of the app, GC_THRESHOLDS'}; "
         "each pause stops the event loop):",
         f"  {'window':24}{'seconds':>8}{'gen0/gen1/gen2':>18}{'paused ms':>11}{'% wall':>8}"
         f"{'longest ms':>12}{'longest gen2':>14}",
