@@ -53,6 +53,18 @@ async def test_graphql_requests_are_counted_by_operation(client: httpx.AsyncClie
     await client.get("/graphql", params={"query": NAMED, "operationName": "TrackCount"})
     await client.post("/graphql", json={"query": "{ genres { name } }"})
     await client.post("/graphql", json={"query": "{ tracks { nope } }"})
+    # A body that is no JSON: no name. A GET refused before the handler read it (a bad
+    # credential): named from its query string all the same.
+    bad = await client.post(
+        "/graphql", content=b'{"query": "query Broken', headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 400
+    refused = await client.get(
+        "/graphql",
+        params={"query": NAMED},
+        headers={"authorization": "Bearer not-a-token"},
+    )
+    assert refused.status_code == 401
     after = await scrape(client)
 
     def grew(operation: str, status: str) -> float:
@@ -62,7 +74,8 @@ async def test_graphql_requests_are_counted_by_operation(client: httpx.AsyncClie
 
     assert grew("TrackCount", "200") == 2
     assert grew("anonymous", "200") == 1
-    assert grew("anonymous", "400") == 1
+    assert grew("anonymous", "400") == 2
+    assert grew("TrackCount", "401") == 1
     assert sample(
         after, "apollonia_graphql_operation_duration_seconds_count", operation="TrackCount"
     )
