@@ -3,15 +3,18 @@ subscriptions, job figures; with bounded labels."""
 
 import asyncio
 import json
+import random
 from typing import Any
 
 import httpx
-from prometheus_client import REGISTRY
+import pytest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from graph import jobs as records
 from graph.engine import GraphEngine
-from server.metrics import OTHER, OperationNames, operation_name
+from server.metrics import OTHER, OperationNames, Tally, operation_name
 from server.settings import Settings
 from tests.support import LiveServer, user_token
 from workers import jobs
@@ -152,3 +155,44 @@ async def test_job_figures(engine: GraphEngine, client: httpx.AsyncClient) -> No
         assert REGISTRY.get_sample_value("apollonia_job_duration_seconds_count", labels) == 1
     finally:
         jobs.HANDLERS.pop(kind, None)
+
+
+def test_the_tally_hands_over_what_direct_observations_would_show() -> None:
+    """`Tally` writes prometheus_client's bucket and sum values itself: the exposition must
+    be the one that observing each value directly gives, edges of buckets included."""
+    rng = random.Random(5)
+    values = [rng.choice([0.005, 0.01, 2.5, 10.0, 1e9]) for _ in range(50)]
+    values += [rng.uniform(0, 12) for _ in range(500)]
+    direct, tallied = CollectorRegistry(), CollectorRegistry()
+    figures = {}
+    for registry in (direct, tallied):
+        counter = Counter("t_requests", "requests", ["route"], registry=registry)
+        histogram = Histogram("t_seconds", "seconds", ["route"], registry=registry)
+        figures[id(registry)] = (counter, histogram)
+    counter, histogram = figures[id(direct)]
+    for value in values:
+        counter.labels("/a").inc()
+        histogram.labels("/a").observe(value)
+    tally = Tally()
+    tally.FLUSH_SECONDS = 3600.0  # flushed by hand below
+    counter, histogram = figures[id(tallied)]
+    for value in values[:300]:
+        tally.count(counter.labels("/a"))
+        tally.observe(histogram.labels("/a"), value)
+    assert generate_latest(tallied) != generate_latest(direct)  # nothing handed over yet
+    tally.flush()
+    for value in values[300:]:
+        tally.count(counter.labels("/a"))
+        tally.observe(histogram.labels("/a"), value)
+    tally.flush()
+
+    def samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
+        # Creation times differ; sums are added in another order (rounding).
+        return {
+            (sample.name, str(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(generate_latest(registry).decode())
+            for sample in family.samples
+            if not sample.name.endswith("_created")
+        }
+
+    assert samples(tallied) == pytest.approx(samples(direct), rel=1e-12)

@@ -11,6 +11,7 @@ from websockets.sync.client import connect
 
 from bench import _server
 from bench._client import data_segments_in
+from server.metrics import Tally
 
 TRACK = "query($id: ID!) { track(id: $id) { id title } }"
 CREATE = 'mutation { createTrack(input: {title: "Shared"}) { id } }'
@@ -116,10 +117,17 @@ def test_two_api_processes_serve_one_catalogue(tmp_path: Path) -> None:
                     time.sleep(0.05)
                     assert answer.startswith(b"HTTP/1.1 200"), answer
                     assert answer.endswith(b"}") and data_segments_in(raw) == 1, answer
-            # Either process's /metrics counts the requests of both: 22 to /graphql.
+            # Either process's /metrics counts the requests of both: 22 to /graphql, once
+            # each process has handed over its figures (every Tally.FLUSH_SECONDS).
             for _ in range(2):
-                with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
-                    assert _graphql_posts(fresh.get("/metrics").text) == 22
+                deadline = time.monotonic() + 5 * Tally.FLUSH_SECONDS
+                while True:
+                    with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as fresh:
+                        counted = _graphql_posts(fresh.get("/metrics").text)
+                    if counted == 22 or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+                assert counted == 22
             # An open /ws socket on one process is counted by both.
             access = token["data"]["register"]["accessToken"]
             ws_url = server.url.replace("http://", "ws://") + f"/ws?token={access}"
