@@ -1,8 +1,7 @@
 """GraphQL over HTTP: GET for queries, the explorer, production mode, metrics, request ids."""
 
-import asyncio
+import itertools
 import re
-import sys
 
 import httpx
 
@@ -49,24 +48,19 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
         assert re.fullmatch("[0-9a-f]{32}", replaced.headers["x-request-id"])
 
 
-async def test_made_request_ids_are_distinct_and_differ_between_processes(
+async def test_made_request_ids_are_distinct_and_tell_nothing(
     client: httpx.AsyncClient,
 ) -> None:
     ids = [(await client.get("/health/live")).headers["x-request-id"] for _ in range(50)]
     assert len(set(ids)) == 50
     assert all(re.fullmatch("[0-9a-f]{32}", i) for i in ids)
-    # Another process (an API process of `serve --workers N`) draws its own prefix.
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from server.envelope import request_id; print(request_id({'headers': []}))",
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    other = out.decode().strip()
-    assert re.fullmatch("[0-9a-f]{32}", other)
-    assert other[:16] != ids[0][:16]
-    assert {i[:16] for i in ids} == {ids[0][:16]}  # one prefix in this process
+    # Random, not counted: consecutive ids share no common prefix worth the name (a
+    # counter after a fixed prefix would share 16 or more hex digits).
+    shared = [
+        sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b, strict=True)))
+        for a, b in itertools.pairwise(ids)
+    ]
+    assert max(shared) < 8, shared
 
 
 async def test_metrics_count_graph_queries(engine: GraphEngine, client: httpx.AsyncClient) -> None:
