@@ -173,8 +173,7 @@ def test_the_tally_hands_over_what_direct_observations_would_show() -> None:
     for value in values:
         counter.labels("/a").inc()
         histogram.labels("/a").observe(value)
-    tally = Tally()
-    tally.FLUSH_SECONDS = 3600.0  # flushed by hand below
+    tally = Tally()  # flushed by hand below
     counter, histogram = figures[id(tallied)]
     for value in values[:300]:
         tally.count(counter.labels("/a"))
