@@ -17,7 +17,7 @@ import httpx
 import redis
 
 from bench._client import HOST
-from graph.embedded import EmbeddedServer, ensure_server
+from graph.embedded import DEFAULT_FSYNC, EmbeddedServer, ensure_server
 
 LOG_NAME = "server.log"
 
@@ -27,10 +27,12 @@ class BenchError(Exception):
 
 
 @contextlib.contextmanager
-def scratch_database(prefix: str) -> Iterator[tuple[Path, EmbeddedServer]]:
+def scratch_database(
+    prefix: str, appendfsync: str = DEFAULT_FSYNC
+) -> Iterator[tuple[Path, EmbeddedServer]]:
     """An embedded FalkorDB in a new temporary folder; stopped and removed at the end."""
     data_dir = Path(tempfile.mkdtemp(prefix=prefix)).resolve()
-    db = ensure_server(data_dir)
+    db = ensure_server(data_dir, appendfsync=appendfsync)
     try:
         yield data_dir, db
     finally:

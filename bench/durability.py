@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._client import percentile
 from bench._load import catalogue, load
+from bench._server import scratch_database
 from graph import catalog_writes
-from graph.embedded import ensure_server
 from graph.engine.falkordb import FalkorDBEngine
 from graph.migrations import migrate
 
@@ -72,24 +72,20 @@ async def single_writes(engine: FalkorDBEngine, writers: int, seconds: float) ->
 
 
 async def one_round(policy: str, args: argparse.Namespace) -> dict[str, float]:
-    folder = Path(tempfile.mkdtemp(prefix=f"apollonia-durability-{policy}-"))
-    server = ensure_server(folder, appendfsync=policy)
-    engine = FalkorDBEngine.from_socket(server.socket_path, "bench")
-    try:
-        await migrate(engine)
-        latencies = await single_writes(engine, args.writers, args.duration)
-        inputs = catalogue(args.tracks)
-        bulk = await load(engine, inputs)
-        return {
-            "rate": len(latencies) / args.duration,
-            "p50": percentile(latencies, 50),
-            "p99": percentile(latencies, 99),
-            "bulk": bulk,
-        }
-    finally:
-        await engine.close()
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    with scratch_database(f"apollonia-durability-{policy}-", policy) as (_, server):
+        engine = FalkorDBEngine.from_socket(server.socket_path, "bench")
+        try:
+            await migrate(engine)
+            latencies = await single_writes(engine, args.writers, args.duration)
+            bulk = await load(engine, catalogue(args.tracks))
+        finally:
+            await engine.close()
+    return {
+        "rate": len(latencies) / args.duration,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "bulk": bulk,
+    }
 
 
 async def main(args: argparse.Namespace) -> None:
