@@ -214,6 +214,28 @@ async def test_a_deleted_track_leaves_the_queue(
     queue = (await me.query(ENQUEUE, {"trackIds": [a], "position": 2}))["enqueue"]
     assert ids(queue) == [a, c, a]
     assert ids((await me.query(MOVE, {"fromIndex": 2, "toIndex": 0}))["moveInQueue"]) == [a, a, c]
+    assert ids((await me.query(READ))["playQueue"]) == [a, a, c]
+
+
+async def test_changes_after_a_deleted_track_keep_the_order(
+    engine: GraphEngine, gql: GraphQLClient, settings: Settings
+) -> None:
+    """A track deleted elsewhere leaves a gap in the stored positions (b twice: 1
+    and 2); the next change must not order the entries around the gap by their old
+    positions: each change writes every entry's position afresh."""
+    me = await signed_in(gql, engine, settings)
+    a, b, c, d, e, x, y = await make_tracks(engine, 7)
+    await me.query(SET, {"trackIds": [a, b, b, c], "currentIndex": 0})
+    await catalog_writes.delete_track(engine, b)
+    queue = (await me.query(ENQUEUE, {"trackIds": [x]}))["enqueue"]
+    assert ids(queue) == [a, c, x]
+    assert ids((await me.query(READ))["playQueue"]) == [a, c, x]
+
+    await me.query(SET, {"trackIds": [a, y, y, c, d, e], "currentIndex": 0})
+    await catalog_writes.delete_track(engine, y)
+    queue = (await me.query(DEQUEUE, {"index": 2}))["dequeue"]
+    assert ids(queue) == [a, c, e]
+    assert ids((await me.query(READ))["playQueue"]) == [a, c, e]
 
 
 def _session(live: LiveServer, token: str | None) -> Client:

@@ -6,8 +6,10 @@ entry playing, null when the queue is empty), `queue_position_ms`, `queue_versio
 Every change is one query. It checks its own preconditions (the tracks exist, the
 indexes are in range, the queue stays within `$max`) before it writes anything that
 matters; when it returns no row, a read afterwards tells the caller why. The
-entries are read in position order and written back as 0..n-1, so a gap left by a
-track deleted elsewhere closes on the next change.
+entries are read in position order and every change writes all of them back as
+0..n-1, so a gap left by a track deleted elsewhere closes on the next change (written
+back from the change's place on only, the entries before a gap kept their old
+positions, and a later entry could land on one of them or before it).
 """
 
 from graph.queries.catalog import TRACK_MAP
@@ -84,8 +86,8 @@ ENQUEUE_QUERY = (
     + _entries("u, found")
     + "WITH u, found, rels, queue, cur, coalesce($position, size(rels)) AS at "
     "WHERE at <= size(rels) AND size(rels) + size(found) <= $max "
-    "FOREACH (k IN range(at, size(rels) - 1) | FOREACH (r IN [rels[k]] | "
-    "SET r.position = k + size(found))) "
+    "FOREACH (k IN range(0, size(rels) - 1) | FOREACH (r IN [rels[k]] | "
+    "SET r.position = CASE WHEN k < at THEN k ELSE k + size(found) END)) "
     "FOREACH (k IN range(0, size(found) - 1) | FOREACH (t IN [found[k]] | "
     "CREATE (u)-[:QUEUED {position: at + k}]->(t))) "
     + _done(
@@ -100,8 +102,8 @@ ENQUEUE_QUERY = (
 DEQUEUE_QUERY = (
     f"{_USER}{_LOCK}WITH u " + _entries("u") + "WHERE $index < size(rels) "
     "FOREACH (r IN [rels[$index]] | DELETE r) "
-    "FOREACH (k IN range($index + 1, size(rels) - 1) | FOREACH (r IN [rels[k]] | "
-    "SET r.position = k - 1)) "
+    "FOREACH (k IN range(0, size(rels) - 1) | FOREACH (r IN [rels[k]] | "
+    "SET r.position = CASE WHEN k < $index THEN k ELSE k - 1 END)) "
     + _done(
         "queue[0..$index] + queue[$index + 1..]",
         "CASE WHEN size(rels) = 1 THEN null "
