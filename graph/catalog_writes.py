@@ -23,6 +23,7 @@ MAX_TAG = 100
 IMPORT_BATCH = 500
 MAX_IMPORT = 5000
 KEY_SEP = "\x1f"
+_NEW_TRACK_PROPS = frozenset(q.NEW_TRACK_PROPS)
 
 
 def now_ms() -> int:
@@ -121,13 +122,18 @@ async def _albums_by_id(engine: GraphEngine, album_ids: Sequence[str]) -> dict[s
     return found
 
 
+def _distinct(refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`refs` without repeated keys: the first spelling of a name wins, in order."""
+    unique: dict[str, dict[str, Any]] = {}
+    for ref in refs:
+        unique.setdefault(ref["key"], ref)
+    return list(unique.values())
+
+
 def _track_artists(data: Mapping[str, Any], known: Mapping[str, Row]) -> list[dict[str, Any]]:
     refs = [_artist_ref(known[i]) for i in data.get("artist_ids") or []]
     refs += [_new_artist_ref(n) for n in _names(data.get("artist_names"), "artistNames")]
-    unique: dict[str, dict[str, Any]] = {}
-    for ref in refs:  # the first spelling of a name wins, in credit order
-        unique.setdefault(ref["key"], ref)
-    return [ref | {"position": i} for i, ref in enumerate(unique.values())]
+    return [ref | {"position": i} for i, ref in enumerate(_distinct(refs))]
 
 
 def _track_album(
@@ -204,6 +210,30 @@ def _genre_keys(genres: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(g["key"] for g in genres))
 
 
+def _new_batch(rows: list[dict[str, Any]], now: int) -> dict[str, Any]:
+    """`q.create_tracks`'s parameters for `rows`: with the artists, albums and genres
+    they name, each once (the first spelling in the batch, as MERGE row by row made)."""
+    artists: dict[str, dict[str, Any]] = {}
+    albums: dict[str, dict[str, Any]] = {}
+    genres: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for artist in row["artists"]:
+            artists.setdefault(artist["key"], artist)
+        for album in row["album"]:
+            for owner in album["artist"]:
+                artists.setdefault(owner["key"], owner)
+            albums.setdefault(album["key"], album)
+        for genre in row["genres"]:
+            genres.setdefault(genre["key"], genre)
+    return {
+        "rows": rows,
+        "now": now,
+        "artists": list(artists.values()),
+        "albums": list(albums.values()),
+        "genres": list(genres.values()),
+    }
+
+
 async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]) -> list[Row]:
     """Create tracks, merging their artists, albums and genres by name.
 
@@ -231,8 +261,11 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
         artists = _track_artists(data, artists_known)
         track_id = ids.new_id("Track")
         props |= sort_keys.track_keys(track_id, props, now)
-        genres = [_genre_ref(g) for g in _names(data.get("genres"), "genres")]
+        genres = _distinct([_genre_ref(g) for g in _names(data.get("genres"), "genres")])
         props["genre_keys"] = _genre_keys(genres)
+        unknown = props.keys() - _NEW_TRACK_PROPS
+        if unknown:  # a property the creation query would drop: a defect, not bad input
+            raise ValueError(f"create_tracks cannot store {sorted(unknown)}")
         rows.append(
             {
                 "id": track_id,
@@ -243,8 +276,10 @@ async def create_tracks(engine: GraphEngine, inputs: Sequence[Mapping[str, Any]]
                 "genres": genres,
             }
         )
-    batches = [{"rows": rows[i : i + IMPORT_BATCH]} for i in range(0, len(rows), IMPORT_BATCH)]
-    result = await engine.write_batches("upsert_tracks", q.UPSERT_TRACKS_QUERY, batches)
+    batches = [
+        _new_batch(rows[i : i + IMPORT_BATCH], now) for i in range(0, len(rows), IMPORT_BATCH)
+    ]
+    result = await engine.write_batches("create_tracks", q.create_tracks(engine.dialect), batches)
     counts.forget()
     return [row["row"] for row in result]
 

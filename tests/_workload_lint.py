@@ -64,6 +64,7 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
     """Every dialect-built statement, in a fixed order (so both dialects pair up)."""
     from graph.queries import analysis as analysis_queries
     from graph.queries import analysis_store as store_queries
+    from graph.queries import catalog_writes as write_queries
     from graph.queries import exploration as exploration_queries
     from graph.queries import listening as listening_queries
 
@@ -82,6 +83,7 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
         exploration_queries.candidates,
         exploration_queries.nearest,
         listening_queries.history_count,
+        write_queries.create_tracks,
     ):
         yield build(dialect)
 

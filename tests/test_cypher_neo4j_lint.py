@@ -176,6 +176,7 @@ def _dialect_builders(dialect: Dialect) -> Iterator[str]:
         exploration_queries.candidates,
         exploration_queries.nearest,
         listening_queries.history_count,
+        write_queries.create_tracks,
     ):
         yield build(dialect)
 

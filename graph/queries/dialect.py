@@ -108,8 +108,26 @@ class Dialect:
         reports its own score, and callers see cosine similarity (-1..1) on both."""
         raise NotImplementedError
 
+    def create_missing(self, var: str, label: str, key: str, props: str) -> str:
+        """Clauses after `UNWIND ... AS var` that make a `label` node whose `key` is
+        `var.key` unless one exists, with the properties `props` (map entries) when it is
+        new; they end on a `CREATE` or `SET`, so a `WITH` must follow."""
+        raise NotImplementedError
+
 
 class FalkorDBDialect(Dialect):
+    def create_missing(self, var: str, label: str, key: str, props: str) -> str:
+        # The node is created with all its properties in one map: FalkorDB grows a
+        # node's property block a property at a time when they are SET after MERGE,
+        # and the blocks of an import's nodes end up scattered (graph/queries/
+        # catalog_writes.py). Writes run one at a time on FalkorDB, so nothing can
+        # create the node between the MATCH and the CREATE.
+        return (
+            f"OPTIONAL MATCH (found:{label} {{{key}: {var}.key}})\n"
+            f"WITH {var}, found WHERE found IS NULL\n"
+            f"CREATE (:{label} {{{key}: {var}.key, {props}}})"
+        )
+
     def ddl(self, spec: IndexSpec) -> list[str]:
         props = ", ".join(f"n.{p}" for p in spec.properties)
         if spec.kind == "range":
@@ -204,6 +222,10 @@ def neo4j_name(spec: IndexSpec) -> str | None:
 
 
 class Neo4jDialect(Dialect):
+    def create_missing(self, var: str, label: str, key: str, props: str) -> str:
+        # MERGE on the key's uniqueness constraint: concurrent writers never duplicate.
+        return f"MERGE (n:{label} {{{key}: {var}.key}})\nON CREATE SET n += {{{props}}}"
+
     def ddl(self, spec: IndexSpec) -> list[str]:
         props = ", ".join(f"n.{p}" for p in spec.properties)
         name = neo4j_name(spec)
