@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.engine import GraphEngine, Row
+from graph.engine import GraphEngine, Row, graph_call
 
 # The most keys a read shared by several callers carries (a dataloader's batch is at
 # most 1,000 too): a caller whose keys would take it past this starts another read in
@@ -135,7 +135,12 @@ async def _shared_read(statement: _Statement, ids: Sequence[str]) -> tuple[Index
         loop.call_soon(_start, loop, waiting, key, read, s, context=contextvars.Context())
     read.keys.update(dict.fromkeys(ids))
     read.callers += 1
-    index = await asyncio.shield(read.rows)
+    clock = graph_call()  # the read runs in no request's context: each caller's wait
+    try:
+        index = await asyncio.shield(read.rows)
+    finally:
+        if clock is not None:
+            clock.leave()
     return index, read.callers > 1
 
 

@@ -2,8 +2,10 @@
 
 Outermost first, as six middlewares did it until 2026-12-04:
 - a request id: a sane `X-Request-ID` of the caller's, else one made here; echoed back
-  with `Server-Timing: app;dur=<ms>` (the time until the response started; the
-  benchmarks read it) and set for the logs (`request_id_var`);
+  with `Server-Timing: app;dur=<ms>, graph;dur=<ms>;desc="<n> calls"` (the time until
+  the response started, and how long and how often the request waited on the graph
+  database until then: `graph.engine.GraphClock`; the benchmarks read both) and set
+  for the logs (`request_id_var`);
 - the security headers a response does not set itself (`server.security_headers`);
 - the HTTP and GraphQL metrics, and the count of open WebSockets (`server.metrics`);
 - the usage of a signed-in caller, once answered (`server.usage`);
@@ -24,6 +26,7 @@ import time
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.engine import GRAPH_CLOCK, GraphClock
 from server.body_limit import BodyTooLarge, declared_length, payload_too_large
 from server.errors import request_id_var
 from server.metrics import PEEK_BYTES, counted_websocket, record_http, route_template
@@ -92,6 +95,8 @@ class RequestEnvelope:
         answered = False  # a response started on the way out
         app_started = False  # the app (or the layers inside) started one
         held: list[Message] = []
+        clock = GraphClock()
+        timed = GRAPH_CLOCK.set(clock)
 
         async def emit(message: Message) -> None:
             nonlocal status, answered
@@ -101,7 +106,11 @@ class RequestEnvelope:
                 elapsed = (time.perf_counter() - started) * 1000
                 headers = with_security_headers(message.get("headers", []), production)
                 headers.append((b"x-request-id", rid))
-                headers.append((b"server-timing", f"app;dur={elapsed:.3f}".encode()))
+                timing = (
+                    f'app;dur={elapsed:.3f}, graph;dur={clock.total() * 1000:.3f};desc="'
+                    f'{clock.calls} calls"'
+                )
+                headers.append((b"server-timing", timing.encode()))
                 message["headers"] = headers
             await send(message)
 
@@ -146,6 +155,7 @@ class RequestEnvelope:
                     raise
                 await payload_too_large(out, cap)
         finally:
+            GRAPH_CLOCK.reset(timed)
             record_http(scope, self.routes, status, time.perf_counter() - started, peeked)
             principal = scope.get("state", {}).get("principal")
             user_id = getattr(principal, "user_id", None)

@@ -6,9 +6,28 @@ get back rows as plain dicts (column alias -> value). Queries return scalars, li
 and maps only, never driver node objects, so both engines produce the same rows.
 """
 
-from graph.engine.base import GRAPH_QUERIES, BatchWriter, GraphEngine, Params, Row
+from graph.engine.base import (
+    GRAPH_CLOCK,
+    GRAPH_QUERIES,
+    BatchWriter,
+    GraphClock,
+    GraphEngine,
+    Params,
+    Row,
+    graph_call,
+)
 
-__all__ = ["GRAPH_QUERIES", "BatchWriter", "GraphEngine", "Params", "Row", "connect"]
+__all__ = [
+    "GRAPH_CLOCK",
+    "GRAPH_QUERIES",
+    "BatchWriter",
+    "GraphClock",
+    "GraphEngine",
+    "Params",
+    "Row",
+    "connect",
+    "graph_call",
+]
 
 
 async def connect(

@@ -7,7 +7,9 @@ and maps only, never driver node objects, so both engines produce the same rows.
 """
 
 import functools
+import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from prometheus_client import Counter
@@ -31,6 +33,50 @@ def labelled(metric: Any, *values: str) -> Any:
     (every graph query here, every HTTP request in server/metrics.py), whose label values
     are bounded: engines and operations, routes, methods, statuses, operation names."""
     return metric.labels(*values)
+
+
+class GraphClock:
+    """How long one request waited on the graph: the union of its graph calls' times
+    (calls a request runs side by side count once) and how many calls it made. The
+    server puts one in `GRAPH_CLOCK` per HTTP request and reports it in Server-Timing
+    (`graph;dur=`). A read shared between requests (graph/_batch.py) counts for each
+    request that waited on it."""
+
+    __slots__ = ("busy", "calls", "seconds", "since")
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.calls = 0
+        self.seconds = 0.0
+        self.since = 0.0
+
+    def enter(self) -> None:
+        if self.busy == 0:
+            self.since = time.perf_counter()
+        self.busy += 1
+        self.calls += 1
+
+    def leave(self) -> None:
+        self.busy -= 1
+        if self.busy == 0:
+            self.seconds += time.perf_counter() - self.since
+
+    def total(self) -> float:
+        """Seconds waited so far, a call still under way included."""
+        busy = time.perf_counter() - self.since if self.busy else 0.0
+        return self.seconds + busy
+
+
+GRAPH_CLOCK: ContextVar[GraphClock | None] = ContextVar("apollonia_graph_clock", default=None)
+
+
+def graph_call() -> GraphClock | None:
+    """Start timing a graph call for the request under way (if one is timed): the clock
+    to `leave()` when the call ends."""
+    clock = GRAPH_CLOCK.get()
+    if clock is not None:
+        clock.enter()
+    return clock
 
 
 class GraphEngine(Protocol):

@@ -14,7 +14,7 @@ from redis.exceptions import BusyLoadingError, RedisError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, labelled
+from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, graph_call, labelled
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul_in
 from graph.queries.dialect import FALKORDB, Dialect, IndexSpec
@@ -161,8 +161,13 @@ class FalkorDBEngine(BatchWriter):
     async def _run(self, command: str, text: str) -> list[Row]:
         """falkordb's GRAPH.RO_QUERY or GRAPH.QUERY command, its compact reply parsed
         here (falkordb's parser awaits a coroutine per cell)."""
-        response = await self._loaded(command, text)
-        return await _parse(self._graph, response)
+        clock = graph_call()
+        try:
+            response = await self._loaded(command, text)
+            return await _parse(self._graph, response)
+        finally:
+            if clock is not None:
+                clock.leave()
 
     async def _loaded(self, command: str, text: str) -> Any:
         """The command's reply, once the server has finished loading its data (the

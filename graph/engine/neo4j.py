@@ -23,7 +23,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, labelled
+from graph.engine.base import GRAPH_QUERIES, BatchWriter, Params, Row, graph_call, labelled
 from graph.errors import GraphUnavailableError, GraphUnreachableError
 from graph.params import refuse_nul
 from graph.queries.dialect import NEO4J, Dialect, IndexSpec
@@ -80,12 +80,23 @@ class Neo4jEngine(BatchWriter):
     def _session(self) -> AsyncSession:
         return self._driver.session(database=self._database, bookmark_manager=self._bookmarks)
 
+    async def _transaction(self, write: bool, query: str, params: Params | None) -> list[Row]:
+        """One managed transaction (retried by the driver on transient errors), timed
+        for the request under way."""
+        clock = graph_call()
+        try:
+            async with self._session() as session:
+                run = session.execute_write if write else session.execute_read
+                return await run(_run_tx, query, dict(params or {}))
+        finally:
+            if clock is not None:
+                clock.leave()
+
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
         refuse_nul(params)
         labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
-            async with self._session() as session:
-                return await session.execute_read(_run_tx, query, dict(params or {}))
+            return await self._transaction(False, query, params)
         except (ServiceUnavailable, SessionExpired) as e:
             log.error("graph unreachable during %s: %s", operation, e)
             raise GraphUnreachableError("The graph database is unavailable.") from e
@@ -97,8 +108,7 @@ class Neo4jEngine(BatchWriter):
         refuse_control(params)  # the same text on both engines (music/text.py)
         labelled(GRAPH_QUERIES, self.name, operation).inc()
         try:
-            async with self._session() as session:
-                return await session.execute_write(_run_tx, query, dict(params or {}))
+            return await self._transaction(True, query, params)
         except ConstraintError as e:
             raise ConflictError("An object with the same unique key exists.") from e
         except (ServiceUnavailable, SessionExpired) as e:
