@@ -34,11 +34,15 @@ def _embedded_server(settings: Settings) -> "EmbeddedServer | None":
     folder = settings.embedded_data_dir
     if folder is None:
         return None
-    from graph.embedded import FSYNC_POLICIES, ensure_server
+    from graph.embedded import ALLOCATORS, FSYNC_POLICIES, ensure_server
 
     if settings.graph_fsync not in FSYNC_POLICIES:
         raise SystemExit(f"APOLLONIA_GRAPH_FSYNC must be one of: {', '.join(FSYNC_POLICIES)}")
-    return ensure_server(folder, appendfsync=settings.graph_fsync)
+    if settings.graph_allocator not in ALLOCATORS:
+        raise SystemExit(f"APOLLONIA_GRAPH_ALLOCATOR must be one of: {', '.join(ALLOCATORS)}")
+    return ensure_server(
+        folder, appendfsync=settings.graph_fsync, allocator=settings.graph_allocator
+    )
 
 
 def _spawn_worker(settings: Settings) -> "subprocess.Popen[bytes]":
@@ -60,7 +64,9 @@ def serve(args: argparse.Namespace) -> int:
         from graph.embedded import Supervisor
 
         # Also a server found running (one a killed `serve` left): restarted if it dies.
-        supervisor = Supervisor(server, appendfsync=settings.graph_fsync).start()
+        supervisor = Supervisor(
+            server, appendfsync=settings.graph_fsync, allocator=settings.graph_allocator
+        ).start()
     worker = _spawn_worker(settings) if settings.run_worker and not args.no_worker else None
 
     stopped: list[bool] = []

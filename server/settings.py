@@ -38,6 +38,7 @@ class Settings:
     graph_username: str | None = None
     graph_password: str | None = None
     graph_fsync: str = "always"  # the embedded AOF: always | everysec | no
+    graph_allocator: str = "mimalloc"  # the embedded server's malloc: mimalloc | libc
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
@@ -184,6 +185,7 @@ class Settings:
             "graph_username": os.environ.get("GRAPH_USERNAME") or os.environ.get("NEO4J_USER"),
             "graph_password": os.environ.get("GRAPH_PASSWORD") or os.environ.get("NEO4J_PASSWORD"),
             "graph_fsync": os.environ.get("APOLLONIA_GRAPH_FSYNC", "always"),
+            "graph_allocator": os.environ.get("APOLLONIA_GRAPH_ALLOCATOR", "mimalloc"),
             "host": os.environ.get("APOLLONIA_HOST", "127.0.0.1"),
             "port": int(os.environ.get("APOLLONIA_PORT", "8000")),
             "log_level": os.environ.get("LOG_LEVEL", "info").lower(),

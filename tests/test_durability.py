@@ -154,13 +154,22 @@ def test_an_unknown_fsync_policy_is_refused(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing started, nothing written
 
 
-def test_serve_refuses_an_unknown_fsync_policy_before_it_starts_anything(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("APOLLONIA_GRAPH_FSYNC", "sometimes", b"must be one of: always, everysec, no"),
+        ("APOLLONIA_GRAPH_ALLOCATOR", "tcmalloc", b"must be one of: mimalloc, libc"),
+    ],
+)
+def test_serve_refuses_an_unknown_embedded_setting_before_it_starts_anything(
+    tmp_path: Path, variable: str, value: str, message: bytes
+) -> None:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("GRAPH_URL", "REDIS_URL", "APOLLONIA_GRAPH_FSYNC")
+        if key not in ("GRAPH_URL", "REDIS_URL", variable)
     }
-    env["APOLLONIA_GRAPH_FSYNC"] = "sometimes"
+    env[variable] = value
     data = tmp_path / "data"
     done = subprocess.run(
         [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data), "--port", "0"],
@@ -170,6 +179,6 @@ def test_serve_refuses_an_unknown_fsync_policy_before_it_starts_anything(tmp_pat
         timeout=60,
     )
     assert done.returncode != 0
-    assert b"APOLLONIA_GRAPH_FSYNC must be one of: always, everysec, no" in done.stderr
+    assert variable.encode() + b" " + message in done.stderr
     assert b"Traceback" not in done.stderr
     assert not (data / PIDFILE_NAME).exists()
