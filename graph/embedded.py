@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -177,7 +178,7 @@ def mimalloc_library() -> Path | None:
 def _server_environment(allocator: str) -> dict[str, str] | None:
     """The environment to start the server in: with mimalloc preloaded for `mimalloc`
     (None: this process's own environment)."""
-    if allocator == "libc":
+    if allocator == "libc" or not sys.platform.startswith("linux"):  # LD_PRELOAD: Linux's
         return None
     library = mimalloc_library()
     if library is None:
