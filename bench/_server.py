@@ -1,5 +1,6 @@
 """A real `apollonia serve` subprocess on 127.0.0.1 for the benchmarks."""
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -9,9 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import redis
@@ -38,6 +40,15 @@ def scratch_database(
     finally:
         db.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def in_scratch_folder(prefix: str, run: Callable[[Path], Coroutine[Any, Any, None]]) -> None:
+    """`run(folder)` on a new temporary folder, which is removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        asyncio.run(run(root))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -17,10 +17,8 @@ FalkorDB module arguments to the first database (for example `DELTA_MAX_PENDING_
 
 import argparse
 import asyncio
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -163,11 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.tracks < 50 * PAGES * 2 or args.rounds < 1:
         parser.error("need --tracks >= 300 and --rounds >= 1")
-    root = Path(tempfile.mkdtemp(prefix="apollonia-compaction-"))
-    try:
-        asyncio.run(run(args, root))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    _server.in_scratch_folder("apollonia-compaction-", lambda root: run(args, root))
     return 0
 
 

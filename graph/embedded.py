@@ -190,6 +190,10 @@ def _server_environment(allocator: str) -> dict[str, str] | None:
     env = os.environ.copy()
     preload = env.get("LD_PRELOAD")
     env["LD_PRELOAD"] = f"{library}:{preload}" if preload else str(library)
+    # Commit arena memory as it is used, not a whole arena up front: with eager commit
+    # (and transparent huge pages) the server held 125 MB at 10k tracks against 74 MB
+    # with libc; without it 87 MB, as fast (bench/allocator.py). An explicit setting wins.
+    env.setdefault("MIMALLOC_ARENA_EAGER_COMMIT", "0")
     return env
 
 

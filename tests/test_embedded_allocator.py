@@ -12,6 +12,7 @@ import redis
 
 from graph.embedded import (
     Supervisor,
+    _server_environment,
     ensure_server,
     mimalloc_library,
     process_alive,
@@ -39,6 +40,22 @@ def test_the_server_allocates_with_mimalloc_unless_told_libc(tmp_path: Path) -> 
     finally:
         default.stop()
         plain.stop()
+
+
+def test_mimalloc_commits_arena_memory_as_used_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server's environment (redis-server overwrites its /proc environ with its title,
+    so it is checked where it is made): bench/allocator.py measured the resident size."""
+    monkeypatch.delenv("MIMALLOC_ARENA_EAGER_COMMIT", raising=False)
+    monkeypatch.setenv("LD_PRELOAD", "/other/lib.so")
+    env = _server_environment("mimalloc")
+    assert env is not None
+    assert env["MIMALLOC_ARENA_EAGER_COMMIT"] == "0"
+    assert env["LD_PRELOAD"] == f"{mimalloc_library()}:/other/lib.so"
+    monkeypatch.setenv("MIMALLOC_ARENA_EAGER_COMMIT", "1")
+    assert _server_environment("mimalloc")["MIMALLOC_ARENA_EAGER_COMMIT"] == "1"  # type: ignore[index]
+    assert _server_environment("libc") is None
 
 
 def test_an_unknown_allocator_is_refused(tmp_path: Path) -> None:
