@@ -213,24 +213,16 @@ def _genre_keys(genres: list[dict[str, Any]]) -> list[str]:
 def _new_batch(rows: list[dict[str, Any]], now: int) -> dict[str, Any]:
     """`q.create_tracks`'s parameters for `rows`: with the artists, albums and genres
     they name, each once (the first spelling in the batch, as MERGE row by row made)."""
-    artists: dict[str, dict[str, Any]] = {}
-    albums: dict[str, dict[str, Any]] = {}
-    genres: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        for artist in row["artists"]:
-            artists.setdefault(artist["key"], artist)
-        for album in row["album"]:
-            for owner in album["artist"]:
-                artists.setdefault(owner["key"], owner)
-            albums.setdefault(album["key"], album)
-        for genre in row["genres"]:
-            genres.setdefault(genre["key"], genre)
+    artists: list[dict[str, Any]] = []
+    for row in rows:  # its credits, then its album's owner: the order MERGE met them in
+        artists += row["artists"]
+        artists += [owner for album in row["album"] for owner in album["artist"]]
     return {
         "rows": rows,
         "now": now,
-        "artists": list(artists.values()),
-        "albums": list(albums.values()),
-        "genres": list(genres.values()),
+        "artists": _distinct(artists),
+        "albums": _distinct([album for row in rows for album in row["album"]]),
+        "genres": _distinct([genre for row in rows for genre in row["genres"]]),
     }
 
 

@@ -36,10 +36,12 @@ def _embedded_server(settings: Settings) -> "EmbeddedServer | None":
         return None
     from graph.embedded import ALLOCATORS, FSYNC_POLICIES, ensure_server
 
-    if settings.graph_fsync not in FSYNC_POLICIES:
-        raise SystemExit(f"APOLLONIA_GRAPH_FSYNC must be one of: {', '.join(FSYNC_POLICIES)}")
-    if settings.graph_allocator not in ALLOCATORS:
-        raise SystemExit(f"APOLLONIA_GRAPH_ALLOCATOR must be one of: {', '.join(ALLOCATORS)}")
+    for variable, value, allowed in (
+        ("APOLLONIA_GRAPH_FSYNC", settings.graph_fsync, FSYNC_POLICIES),
+        ("APOLLONIA_GRAPH_ALLOCATOR", settings.graph_allocator, ALLOCATORS),
+    ):
+        if value not in allowed:  # a message naming the setting, before anything starts
+            raise SystemExit(f"{variable} must be one of: {', '.join(allowed)}")
     return ensure_server(
         folder, appendfsync=settings.graph_fsync, allocator=settings.graph_allocator
     )
