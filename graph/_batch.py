@@ -135,12 +135,8 @@ async def _shared_read(statement: _Statement, ids: Sequence[str]) -> tuple[Index
         loop.call_soon(_start, loop, waiting, key, read, s, context=contextvars.Context())
     read.keys.update(dict.fromkeys(ids))
     read.callers += 1
-    clock = graph_call()  # the read runs in no request's context: each caller's wait
-    try:
+    with graph_call():  # the read runs in no request's context: each caller's wait
         index = await asyncio.shield(read.rows)
-    finally:
-        if clock is not None:
-            clock.leave()
     return index, read.callers > 1
 
 

@@ -66,17 +66,31 @@ class GraphClock:
         busy = time.perf_counter() - self.since if self.busy else 0.0
         return self.seconds + busy
 
+    def __enter__(self) -> None:
+        self.enter()
+
+    def __exit__(self, *_: object) -> None:
+        self.leave()
+
+
+class _Untimed:
+    """The clock of code outside a timed request: times nothing."""
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
 
 GRAPH_CLOCK: ContextVar[GraphClock | None] = ContextVar("apollonia_graph_clock", default=None)
+_UNTIMED = _Untimed()
 
 
-def graph_call() -> GraphClock | None:
-    """Start timing a graph call for the request under way (if one is timed): the clock
-    to `leave()` when the call ends."""
-    clock = GRAPH_CLOCK.get()
-    if clock is not None:
-        clock.enter()
-    return clock
+def graph_call() -> GraphClock | _Untimed:
+    """`with graph_call():` around a graph call: timed for the request under way, if
+    one is timed."""
+    return GRAPH_CLOCK.get() or _UNTIMED
 
 
 class GraphEngine(Protocol):

@@ -161,13 +161,9 @@ class FalkorDBEngine(BatchWriter):
     async def _run(self, command: str, text: str) -> list[Row]:
         """falkordb's GRAPH.RO_QUERY or GRAPH.QUERY command, its compact reply parsed
         here (falkordb's parser awaits a coroutine per cell)."""
-        clock = graph_call()
-        try:
+        with graph_call():
             response = await self._loaded(command, text)
             return await _parse(self._graph, response)
-        finally:
-            if clock is not None:
-                clock.leave()
 
     async def _loaded(self, command: str, text: str) -> Any:
         """The command's reply, once the server has finished loading its data (the

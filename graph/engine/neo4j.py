@@ -83,14 +83,10 @@ class Neo4jEngine(BatchWriter):
     async def _transaction(self, write: bool, query: str, params: Params | None) -> list[Row]:
         """One managed transaction (retried by the driver on transient errors), timed
         for the request under way."""
-        clock = graph_call()
-        try:
+        with graph_call():
             async with self._session() as session:
                 run = session.execute_write if write else session.execute_read
                 return await run(_run_tx, query, dict(params or {}))
-        finally:
-            if clock is not None:
-                clock.leave()
 
     async def read(self, operation: str, query: str, params: Params | None = None) -> list[Row]:
         refuse_nul(params)
