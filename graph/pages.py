@@ -6,9 +6,16 @@ the window until it holds the page:
 
 - the window starts at the cursor's key (or, for the first page, is open on that side,
   so nothing inserted before the lowest key seen is missed);
-- its width comes from the key density learnt from earlier windows of this process
-  (first from the label's min, max and count, read once), divided by the share of the
-  scanned nodes the filter kept;
+- its width comes from the keys of pages served before by this process: a page
+  served before from the same key (the first pages of a list, asked again and again)
+  gets exactly the keys its rows spanned then, one window of its own rows whatever
+  page came before it; else a page of a walk gets the keys the walk's last page
+  spanned, with a margin; else (a process's first page in a sort order) the key
+  density learnt from earlier windows (first from the label's min, max and count,
+  read once), divided by the share of the scanned nodes the filter kept. (Sized by
+  the page before alone, the same five pages served in turn read 60 to 680 nodes
+  each, varying with the order they came in, from process to process and run to
+  run.)
 - a window that reached `BUDGET` was cut short: its rows are thrown away and it
   shrinks to an eighth (a 64th, then a 512th, when it is cut again at once: one
   import's tracks of one year, or of one title word, pack far denser than the
@@ -54,6 +61,16 @@ STATS_DRIFT = 0.1
 # its keys have (25 tracks, one created a few ms before the rest, took two windows).
 MIN_SCAN = 64
 DENSITY_SAMPLE = 32  # nodes a window that held its page read, at least, to set the density
+# How many keys a page will span, from the keys of pages served before (`_Learnt.paces`,
+# `_Learnt.spans`): a page of a walk spans about what the page before it did, give or
+# take WALK_MARGIN (51 random keys: within 1.5x of it but once in a few hundred); a page
+# served before from the same key spans what it did then, exactly (a delete there since
+# costs one more window, once), or for more rows, at its pace with REPEAT_MARGIN. A
+# margin on the exact span would read into whatever follows the page: one whose last
+# row lay across a gap read the whole cluster after it.
+WALK_MARGIN = 1.5
+REPEAT_MARGIN = 1.15
+PACE_SAMPLE = 16  # rows a page held, at least, for its span to size other pages
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
 """(has near bound, has far bound) -> window query and its params (without bounds,
@@ -86,6 +103,13 @@ class _Learnt:
     stats: dict[tuple[str, str], _Stats] = field(default_factory=dict)
     yields: dict[str, float] = field(default_factory=dict)
     densities: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
+    # Per (label, key, signature): the rows per key unit of the last page served, and
+    # its epoch; per (label, key, signature, direction, first key): the keys a page
+    # from there spanned, for how many rows, and the epoch.
+    paces: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
+    spans: dict[tuple[str, str, str, str, int], tuple[int, int, float]] = field(
+        default_factory=dict
+    )
 
 
 # Per engine, weakly: a later engine that happens to get an ended one's id() (tests
@@ -156,6 +180,20 @@ def _width(density: float, kept: float, wanted: int) -> int:
     return max(1, min(KEY_MAX, int(scan / max(density, 1e-18))))
 
 
+def _paced(pace: float, wanted: float, kept: float) -> int:
+    """Key units expected to hold `wanted` rows at `pace` rows per unit, reading at
+    most TARGET of BUDGET nodes (`kept` of them pass the filter)."""
+    rows = min(wanted, BUDGET * TARGET * kept)
+    return max(1, min(KEY_MAX, int(rows / max(pace, 1e-18)) + 1))
+
+
+def _put(table: dict[Any, Any], key: Any, value: Any) -> None:
+    """`table[key] = value`, in a map of bounded size (filters and keys are open-ended)."""
+    if len(table) >= MAX_SIGNATURES and key not in table:
+        table.clear()
+    table[key] = value
+
+
 async def window_page(
     engine: GraphEngine,
     operation: str,
@@ -194,7 +232,28 @@ async def window_page(
     # pages read 500-680 tracks each for 51 rows.
     scanned_total = kept_total = 0
     at_least = 0.0
-    width = _width(density, kept, limit)
+    # The first window: as wide as the page spanned when served from this key before;
+    # else as the walk's last page, at its pace; else from the density alone.
+    page_start = start
+    span_key = (label, prop, signature, direction, page_start)
+    served = learnt.spans.get(span_key)
+    pace = learnt.paces.get(learnt_key)
+    closed = False
+    if served is not None and served[2] == stats.epoch and served[1] >= min(limit, PACE_SAMPLE):
+        span, count = served[0], served[1]
+        if limit <= count:  # its rows lay within `span` keys: exactly that (scaled)
+            width = span * limit // count + 1
+        else:
+            width = _paced(count / span, limit * REPEAT_MARGIN, kept)
+        # It held the page then: closed past the last key known too (an open window
+        # reads every node to the end, up to the budget).
+        closed = True
+    elif pace is not None and pace[1] == stats.epoch:
+        # A round trip costs far more than a few dozen rows more: MIN_SCAN at least.
+        width = _paced(pace[0], max(limit * WALK_MARGIN, MIN_SCAN * kept), kept)
+    else:
+        width = _width(density, kept, limit)
+    exhausted = False
     small = _small(stats)
     rounds = shrinks = empties = cuts = 0
     gallop = 2
@@ -202,7 +261,8 @@ async def window_page(
         far: int | None = start + step * width
         assert far is not None
         # The window holds keys up to far - 1 (down to far + 1): open only past those.
-        past = far - 1 > high if ascending else far + 1 < low
+        past = (far - 1 > high if ascending else far + 1 < low) and not closed
+        closed = False
         if past or small or not KEY_MIN < far < KEY_MAX:
             # Past the last key known, or few nodes in all: open, so the end of the list
             # costs no extra round.
@@ -279,6 +339,7 @@ async def window_page(
         width = max(width * 2, _width(density, kept, limit - len(rows)))
         near = start = far
     else:
+        exhausted = True
         # Too sparse for windows: the rest in one query that sorts all it selects
         # (`exact`, from the last row kept), or an open window read whole.
         if exact is not None:
@@ -299,6 +360,15 @@ async def window_page(
         learnt.yields[signature] = min(1.0, max(learnt_yield, at_least, 1e-3))
         # A walk's next page is near: start from what this one saw.
         learnt.densities[learnt_key] = (density, stats.epoch)
+    if len(rows) >= limit and not exhausted:
+        # The keys the page spanned: the next page of the walk, and this page served
+        # again, are sized from them. Not a page of ties of one key (no pace), nor one
+        # the last resort finished (its windows read too much to be a guide).
+        span = abs(rows[limit - 1]["sort_key"][0] - page_start)
+        if span > 0:
+            _put(learnt.spans, span_key, (span, limit, stats.epoch))
+            if limit >= PACE_SAMPLE:
+                _put(learnt.paces, learnt_key, (limit / span, stats.epoch))
     if rows and stats.total == 0:
         # Read before the first node: read again (gone already if the stats were cleared).
         learnt.stats.pop((label, prop), None)

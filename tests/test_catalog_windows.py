@@ -15,7 +15,7 @@ from graph import catalog, catalog_writes, counts, pages
 from graph.engine import GraphEngine
 from graph.ids import new_id
 from graph.migrations import backfill_sort_keys, pending
-from graph.queries.catalog import PAGE_RELATIONS, TrackFilter, tracks_window
+from graph.queries.catalog import PAGE_RELATIONS, SortDirection, TrackFilter, tracks_window
 from graph.queries.catalog_writes import BACKFILL_GENRE_KEYS_QUERY
 from graph.queries.genre_model import WRITE_PREDICTIONS_QUERY
 from graph.sort_keys import (
@@ -467,6 +467,56 @@ async def test_a_walk_reads_windows_of_about_twice_its_page(
     assert max(reads[0] for reads in scanned[1:]) <= 4 * 21, scanned
 
 
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+async def test_pages_served_again_read_one_window_of_about_their_rows(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch, direction: SortDirection
+) -> None:
+    """Keys whose density changes from page to page (durations 10 ms apart, then 1 s,
+    then 10 ms again): the first pages of a list, served again and again, must each read
+    one window of about their own rows, whatever page was served just before. (Sized
+    from the page before, a dense page after a sparse one read 3-5 times its rows, and
+    a sparse page after a dense one took two or three windows.)"""
+    monkeypatch.setattr(pages, "BUDGET", 1024)
+    durations = [100.0 + i / 100 for i in range(100)] + [200.0 + i for i in range(100)]
+    durations += [400.0 + i / 100 for i in range(100)]
+    await catalog_writes.create_tracks(
+        engine, [{"title": f"Song {i}", "duration": d} for i, d in enumerate(durations)]
+    )
+    expected = sorted(durations, reverse=direction == "DESC")
+    cursors: list[Any] = [None]
+    for _ in range(14):  # pages of 20 across the three stretches
+        rows, keys = await catalog.tracks_page(
+            engine, TrackFilter(), "DURATION", direction, cursors[-1], 21
+        )
+        cursors.append(keys[19])
+    scanned = _record_scanned(engine, monkeypatch)
+    for _round in range(3):
+        for page, after in enumerate(cursors[:-1]):
+            scanned.clear()
+            rows, _ = await catalog.tracks_page(
+                engine, TrackFilter(), "DURATION", direction, after, 21
+            )
+            assert [r["duration"] for r in rows] == pytest.approx(
+                expected[page * 20 : page * 20 + 21]
+            )
+            # One window of its own 21 rows and the cursor's (served before: exact).
+            assert len(scanned) == 1, (page, scanned)
+            assert scanned[0] <= 22, (page, scanned)
+    # A track of page 2 deleted: one more window, once; the page stays exact.
+    gone = (
+        await catalog.tracks_page(engine, TrackFilter(), "DURATION", direction, cursors[2], 21)
+    )[0]
+    await catalog_writes.delete_track(engine, gone[5]["id"])
+    expected.remove(gone[5]["duration"])
+    for reads in (2, 1):
+        scanned.clear()
+        rows, _ = await catalog.tracks_page(
+            engine, TrackFilter(), "DURATION", direction, cursors[2], 21
+        )
+        assert [r["duration"] for r in rows] == pytest.approx(expected[40:61])
+        assert len(scanned) == reads, scanned
+
+
 async def test_pages_of_ties_do_not_narrow_the_next_window(
     engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -544,7 +594,7 @@ async def test_a_small_label_is_read_in_one_window_whatever_its_gaps(
     few ms before the other 24, made a test's page of one track cost a read more in
     one run out of ten."""
     monkeypatch.setattr(pages, "BUDGET", 1024)
-    inputs = [{"title": "Intro", "duration": 1.0}]
+    inputs: list[dict[str, Any]] = [{"title": "Intro", "duration": 1.0}]
     inputs += [{"title": f"Song {i}", "duration": 300.0 + i} for i in range(24)]
     await catalog_writes.create_tracks(engine, inputs)
     reads = record_reads(engine, "tracks_page", monkeypatch)
