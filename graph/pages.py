@@ -6,16 +6,17 @@ the window until it holds the page:
 
 - the window starts at the cursor's key (or, for the first page, is open on that side,
   so nothing inserted before the lowest key seen is missed);
-- its width comes from the keys of pages served before by this process: a page
-  served before from the same key (the first pages of a list, asked again and again)
-  gets exactly the keys its rows spanned then, one window of its own rows whatever
-  page came before it; else a page of a walk gets the keys the walk's last page
-  spanned, with a margin; else (a process's first page in a sort order) the key
-  density learnt from earlier windows (first from the label's min, max and count,
-  read once), divided by the share of the scanned nodes the filter kept. (Sized by
-  the page before alone, the same five pages served in turn read 60 to 680 nodes
-  each, varying with the order they came in, from process to process and run to
-  run.)
+- a page this process served before from the same key (the first pages of a list,
+  asked again and again) gets exactly the keys its rows spanned then: one window of
+  its own rows, whatever page came before it (sized like any other page, the same
+  five pages served in turn read 58 to 678 nodes each, varying with the order they
+  came in, from process to process and run to run);
+- any other page's width comes from the key density learnt from earlier windows of
+  this process (first from the label's min, max and count, read once), divided by
+  the share of the scanned nodes the filter kept (the keys the walk's last page
+  spanned were a worse guide: where keys cluster, one import's tracks of a year, a
+  page crossing a gap spans far more than the one before, and walks took 2-6
+  windows a page instead of 1-2);
 - a window that reached `BUDGET` was cut short: its rows are thrown away and it
   shrinks to an eighth (a 64th, then a 512th, when it is cut again at once: one
   import's tracks of one year, or of one title word, pack far denser than the
@@ -34,6 +35,7 @@ the window until it holds the page:
 On Neo4j the same queries run; its range index serves the same windows.
 """
 
+import math
 import time
 import weakref
 from collections.abc import Callable
@@ -61,16 +63,12 @@ STATS_DRIFT = 0.1
 # its keys have (25 tracks, one created a few ms before the rest, took two windows).
 MIN_SCAN = 64
 DENSITY_SAMPLE = 32  # nodes a window that held its page read, at least, to set the density
-# How many keys a page will span, from the keys of pages served before (`_Learnt.paces`,
-# `_Learnt.spans`): a page of a walk spans about what the page before it did, give or
-# take WALK_MARGIN (51 random keys: within 1.5x of it but once in a few hundred); a page
-# served before from the same key spans what it did then, exactly (a delete there since
-# costs one more window, once), or for more rows, at its pace with REPEAT_MARGIN. A
-# margin on the exact span would read into whatever follows the page: one whose last
-# row lay across a gap read the whole cluster after it.
-WALK_MARGIN = 1.5
+# A page served before from the same key spans what it did then, exactly (a delete
+# there since costs one more window, once), or for more rows, at its pace with
+# REPEAT_MARGIN. A margin on the exact span would read into whatever follows the page:
+# one whose last row lay across a gap read the whole cluster after it.
 REPEAT_MARGIN = 1.15
-PACE_SAMPLE = 16  # rows a page held, at least, for its span to size other pages
+PACE_SAMPLE = 16  # rows a page held, at least, for its span to size a larger page
 
 Build = Callable[[bool, bool], tuple[str, dict[str, Any]]]
 """(has near bound, has far bound) -> window query and its params (without bounds,
@@ -103,10 +101,8 @@ class _Learnt:
     stats: dict[tuple[str, str], _Stats] = field(default_factory=dict)
     yields: dict[str, float] = field(default_factory=dict)
     densities: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
-    # Per (label, key, signature): the rows per key unit of the last page served, and
-    # its epoch; per (label, key, signature, direction, first key): the keys a page
-    # from there spanned, for how many rows, and the epoch.
-    paces: dict[tuple[str, str, str], tuple[float, float]] = field(default_factory=dict)
+    # Per (label, key, signature, direction, first key): the keys a page from there
+    # spanned, for how many rows, and the stats' epoch.
     spans: dict[tuple[str, str, str, str, int], tuple[int, int, float]] = field(
         default_factory=dict
     )
@@ -233,24 +229,22 @@ async def window_page(
     scanned_total = kept_total = 0
     at_least = 0.0
     # The first window: as wide as the page spanned when served from this key before;
-    # else as the walk's last page, at its pace; else from the density alone.
+    # else from the density.
     page_start = start
     span_key = (label, prop, signature, direction, page_start)
     served = learnt.spans.get(span_key)
-    pace = learnt.paces.get(learnt_key)
     closed = False
     if served is not None and served[2] == stats.epoch and served[1] >= min(limit, PACE_SAMPLE):
         span, count = served[0], served[1]
-        if limit <= count:  # its rows lay within `span` keys: exactly that (scaled)
-            width = span * limit // count + 1
+        if limit <= count:
+            # Its rows lay within `span` keys: exactly that (scaled; integers, so that a
+            # page of the same size is not one key short), within the budget.
+            width = min(span * limit // count + 1, _paced(count / span, math.inf, kept))
         else:
             width = _paced(count / span, limit * REPEAT_MARGIN, kept)
         # It held the page then: closed past the last key known too (an open window
         # reads every node to the end, up to the budget).
         closed = True
-    elif pace is not None and pace[1] == stats.epoch:
-        # A round trip costs far more than a few dozen rows more: MIN_SCAN at least.
-        width = _paced(pace[0], max(limit * WALK_MARGIN, MIN_SCAN * kept), kept)
     else:
         width = _width(density, kept, limit)
     exhausted = False
@@ -336,7 +330,11 @@ async def window_page(
         if scanned:
             density = scanned / width
         kept = max(kept_total / max(scanned_total, 1), 1e-3)
-        width = max(width * 2, _width(density, kept, limit - len(rows)))
+        # Twice as wide at least, but not past the budget at this window's density: a
+        # filter that keeps one track in ten doubled its windows into a cut (rows thrown
+        # away) on every page.
+        wider = width * 2 if scanned * 2 <= BUDGET * TARGET else width
+        width = max(wider, _width(density, kept, limit - len(rows)))
         near = start = far
     else:
         exhausted = True
@@ -361,14 +359,12 @@ async def window_page(
         # A walk's next page is near: start from what this one saw.
         learnt.densities[learnt_key] = (density, stats.epoch)
     if len(rows) >= limit and not exhausted:
-        # The keys the page spanned: the next page of the walk, and this page served
-        # again, are sized from them. Not a page of ties of one key (no pace), nor one
-        # the last resort finished (its windows read too much to be a guide).
+        # The keys the page spanned: this page served again is sized from them. Not a
+        # page of ties of one key, nor one the last resort finished (its windows read
+        # too much to be a guide).
         span = abs(rows[limit - 1]["sort_key"][0] - page_start)
         if span > 0:
             _put(learnt.spans, span_key, (span, limit, stats.epoch))
-            if limit >= PACE_SAMPLE:
-                _put(learnt.paces, learnt_key, (limit / span, stats.epoch))
     if rows and stats.total == 0:
         # Read before the first node: read again (gone already if the stats were cleared).
         learnt.stats.pop((label, prop), None)

@@ -517,6 +517,30 @@ async def test_pages_served_again_read_one_window_of_about_their_rows(
         assert len(scanned) == reads, scanned
 
 
+async def test_a_sparse_filters_page_served_again_stays_within_the_budget(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter that keeps one track in ten: a page of 20 spans some 200 tracks, more
+    than one window may read. Served again, it must not be sized to its whole span in
+    one window (that window would be cut at the budget, its rows thrown away, every
+    time)."""
+    monkeypatch.setattr(pages, "BUDGET", 128)
+    inputs: list[dict[str, Any]] = [
+        {"title": f"Zebra {i}" if i % 10 == 0 else f"Song {i}", "duration": 100.0 + i}
+        for i in range(600)
+    ]
+    await catalog_writes.create_tracks(engine, inputs)
+    zebras = [100.0 + i for i in range(0, 600, 10)]
+    flt = TrackFilter(text="zebra")
+    scanned = _record_scanned(engine, monkeypatch)
+    for served in range(3):
+        scanned.clear()
+        rows, _ = await catalog.tracks_page(engine, flt, "DURATION", "ASC", None, 21)
+        assert [r["duration"] for r in rows] == pytest.approx(zebras[:21])
+        if served:  # the first time, windows may be cut while they find the keys
+            assert scanned and max(scanned) < pages.BUDGET, scanned
+
+
 async def test_pages_of_ties_do_not_narrow_the_next_window(
     engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
