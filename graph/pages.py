@@ -22,8 +22,11 @@ the window until it holds the page:
   import's tracks of one year, or of one title word, pack far denser than the
   average), or to end at `edge`, the first key among the nodes it read, when that is
   further (those nodes are not in key order, so the first keys lie between its start
-  and that one: a cluster past a gap); one that held too few rows is followed by the
-  next one, wider;
+  and that one: a cluster past a gap; descending, `edge` is only the top of the nodes
+  read, as the index reads from the low end, so the narrower of the two), or, when the
+  rows it returned are all the page needs, to end at the last of them (they are real
+  rows of the window: it holds the page); one that held too few rows is followed by
+  the next one, wider;
 - an empty window is a gap in the keys (years without tracks, the space between two
   imports' id bits): the next one is twice as wide, the one after four times, then
   eight... (a gallop: 10 empty windows cross 2**55), and empty windows do not count
@@ -62,7 +65,11 @@ STATS_DRIFT = 0.1
 # nodes more in it, and a label this small is read in one open window, whatever gaps
 # its keys have (25 tracks, one created a few ms before the rest, took two windows).
 MIN_SCAN = 64
-DENSITY_SAMPLE = 32  # nodes a window that held its page read, at least, to set the density
+# Nodes a window that held its page read, at least, to set the density: not a page of
+# one row (two or three nodes), but a window ended at a cut window's rows, which reads
+# about its page (22 nodes for a page of 21; at 32 the walk after it kept the density of
+# the cut window, and every page was cut again).
+DENSITY_SAMPLE = 16
 # A page served before from the same key spans what it did then, exactly (a delete
 # there since costs one more window, once), or for more rows, at its pace with
 # REPEAT_MARGIN. A margin on the exact span would read into whatever follows the page:
@@ -283,9 +290,29 @@ async def window_page(
                 # and so small a window would read too few.
                 span = abs(edge - start)
                 shrunk = max(1, width // 8 ** min(cuts, 3))
-                width = max(span + 1, shrunk) if span + 1 < width else max(1, span)
+                if not ascending:
+                    # The index reads a window from its low end: descending, `edge` is
+                    # the top of the nodes read, not of the window, and a window ending
+                    # there crawled up through one import's clusters, 1,024 nodes a cut
+                    # (12 cuts for one page at 100k). From the start, the narrower.
+                    width = max(1, min(span, shrunk))
+                elif span + 1 < width:
+                    width = max(span + 1, shrunk)
+                else:
+                    width = max(1, span)
             else:
                 width = max(1, width // 8 ** min(cuts, 3))
+            # The rows it returned are the first of the nodes it did read: when they are
+            # all the page still needs, the keys up to the last of them hold the page,
+            # surely. The index reads a window from its low end, so ascending they are
+            # the window's first rows and the page's: one import's tracks of a year
+            # share some 40 consecutive keys (the id's minting time below the year),
+            # and the first page by year shrank through five cut windows, 5,000 nodes
+            # read and thrown away, before it reached them. Descending they lie low in
+            # the window, and the shrink (or `edge`) is the narrower.
+            cut_rows = [r for r in result if r["row"] is not None]
+            if len(cut_rows) >= limit - len(rows):
+                width = min(width, abs(cut_rows[-1]["sort_key"][0] - start) + 1)
             gallop = 2
             shrinks += 1
             if far is None:

@@ -6,6 +6,7 @@ nulls, accents and punctuation; tracks inserted and deleted between pages must n
 disturb the walk.
 """
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -539,6 +540,58 @@ async def test_a_sparse_filters_page_served_again_stays_within_the_budget(
         assert [r["duration"] for r in rows] == pytest.approx(zebras[:21])
         if served:  # the first time, windows may be cut while they find the keys
             assert scanned and max(scanned) < pages.BUDGET, scanned
+
+
+async def test_a_cut_window_whose_rows_hold_the_page_ends_at_them(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys that pack into clusters far apart (two imports' creation times; at 100k
+    tracks, one import's tracks of a year share some 40 consecutive keys): a first page
+    sized by the label's average is cut at the budget. The rows the cut window returned
+    are real tracks of its range: when they are all the page needs, the next window
+    ends at the last of them and holds the page. (It shrank by an eighth, a 64th, a
+    512th... instead: at 100k tracks five windows cut at the budget, 5,000 tracks read
+    and thrown away, for the first page by year.) Ascending only: the index reads a
+    window from its low end, so a descending window's rows lie low in it."""
+    monkeypatch.setattr(pages, "BUDGET", 128)
+    for batch in range(2):
+        await catalog_writes.create_tracks(
+            engine, [{"title": f"Song {batch} {i}"} for i in range(300)]
+        )
+        await asyncio.sleep(0.3)
+    tracks = await engine.read("t", "MATCH (t:Track) RETURN t.id AS id, t.created_at AS created_at")
+    scanned = _record_scanned(engine, monkeypatch)
+    rows, _ = await catalog.tracks_page(engine, TrackFilter(), "CREATED_AT", "ASC", None, 21)
+    assert [r["id"] for r in rows] == _expected(tracks, "CREATED_AT", "ASC")[:21]
+    assert len(scanned) <= 2, scanned
+    assert scanned[-1] < pages.BUDGET, scanned
+
+
+async def test_a_descending_walk_over_clusters_does_not_crawl(
+    engine: GraphEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys packed in clusters (titles of a dozen words, forty tracks each): a
+    descending page whose window took in several clusters is cut at the budget. The
+    index reads a window from its low end, so the highest key read (`edge`) is not the
+    window's; ending the next window there crawled up through the clusters one budget
+    at a time (12 cut windows for one page by creation time at 100k)."""
+    monkeypatch.setattr(pages, "BUDGET", 64)
+    words = [c * 3 for c in "abcdefghijkl"]
+    inputs = [{"title": f"{w} {i:04d}"} for w in words for i in range(40)]
+    await catalog_writes.create_tracks(engine, inputs)
+    expected = sorted((t["title"] for t in inputs), reverse=True)
+    scanned = _record_scanned(engine, monkeypatch)
+    after, seen, cut = None, [], []
+    while True:
+        scanned.clear()
+        rows, keys = await catalog.tracks_page(engine, TrackFilter(), "TITLE", "DESC", after, 21)
+        seen += [r["title"] for r in rows[:20]]
+        cut.append(sum(n >= pages.BUDGET for n in scanned))
+        if len(rows) <= 20:
+            break
+        after = keys[19]
+    assert seen == expected
+    assert max(cut) <= 2, str(cut)
 
 
 async def test_pages_of_ties_do_not_narrow_the_next_window(
