@@ -10,6 +10,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from graph.engine import GraphEngine
+from server.logs import RedactSecrets
 from server.settings import Settings
 from tests.support import LiveServer
 
@@ -128,3 +129,28 @@ async def test_text_lines_show_the_request_id(
         access.setLevel(level)
     err = capsys.readouterr().err
     assert any("[text-id-1]" in line and "/health/live" in line for line in err.splitlines())
+
+
+def _access(args: tuple[object, ...]) -> logging.LogRecord:
+    return logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', args, None
+    )
+
+
+def test_an_access_record_masks_its_path_and_keeps_the_rest() -> None:
+    """uvicorn's access record goes through the patterns for its path alone (the rest
+    is an address, a method, a version and a status): the path's query values are
+    masked but paging ones, and credentials in what is kept are masked too."""
+    record = _access(
+        ("127.0.0.1:5000", "GET", "/graphql?first=3&token=abc.def&after=bearer%20x", "1.1", 200)
+    )
+    assert RedactSecrets().filter(record)
+    line = record.getMessage()
+    assert line.startswith('127.0.0.1:5000 - "GET /graphql?first=3&token=[redacted]')
+    assert "abc.def" not in line and line.endswith('HTTP/1.1" 200')
+    assert "after=bearer [redacted]" in line
+    # A record of another shape is redacted argument by argument, as before.
+    odd = _access(("client", "GET", "/x?password=hunter2", "1.1"))
+    odd.msg = '%s - "%s %s HTTP/%s"'
+    assert RedactSecrets().filter(odd)
+    assert "hunter2" not in odd.getMessage()
