@@ -125,6 +125,13 @@ def forget() -> None:
     _learnt.clear()
 
 
+def _put(table: dict[Any, Any], key: Any, value: Any) -> None:
+    """`table[key] = value`, in a map of bounded size (filters and keys are open-ended)."""
+    if len(table) >= MAX_SIGNATURES and key not in table:
+        table.clear()
+    table[key] = value
+
+
 StatsQuery = tuple[str, dict[str, Any]]
 """A query with one row `low`, `high`, `total`: the lowest and highest key of the rows a
 walk pages through, and how many there are (by default, of the label's nodes)."""
@@ -157,9 +164,7 @@ async def _label_stats(
     else:
         epoch, epoch_total = now, total
     stats = _Stats(int(low), int(high), total, density, now, epoch, epoch_total)
-    if len(learnt.stats) >= MAX_SIGNATURES:
-        learnt.stats.clear()  # keys of one user's edges are open-ended: bounded memory
-    learnt.stats[key] = stats
+    _put(learnt.stats, key, stats)  # keys of one user's edges are open-ended
     return stats
 
 
@@ -188,13 +193,6 @@ def _paced(pace: float, wanted: float, kept: float) -> int:
     most TARGET of BUDGET nodes (`kept` of them pass the filter)."""
     rows = min(wanted, BUDGET * TARGET * kept)
     return max(1, min(KEY_MAX, int(rows / max(pace, 1e-18)) + 1))
-
-
-def _put(table: dict[Any, Any], key: Any, value: Any) -> None:
-    """`table[key] = value`, in a map of bounded size (filters and keys are open-ended)."""
-    if len(table) >= MAX_SIGNATURES and key not in table:
-        table.clear()
-    table[key] = value
 
 
 async def window_page(
@@ -377,14 +375,10 @@ async def window_page(
         result = await engine.read(operation, query, params)
         rows += [r for r in result if r["row"] is not None][: limit - len(rows)]
     if scanned_total or at_least:
-        if len(learnt.yields) >= MAX_SIGNATURES:
-            learnt.yields.clear()  # filters are open-ended (text): keep the memory bounded
-        if len(learnt.densities) >= MAX_SIGNATURES:
-            learnt.densities.clear()
         learnt_yield = kept_total / scanned_total if scanned_total else kept
-        learnt.yields[signature] = min(1.0, max(learnt_yield, at_least, 1e-3))
+        _put(learnt.yields, signature, min(1.0, max(learnt_yield, at_least, 1e-3)))
         # A walk's next page is near: start from what this one saw.
-        learnt.densities[learnt_key] = (density, stats.epoch)
+        _put(learnt.densities, learnt_key, (density, stats.epoch))
     if len(rows) >= limit and not exhausted:
         # The keys the page spanned: this page served again is sized from them. Not a
         # page of ties of one key, nor one the last resort finished (its windows read

@@ -75,13 +75,12 @@ class RedactSecrets(logging.Filter):
             if isinstance(path, str):
                 path = redact(redact_path(path))
             record.args = (client, method, path, version, status)
-            setattr(record, "_redacted", True)  # noqa: B010
-            return True
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+        else:
+            if args:
+                args = args if isinstance(args, tuple) else (args,)
+                record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+            if isinstance(record.msg, str):
+                record.msg = redact(record.msg)
         setattr(record, "_redacted", True)  # noqa: B010  (not a LogRecord field)
         return True
 
