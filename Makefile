@@ -43,6 +43,27 @@ eval-data: venv
 		--per-source 120 --truth data/eval/truth-minor.csv $(ARGS)
 	.venv/bin/python -m bench.eval_data.build --merge data/eval/truth-first.csv \
 		data/eval/truth-minor.csv --truth bench/eval_data/truth.csv
+	$(MAKE) eval-train
+
+# Extra training pieces for the tempo model (bench/train_models.py), never reported on:
+# drawn with other seeds from corpus files that no piece of truth.csv comes from, into
+# data/eval-train/ and bench/eval_data/truth-train.csv (~180 pieces; the classical
+# corpus is nearly used up by the set, so they are chorales and folk tunes).
+TRAIN = nice .venv/bin/python -m bench.eval_data.build --split train --out data/eval-train \
+	--exclude bench/eval_data/truth.csv
+.PHONY: eval-train
+eval-train: venv
+	$(TRAIN) --seed 13 --truth data/eval-train/truth-first.csv $(ARGS)
+	$(TRAIN) data/eval-train/truth-first.csv --seed 14 --per-mode 60 --per-source 120 \
+		--sources haydn,mozart,beethoven,schubert,schumann_robert,chopin,handel,corelli,joplin \
+		--truth data/eval-train/truth-classical.csv $(ARGS)
+	$(TRAIN) data/eval-train/truth-first.csv --seed 16 --per-mode 50 --per-source 100 \
+		--sources ryansMammoth --truth data/eval-train/truth-ryans.csv $(ARGS)
+	$(TRAIN) data/eval-train/truth-first.csv --seed 17 --per-mode 25 --per-source 50 \
+		--sources bach --truth data/eval-train/truth-bach.csv $(ARGS)
+	.venv/bin/python -m bench.eval_data.build --merge data/eval-train/truth-first.csv \
+		data/eval-train/truth-classical.csv data/eval-train/truth-ryans.csv \
+		data/eval-train/truth-bach.csv --truth bench/eval_data/truth-train.csv
 
 accuracy: venv
 	nice .venv/bin/python -m bench.accuracy $(ARGS)

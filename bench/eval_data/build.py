@@ -19,6 +19,9 @@ the beat), drawn per piece from a range typical of its kind.
 
 The set is balanced over major and minor, and every piece is assigned to the `tune` or
 the `test` half by a hash of its id: anything tuned on the set is reported on `test` only.
+`--split train --exclude bench/eval_data/truth.csv` (`make eval-train`) renders extra
+training pieces instead, all in the `train` split, from corpus files no piece of the set
+comes from: bench/eval_data/truth-train.csv, audio in data/eval-train/.
 """
 
 import argparse
@@ -39,6 +42,9 @@ import numpy as np
 import soundfile as sf  # type: ignore[import-untyped]
 
 TRUTH = Path(__file__).with_name("truth.csv")
+# Extra training pieces for the tempo model (`--split train`), drawn from corpus files
+# that no piece of TRUTH comes from; never reported on. Audio in data/eval-train/.
+TRAIN_TRUTH = Path(__file__).with_name("truth-train.csv")
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SR = 22050
 SECONDS = 60.0
@@ -263,7 +269,12 @@ def build(
     truth: Path = TRUTH,
     per_source: int = PER_SOURCE,
     modes: tuple[str, ...] = ("major", "minor"),
+    split: str | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Piece]:
+    """Render pieces into `out` and write their truth table. `split` puts every piece in
+    that split instead of the hash's `tune` or `test`; `exclude` names corpus files (as
+    in the truth table's `corpus_path`) not to draw from."""
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     pieces: list[Piece] = []
@@ -278,7 +289,11 @@ def build(
         paths = _paths(selector)
         rng.shuffle(paths)
         # Large scores (whole symphonic movements) take music21 many seconds to parse.
-        paths = [p for p in paths if Path(p).stat().st_size < MAX_SCORE_BYTES]
+        paths = [
+            p
+            for p in paths
+            if Path(p).stat().st_size < MAX_SCORE_BYTES and _relative(p) not in exclude
+        ]
         for path in paths[:200]:
             if all(counts[m] >= quota[m] for m in counts) or all(
                 taken[m] >= min(per_source_mode, quota[m]) for m in taken
@@ -325,7 +340,7 @@ def build(
                         round(bpm, 2),
                         meter_name,
                         round(seconds, 2),
-                        _split(piece_id),
+                        split or _split(piece_id),
                     )
                 )
                 write_truth(pieces, truth)  # after each piece: a stopped run keeps its rows
@@ -402,6 +417,18 @@ def main() -> int:
     parser.add_argument("--per-source", type=int, default=PER_SOURCE)
     parser.add_argument("--modes", default="major,minor", help="build only these modes")
     parser.add_argument(
+        "--split",
+        choices=("train",),
+        help="put every piece in this split (extra training data, never reported on)",
+    )
+    parser.add_argument(
+        "--exclude",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="truth tables whose corpus files are not drawn from",
+    )
+    parser.add_argument(
         "--merge", type=Path, nargs="+", help="only merge these truth tables into --truth"
     )
     args = parser.parse_args()
@@ -415,8 +442,17 @@ def main() -> int:
         return 1
     selectors = set(args.sources.split(",")) if args.sources else None
     modes = tuple(args.modes.split(","))
+    exclude = frozenset(p.corpus_path for table in args.exclude for p in read_truth(table))
     pieces = build(
-        args.out, args.per_mode, args.seed, selectors, args.truth, args.per_source, modes
+        args.out,
+        args.per_mode,
+        args.seed,
+        selectors,
+        args.truth,
+        args.per_source,
+        modes,
+        args.split,
+        exclude,
     )
     write_truth(pieces, args.truth)
     modes = {m: sum(p.key.endswith(m) for p in pieces) for m in ("major", "minor")}
