@@ -1,12 +1,14 @@
-"""Fit the key and tempo-octave models (workers/key_model.json, workers/tempo_model.json)
-on the `tune` half of the evaluation set.
+"""Fit the key and tempo models (workers/key_model.json, workers/tempo_model.json): the
+key on the `tune` half of the evaluation set, the tempo on the `tune` half and the extra
+training pieces of bench/eval_data/truth-train.csv (181 pieces from corpus files that no
+piece of the set comes from).
 
     make eval-data                            # once: renders the set into data/eval/
     .venv/bin/python -m bench.train_models    # writes both models
 
 Both are conditional logits (a softmax over candidates that share one weight vector,
 fitted by maximum likelihood with L-BFGS and an L2 penalty chosen by five-fold
-cross-validation inside the `tune` half):
+cross-validation inside the training pieces):
 
 - key (workers/_audio_tonal.py): the 24 keys are the candidates, one weight vector per
   mode over the key features rotated to the key's tonic, and a bias for minor. The
@@ -31,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 
-from bench.eval_data.build import TRUTH, Piece, read_truth
+from bench.eval_data.build import TRAIN_TRUTH, TRUTH, Piece, read_truth
 from music.keys import PITCH_CLASSES
 from workers import _audio_rhythm, _audio_tonal, analysis
 from workers._audio_tonal import KeyModel
@@ -110,7 +112,7 @@ def choose(
     print(f"  prior alone: {score(np.asarray((x @ prior + shift).argmax(axis=1))):.3f}")
     for penalty in PENALTIES:
         value = cross_validated(x, truth, prior, penalty, score, shift)
-        print(f"  penalty {penalty:g}: {value:.4f}, {FOLDS}-fold within the tune half")
+        print(f"  penalty {penalty:g}: {value:.4f}, {FOLDS}-fold within the training pieces")
         if value > best_score:
             best, best_score = penalty, value
     return best, fit(x, truth, best, prior, shift)
@@ -202,7 +204,7 @@ def train_tempo(inputs: list[tuple[Array, Array]], pieces: list[Piece], out: Pat
     mean, scale = x[offset == 0].mean(axis=0), x[offset == 0].std(axis=0)
     scale[scale == 0] = 1.0
     x[offset != 0] = mean
-    print(f"tempo octave, share right ({kept} of {len(pieces)} pieces have a right candidate):")
+    print(f"tempo, share right ({kept} of {len(pieces)} pieces have a right candidate):")
     penalty, w = choose(
         (x - mean) / scale,
         labels,
@@ -213,7 +215,9 @@ def train_tempo(inputs: list[tuple[Array, Array]], pieces: list[Piece], out: Pat
     # (x - mean) / scale @ w == x @ (w / scale) less a constant, which a softmax ignores.
     model = {
         "kind": "tempo_model",
-        "trained_on": f"bench/eval_data, tune half ({kept} pieces)",
+        "trained_on": (
+            f"bench/eval_data: the tune half and truth-train.csv ({kept} of {len(pieces)} pieces)"
+        ),
         "penalty": penalty,
         "features": list(_audio_rhythm.OCTAVE_FEATURES),
         "weights": [round(float(v), 4) for v in w / scale],
@@ -226,18 +230,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("data/eval"))
     parser.add_argument("--truth", type=Path, default=TRUTH)
+    parser.add_argument("--train-data", type=Path, default=Path("data/eval-train"))
+    parser.add_argument("--train-truth", type=Path, default=TRAIN_TRUTH)
     args = parser.parse_args()
     pieces = [
         p
         for p in read_truth(args.truth)
         if p.split == "tune" and (args.data / f"{p.id}.flac").is_file()
     ]
+    extra = [
+        p for p in read_truth(args.train_truth) if (args.train_data / f"{p.id}.flac").is_file()
+    ]
     if not pieces:
         print(f"no evaluation audio in {args.data}: run `make eval-data` first")
         return 1
+    if not extra:
+        print(f"no training audio in {args.train_data}: run `make eval-data` first")
+        return 1
     inputs = [analysis.model_inputs(args.data / f"{p.id}.flac") for p in pieces]
     train_key([i[0] for i in inputs], pieces, _audio_tonal.MODEL_FILE)
-    train_tempo([(i[1], i[2]) for i in inputs], pieces, _audio_rhythm.MODEL_FILE)
+    inputs += [analysis.model_inputs(args.train_data / f"{p.id}.flac") for p in extra]
+    train_tempo([(i[1], i[2]) for i in inputs], pieces + extra, _audio_rhythm.MODEL_FILE)
     return 0
 
 

@@ -46,7 +46,7 @@ __all__ = [
     "warm_up",
 ]
 
-ANALYSIS_VERSION = 4  # bump when a feature's definition changes, so stored ones are redone
+ANALYSIS_VERSION = 5  # bump when a feature's definition changes, so stored ones are redone
 SR = 22050
 N_FFT = 2048
 HOP = 512
