@@ -164,3 +164,13 @@ def test_file_and_signal_agree(tmp_path: Path) -> None:
     assert (from_signal.integrated_lufs or 0) - (mono.integrated_lufs or 0) == pytest.approx(
         3.01, abs=0.02
     )
+
+
+def test_a_file_holding_one_click_is_analysed() -> None:
+    # Ten seconds of silence but one click: no pulse to find. This used to hang.
+    sr = 22050
+    y = np.zeros(sr * 10, dtype=np.float32)
+    y[sr * 3 : sr * 3 + 200] = 0.8 * np.hanning(200)
+    features = analyze_signal(y, sr)
+    assert 50.0 <= features.tempo_bpm <= 220.0
+    assert features.tempo_confidence < 0.05

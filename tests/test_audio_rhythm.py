@@ -93,3 +93,19 @@ def test_a_jig_is_read_at_its_dotted_quarter(beat_bpm: float) -> None:
         envelope[int(at) + 1] += accent * (at - int(at))
     rhythm = _audio_rhythm.analyse(envelope, np.zeros_like(envelope), SR, HOP)
     assert rhythm.tempo_bpm == pytest.approx(beat_bpm, rel=0.01)
+
+
+@pytest.mark.parametrize("frames", [100, 2_000, 20_000])
+def test_one_click_in_silence_has_a_tempo_in_range_and_no_confidence(frames: int) -> None:
+    # No periodicity at all: the autocorrelation falls steadily, and the refinement once
+    # chased its falling edge for ever (a worker hung on a file holding one clap).
+    envelope = np.zeros(frames)
+    envelope[frames // 3] = 1.0
+    rhythm = _audio_rhythm.analyse(envelope, np.zeros_like(envelope), SR, HOP)
+    assert _audio_rhythm.MIN_BPM <= rhythm.tempo_bpm <= _audio_rhythm.MAX_BPM
+    assert rhythm.tempo_confidence == pytest.approx(0.0, abs=0.05)
+
+
+def test_the_refinement_keeps_the_grid_period_when_there_is_no_peak() -> None:
+    ac = np.linspace(1.0, 0.0, 2_000)  # falls steadily: no peak anywhere
+    assert _audio_rhythm._refine(ac, 20.0, FPS) == 20.0

@@ -210,12 +210,19 @@ def _refine(ac: Array, period: float, fps: float) -> float:
     percent off; a quarter, as before, moved a tatum to another metrical level, a chorale's
     beat to three quarters of it), the later ones within REFINE_REACH frames: the fit is
     then good to a frame, and a wider search let a strong neighbour (the eighth beside a
-    half note) pull the fit off the grid, to 0.9 or 1.1 times the period."""
+    half note) pull the fit off the grid, to 0.9 or 1.1 times the period.
+
+    An autocorrelation with no peak at all (one click in silence) falls steadily: each
+    search finds its low edge and the estimate shrinks with every step, which never ended
+    before. So at most as many multiples are fitted as the shortest period the first
+    search allows has under the horizon, and a fit that strays from `period` by more than
+    twice the first search's reach found no peaks: the grid's period stands."""
     horizon = min(ac.size - 2.0, REFINE_SECONDS * fps)
+    most = max(1, int(horizon / ((1.0 - REFINE_FIRST) * period)))
     numbers: list[float] = []
     lags: list[float] = []
     estimate = period
-    while not numbers or (len(numbers) + 1) * estimate < horizon:
+    while len(numbers) < most and (not numbers or (len(numbers) + 1) * estimate < horizon):
         k = len(numbers) + 1
         reach = REFINE_FIRST * estimate if k == 1 else REFINE_REACH
         lag, height = _peak(ac, k * estimate, reach)
@@ -224,6 +231,8 @@ def _refine(ac: Array, period: float, fps: float) -> float:
         numbers.append(k)
         lags.append(lag)
         estimate = float(np.dot(numbers, lags) / np.dot(numbers, numbers))
+    if abs(estimate - period) > 2 * REFINE_FIRST * period:
+        return period
     return estimate
 
 
@@ -231,8 +240,10 @@ def octave_features(
     ac: Array, lags: Array, fps: float, onset_rate: float, best_comb: float
 ) -> Array:
     """(candidates, len(OCTAVE_FEATURES)): the evidence for a beat at each of `lags`;
-    `best_comb` is the tatum search's best comb score."""
-    combs = _combs(_near(ac), lags, _horizon(ac, fps)) / max(best_comb, 1e-9)
+    `best_comb` is the tatum search's best comb score (at most 0: no periodicity, and the
+    combs say nothing)."""
+    combs = _combs(_near(ac), lags, _horizon(ac, fps))
+    combs = combs / best_comb if best_comb > 0 else np.zeros_like(combs)
     rows = []
     for lag, comb in zip(lags, combs, strict=True):
         bpm = 60.0 * fps / lag
