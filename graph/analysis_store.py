@@ -82,12 +82,15 @@ async def embedding_state(engine: GraphEngine, track_id: str) -> Row:
 
 async def store_feature_embedding(
     engine: GraphEngine, track_id: str, vector: Sequence[float], version: int
-) -> None:
-    await engine.write(
+) -> bool:
+    """Whether the vector was stored: not when the track's embedding came from its audio
+    or was given directly, also since the caller checked (`embedding_state`)."""
+    rows = await engine.write(
         "feature_embedding",
         q.store_feature_embedding(engine.dialect),
         {"id": track_id, "vector": [float(v) for v in vector], "version": version},
     )
+    return bool(rows)
 
 
 async def nearest(
@@ -138,9 +141,15 @@ async def tracks_with_files(engine: GraphEngine) -> list[str]:
     return ids
 
 
-async def set_embeddings(engine: GraphEngine, rows: Sequence[Row], version: int) -> int:
+async def set_embeddings(
+    engine: GraphEngine, rows: Sequence[Row], version: int, *, from_features: bool = False
+) -> int:
+    """Store re-embedded vectors in batches: how many were written. `from_features`: the
+    vectors were derived from API-given features, and a track whose embedding was given
+    or analysed meanwhile keeps it."""
     batches = [
         {"rows": list(rows[i : i + PAGE]), "version": version} for i in range(0, len(rows), PAGE)
     ]
-    result = await engine.write_batches("embeddings_set", q.set_embeddings(engine.dialect), batches)
+    build = q.set_feature_embeddings if from_features else q.set_embeddings
+    result = await engine.write_batches("embeddings_set", build(engine.dialect), batches)
     return sum(int(r["written"]) for r in result)

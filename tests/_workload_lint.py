@@ -78,6 +78,7 @@ def _dialect_statements(dialect: Dialect) -> Iterator[str]:
         store_queries.store_analysis,
         store_queries.store_feature_embedding,
         store_queries.set_embeddings,
+        store_queries.set_feature_embeddings,
         store_queries.vector_neighbours,
         store_queries.vector_search,
         exploration_queries.candidates,

@@ -196,9 +196,11 @@ async def embed_features(ctx: JobContext) -> dict[str, Any]:
     vector = fill_and_scale(partial_embedding(row["features"]), scaler)
     if not vector.any():
         return {"trackId": track_id, "embedded": False}
-    await analysis_store.store_feature_embedding(
+    stored = await analysis_store.store_feature_embedding(
         ctx.engine, track_id, vector.tolist(), scaler.version if scaler else 0
     )
+    if not stored:  # a vector was given or analysed since the check above: it stays
+        return {"trackId": track_id, "embedded": False}
     neighbours = await link_track(ctx, track_id, vector.tolist())
     await ctx.publish(f"similarity.{track_id}", "similarity.updated", {"track_id": track_id})
     return {"trackId": track_id, "embedded": True, "neighbours": neighbours}
@@ -237,7 +239,7 @@ async def _reembed_from_features(ctx: JobContext, scaler: ScalerArtifact) -> Non
             if row is not None and row["features"] is not None:
                 vector = fill_and_scale(partial_embedding(row["features"]), scaler)
                 rows.append({"id": track_id, "vector": vector.tolist()})
-        await analysis_store.set_embeddings(ctx.engine, rows, scaler.version)
+        await analysis_store.set_embeddings(ctx.engine, rows, scaler.version, from_features=True)
 
 
 @handler("rebuild_similarity")

@@ -78,11 +78,26 @@ def store_analysis(dialect: Dialect) -> str:
     )
 
 
+# Whether a track's embedding may be replaced by one derived from features, checked in
+# the write itself: a job checks first and computes, and a vector given directly
+# (upsertEmbedding) or analysed from the audio meanwhile must not be lost to it. The
+# SET before the check takes the track's write lock first (Neo4j; FalkorDB runs one
+# write at a time), so the check reads the last committed embedding.
+def _features_may_replace(carried: str = "t") -> str:
+    return (
+        "SET t.embedding_checked = true SET t.embedding_checked = null "
+        f"WITH {carried} WHERE t.embedding_raw IS NULL "
+        "AND (t.embedding_audio IS NULL OR t.embedding_source = 'features') "
+    )
+
+
 def store_feature_embedding(dialect: Dialect) -> str:
-    """An embedding derived from API-given features, marked as such."""
+    """An embedding derived from API-given features, marked as such, unless the track's
+    embedding came from its audio or was given directly: no row then."""
     return (
         "MATCH (t:Track {id: $id}) "
-        f"SET t.embedding_audio = {dialect.vector_value('$vector')}, "
+        + _features_may_replace()
+        + f"SET t.embedding_audio = {dialect.vector_value('$vector')}, "
         "t.embedding_source = 'features', t.embedding_version = $version RETURN t.id AS id"
     )
 
@@ -93,6 +108,18 @@ def set_embeddings(dialect: Dialect) -> str:
         "UNWIND $rows AS row MATCH (t:Track {id: row.id}) "
         f"SET t.embedding_audio = {dialect.vector_value('row.vector')}, "
         "t.embedding_version = $version RETURN count(t) AS written"
+    )
+
+
+def set_feature_embeddings(dialect: Dialect) -> str:
+    """`set_embeddings` for vectors derived from features: a track whose embedding was
+    given or analysed since the batch was read keeps it."""
+    return (
+        "UNWIND $rows AS row MATCH (t:Track {id: row.id}) "
+        + _features_may_replace("t, row")
+        + f"SET t.embedding_audio = {dialect.vector_value('row.vector')}, "
+        "t.embedding_source = 'features', t.embedding_version = $version "
+        "RETURN count(t) AS written"
     )
 
 
