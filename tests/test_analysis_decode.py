@@ -138,6 +138,23 @@ def test_silence_is_silent_audio(tmp_path: Path) -> None:
     _raises(audio_fixtures.write(tmp_path / "hiss.wav", hiss, SR), "SILENT_AUDIO")
 
 
+@pytest.mark.parametrize("scale", [1e5, 1e20])
+def test_float_samples_far_past_full_scale_are_invalid(tmp_path: Path, scale: float) -> None:
+    # A 32-bit float WAV keeps any value: at 1e20 the analysis overflowed float32 and
+    # failed deep in numpy (a job retried as transient, then INTERNAL).
+    import soundfile as sf  # type: ignore[import-untyped]
+
+    noise = (scale * np.random.default_rng(2).standard_normal(3 * SR)).astype(np.float32)
+    path = tmp_path / "loud.wav"
+    sf.write(str(path), noise, SR, format="WAV", subtype="FLOAT")
+    error = _raises(path, "INVALID_AUDIO")
+    assert error.details["peak_db"] > 60
+    # A float file a few dB past full scale is audio.
+    hot = (2.0 * np.random.default_rng(3).standard_normal(3 * SR)).astype(np.float32)
+    sf.write(str(path), hot, SR, format="WAV", subtype="FLOAT")
+    assert analyze_file(path).peak_db > 0
+
+
 def test_too_short_and_non_finite_signals_are_invalid() -> None:
     with pytest.raises(AnalysisError) as caught:
         analyze_signal(np.ones(1000, dtype=np.float32), SR)

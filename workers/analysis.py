@@ -55,6 +55,10 @@ N_MFCC = 13
 MAX_CHANNELS = 16  # more "channels" than this is a (samples, channels) array, transposed
 MIN_SECONDS = 1.0  # shorter than this, a tempo or a key would be a guess
 SILENCE_DBFS = -60.0  # a file whose loudest sample is below this is silent
+# Float formats (WAV, AIFF-C) may go past full scale, a few dB in a mix with headroom;
+# 60 dB past it is not audio but a broken or crafted file, and at 1e17 the STFT
+# overflows float32 (an IndexError deep in numpy, retried as if transient).
+MAX_PEAK_DBFS = 60.0
 TUNING_FRAME_STEP = 16  # tuning is one global value: every 16th frame (0.37 s) is plenty
 
 
@@ -138,6 +142,12 @@ def _analyze(
     if peak_db < SILENCE_DBFS:
         raise AnalysisError(
             AnalysisErrorCode.SILENT_AUDIO, peak_db=round(peak_db, 1) if peak > 0 else None
+        )
+    if peak_db > MAX_PEAK_DBFS:
+        raise AnalysisError(
+            AnalysisErrorCode.INVALID_AUDIO,
+            f"Samples reach {peak_db:.0f} dB past full scale.",
+            peak_db=round(peak_db, 1),
         )
     loudness = _audio_loudness.measure(channels, SR)
     y = channels.mean(axis=0) if channels.shape[0] > 1 else channels[0]
