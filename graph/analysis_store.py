@@ -76,8 +76,7 @@ async def embedding_state(engine: GraphEngine, track_id: str) -> Row:
     rows = await engine.read("embedding_state", q.EMBEDDING_STATE_QUERY, {"id": track_id})
     if not rows:
         raise NotFoundError("No such track.", id=track_id)
-    r = rows[0]
-    return {"kept": bool(r["analysed"]) or (bool(r["embedded"]) and r["source"] != "features")}
+    return {"kept": bool(rows[0]["kept"])}
 
 
 async def store_feature_embedding(

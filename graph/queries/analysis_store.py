@@ -42,12 +42,14 @@ EMBEDDINGS_PAGE_QUERY = (
     "RETURN t.id AS id, t.embedding_audio AS vector ORDER BY t.id LIMIT $first"
 )
 
-# Whether a track's embedding must be kept: from its audio (a raw vector) or given
-# directly (no source); a features-derived one (source "features") may be redone.
-EMBEDDING_STATE_QUERY = (
-    "MATCH (t:Track {id: $id}) RETURN t.embedding_raw IS NOT NULL AS analysed, "
-    "t.embedding_audio IS NOT NULL AS embedded, t.embedding_source AS source"
+# Whether one derived from API-given features may replace a track's embedding: none yet,
+# or a derived one (source "features"). One from its audio (a raw vector) or given
+# directly (no source) is kept.
+_FEATURES_MAY_REPLACE = (
+    "t.embedding_raw IS NULL AND (t.embedding_audio IS NULL "
+    "OR coalesce(t.embedding_source = 'features', false))"
 )
+EMBEDDING_STATE_QUERY = f"MATCH (t:Track {{id: $id}}) RETURN NOT ({_FEATURES_MAY_REPLACE}) AS kept"
 
 # Keep each track's `$k` strongest outgoing edges (reverse edges may push it past k).
 TRIM_SIMILAR_QUERY = (
@@ -78,16 +80,15 @@ def store_analysis(dialect: Dialect) -> str:
     )
 
 
-# Whether a track's embedding may be replaced by one derived from features, checked in
-# the write itself: a job checks first and computes, and a vector given directly
-# (upsertEmbedding) or analysed from the audio meanwhile must not be lost to it. The
-# SET before the check takes the track's write lock first (Neo4j; FalkorDB runs one
-# write at a time), so the check reads the last committed embedding.
+# _FEATURES_MAY_REPLACE checked again in the write itself: a job checks first
+# (EMBEDDING_STATE_QUERY) and computes, and a vector given directly (upsertEmbedding) or
+# analysed from the audio meanwhile must not be lost to it. The SET before the check
+# takes the track's write lock first (Neo4j; FalkorDB runs one write at a time), so the
+# check reads the last committed embedding.
 def _features_may_replace(carried: str = "t") -> str:
     return (
         "SET t.embedding_checked = true SET t.embedding_checked = null "
-        f"WITH {carried} WHERE t.embedding_raw IS NULL "
-        "AND (t.embedding_audio IS NULL OR t.embedding_source = 'features') "
+        f"WITH {carried} WHERE {_FEATURES_MAY_REPLACE} "
     )
 
 
